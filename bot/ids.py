@@ -1,0 +1,57 @@
+"""Wikidata property and item ids the bot reads and writes, named once.
+
+Every other module refers to these names, never to bare ``"P170"`` strings, so a
+reader can tell what a statement means and a reviewer can check the ids in one place.
+"""
+
+from typing import Final
+
+# Properties written by the bot.
+P_FLICKR_PHOTO_ID: Final = "P12120"
+P_CREATOR: Final = "P170"
+P_SOURCE_OF_FILE: Final = "P7482"
+P_INCEPTION: Final = "P571"
+P_COORDINATES_OF_POV: Final = "P1259"
+P_PUBLISHED_IN: Final = "P1433"
+P_BHL_PAGE_ID: Final = "P687"
+
+# Qualifiers used on those statements.
+P_FLICKR_USER_ID: Final = "P3267"
+P_AUTHOR_NAME_STRING: Final = "P2093"
+P_URL: Final = "P2699"
+P_DESCRIBED_AT_URL: Final = "P973"
+P_OPERATOR: Final = "P137"
+P_PUBLICATION_DATE: Final = "P577"
+P_SOURCING_CIRCUMSTANCES: Final = "P1480"
+
+# Properties only read (licence information in plans).
+P_COPYRIGHT_LICENSE: Final = "P275"
+P_COPYRIGHT_STATUS: Final = "P6216"
+
+# Items.
+Q_FILE_AVAILABLE_ON_INTERNET: Final = "Q74228490"
+Q_FLICKR: Final = "Q103204"
+Q_CIRCA: Final = "Q5727902"
+
+# Wikibase constants.
+CALENDAR_GREGORIAN: Final = "http://www.wikidata.org/entity/Q1985727"
+GLOBE_EARTH: Final = "http://www.wikidata.org/entity/Q2"
+
+# Time precisions (Wikibase).
+PRECISION_YEAR: Final = 9
+PRECISION_MONTH: Final = 10
+PRECISION_DAY: Final = 11
+
+# Flickr accounts with special handling.
+BHL_NSID: Final = "61021753@N02"  # Biodiversity Heritage Library
+
+# Properties the bot writes, in the order edits and summaries list them.
+WRITTEN_PROPERTIES: Final = (
+    P_FLICKR_PHOTO_ID,
+    P_CREATOR,
+    P_SOURCE_OF_FILE,
+    P_INCEPTION,
+    P_COORDINATES_OF_POV,
+    P_PUBLISHED_IN,
+    P_BHL_PAGE_ID,
+)

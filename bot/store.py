@@ -1,0 +1,1133 @@
+"""The bot's SQLite store: the one module that owns the schema and writes SQL against it.
+
+Tables (schema version ``SCHEMA_VERSION``; ``migrate()`` brings any older file up):
+
+- ``files``         the worklist: one row per Commons file with Flickr evidence, plus its
+                    processing state (outcome, revision edited, attempts). The snapshot
+                    extractor writes the evidence columns; only the job writes the state.
+- ``runs``          one row per ``backfill run`` (real or dry), with its summary.
+- ``edit_journal``  write-ahead intent for every edit: written (and committed) before
+                    ``wbeditentity`` is sent, closed after. A run killed between the two
+                    leaves an open intent; the next run re-reads and re-plans that file
+                    (planning is idempotent) instead of trusting either side.
+- ``conflicts``     the review queue, one row per (file, property, reason, values).
+- ``conflict_events`` the audit trail of every state change of a conflict; never updated.
+- ``conflict_counts`` counts per (status, reason, property), kept by triggers so the review
+                    page shows them without scanning a million rows.
+- ``owners``, ``alias_nsid``, ``wikidata_flickr_ids``, ``flickr_photo_status``: caches
+                    that survive runs (Flickr owners, path alias → NSID, Wikidata creator
+                    items → their Flickr user ids, photos known to be gone).
+- ``locks``         a lease that keeps two runs from overlapping (a scheduled run must not
+                    start while the previous one is still going).
+
+SQLite runs in rollback-journal mode (``journal_mode=DELETE``) with a busy timeout and
+short transactions: the job and the review page are separate processes on different
+Toolforge hosts sharing the file over NFS, where WAL's shared memory does not work.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import sqlite3
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import orjson
+import sqlite_utils
+
+from bot.flickr_photo import FlickrOwner
+
+SCHEMA_VERSION = 1
+BUSY_TIMEOUT_MS = 30_000
+
+
+class FileStatus(StrEnum):
+    """Outcome of processing one worklist file."""
+
+    PENDING = "pending"
+    EDITED = "edited"
+    UNCHANGED = "unchanged"
+    CONFLICT = "conflict"
+    PHOTO_GONE = "photo_gone"
+    NO_FLICKR_ID = "no_flickr_id"
+    FILE_GONE = "file_gone"
+    ERROR = "error"
+
+
+class ConflictStatus(StrEnum):
+    """States of a review-queue entry."""
+
+    OPEN = "open"
+    ACCEPT_FLICKR = "accept_flickr"  # a maintainer wants the proposed statement written
+    KEEP_COMMONS = "keep_commons"  # leave the file; do not raise this again unless data changes
+    SKIP = "skip"  # decide later
+    APPLIED = "applied"  # the bot wrote the accepted statement (applied_revid)
+    SUPERSEDED = "superseded"  # closed: the file or Flickr changed, or it was fixed on Commons
+
+
+DECISIONS = (ConflictStatus.ACCEPT_FLICKR, ConflictStatus.KEEP_COMMONS, ConflictStatus.SKIP)
+DECIDABLE_FROM = (ConflictStatus.OPEN, ConflictStatus.SKIP, ConflictStatus.ACCEPT_FLICKR,
+                  ConflictStatus.KEEP_COMMONS)
+
+
+def utcnow() -> str:
+    """Timestamps are ISO 8601 UTC strings: sortable, readable in the sqlite3 shell."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def dumps(value: Any) -> str:
+    """Compact, key-sorted JSON so equal values give equal text (fingerprints, dedup)."""
+    return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+
+
+def loads(text: str | bytes | None) -> Any:
+    return None if text is None else orjson.loads(text)
+
+
+# --------------------------------------------------------------------------- schema
+
+_SCHEMA_V1 = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY,
+    mid TEXT UNIQUE,                 -- 'M' + page id; NULL until known for --titles files
+    pageid INTEGER,
+    title TEXT,                      -- 'File:...'
+    snapshot_revid INTEGER,          -- lastrevid in the snapshot the evidence came from
+    snapshot_name TEXT,
+    photo_ids TEXT NOT NULL DEFAULT '[]',   -- JSON list of distinct Flickr photo ids
+    multi_photo INTEGER NOT NULL DEFAULT 0, -- more than one distinct photo id: needs a person
+    owner_nsid TEXT,
+    owner_alias TEXT,
+    evidence TEXT NOT NULL DEFAULT '[]',    -- JSON list of {source, value, ...}
+    evidence_sources TEXT NOT NULL DEFAULT '[]', -- JSON list like ["P12120", "P7482.P973"]
+    has_p12120 INTEGER NOT NULL DEFAULT 0,
+    user_only INTEGER NOT NULL DEFAULT 0,   -- only a user/profile URL, no photo id
+    origin TEXT NOT NULL DEFAULT 'snapshot', -- 'snapshot' | 'titles'
+    added_at TEXT NOT NULL,
+    evidence_updated_at TEXT NOT NULL,
+    -- processing state: written by the job only, never by the extractor
+    status TEXT NOT NULL DEFAULT 'pending',
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    checked_revid INTEGER,           -- the revision the last plan was made against
+    edited_revid INTEGER,            -- the revision our edit created
+    changed_properties TEXT,         -- JSON list
+    processed_at TEXT,
+    last_run_id INTEGER
+);
+CREATE UNIQUE INDEX IF NOT EXISTS files_title_titles ON files(title) WHERE mid IS NULL;
+CREATE INDEX IF NOT EXISTS files_status ON files(status, owner_nsid, id);
+CREATE INDEX IF NOT EXISTS files_owner ON files(owner_nsid);
+CREATE INDEX IF NOT EXISTS files_title ON files(title);
+
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    ended_at TEXT,
+    dry_run INTEGER NOT NULL,
+    host TEXT,
+    pid INTEGER,
+    args TEXT,
+    stop_reason TEXT,
+    summary TEXT
+);
+
+CREATE TABLE IF NOT EXISTS edit_journal (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL,
+    mid TEXT NOT NULL,
+    base_revid INTEGER,
+    payload TEXT NOT NULL,
+    summary TEXT,
+    conflict_ids TEXT,               -- JSON list: review decisions this edit applies
+    state TEXT NOT NULL DEFAULT 'open', -- open | done | failed | resolved
+    new_revid INTEGER,
+    error TEXT,
+    created_at TEXT NOT NULL,
+    closed_at TEXT
+);
+CREATE INDEX IF NOT EXISTS edit_journal_open ON edit_journal(state, mid);
+
+CREATE TABLE IF NOT EXISTS conflicts (
+    id INTEGER PRIMARY KEY,
+    fingerprint TEXT NOT NULL UNIQUE,
+    mid TEXT NOT NULL,
+    title TEXT,
+    flickr_photo_id TEXT,
+    owner_nsid TEXT,
+    property TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    existing TEXT NOT NULL,          -- JSON list of the existing statement(s)
+    proposed TEXT,                   -- JSON statement
+    statement_id TEXT,               -- the existing statement a decision would change
+    base_revid INTEGER,              -- the revision compared against
+    status TEXT NOT NULL DEFAULT 'open',
+    found_at TEXT NOT NULL,
+    found_run_id INTEGER,
+    found_dry_run INTEGER NOT NULL DEFAULT 0,
+    last_seen_at TEXT,
+    last_seen_run_id INTEGER,
+    decided_by TEXT,
+    decided_at TEXT,
+    note TEXT,
+    applied_revid INTEGER,
+    applied_at TEXT,
+    closed_reason TEXT,
+    updated_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS conflicts_status ON conflicts(status, id);
+CREATE INDEX IF NOT EXISTS conflicts_status_reason ON conflicts(status, reason, id);
+CREATE INDEX IF NOT EXISTS conflicts_status_property ON conflicts(status, property, id);
+CREATE INDEX IF NOT EXISTS conflicts_status_owner ON conflicts(status, owner_nsid, id);
+CREATE INDEX IF NOT EXISTS conflicts_mid ON conflicts(mid, status);
+CREATE INDEX IF NOT EXISTS conflicts_title ON conflicts(title);
+
+CREATE TABLE IF NOT EXISTS conflict_events (
+    id INTEGER PRIMARY KEY,
+    conflict_id INTEGER NOT NULL REFERENCES conflicts(id),
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,             -- a username, or 'bot' for the job
+    from_status TEXT,
+    to_status TEXT NOT NULL,
+    note TEXT,
+    revid INTEGER
+);
+CREATE INDEX IF NOT EXISTS conflict_events_conflict ON conflict_events(conflict_id, id);
+
+CREATE TABLE IF NOT EXISTS conflict_counts (
+    status TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    property TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (status, reason, property)
+) WITHOUT ROWID;
+
+CREATE TRIGGER IF NOT EXISTS conflict_counts_insert AFTER INSERT ON conflicts BEGIN
+    INSERT INTO conflict_counts(status, reason, property, n)
+        VALUES (NEW.status, NEW.reason, NEW.property, 1)
+        ON CONFLICT(status, reason, property) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS conflict_counts_update AFTER UPDATE OF status ON conflicts
+WHEN OLD.status IS NOT NEW.status BEGIN
+    UPDATE conflict_counts SET n = n - 1
+        WHERE status = OLD.status AND reason = OLD.reason AND property = OLD.property;
+    INSERT INTO conflict_counts(status, reason, property, n)
+        VALUES (NEW.status, NEW.reason, NEW.property, 1)
+        ON CONFLICT(status, reason, property) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS conflict_counts_delete AFTER DELETE ON conflicts BEGIN
+    UPDATE conflict_counts SET n = n - 1
+        WHERE status = OLD.status AND reason = OLD.reason AND property = OLD.property;
+END;
+
+CREATE TABLE IF NOT EXISTS owners (
+    nsid TEXT PRIMARY KEY,
+    username TEXT,
+    realname TEXT,
+    path_alias TEXT,
+    photos_count INTEGER,
+    is_deleted INTEGER NOT NULL DEFAULT 0,
+    fetched_at TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS alias_nsid (
+    alias TEXT PRIMARY KEY,          -- lower-cased path alias
+    nsid TEXT,                       -- NULL: Flickr knows no such alias
+    fetched_at TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS wikidata_flickr_ids (
+    qid TEXT PRIMARY KEY,
+    flickr_user_ids TEXT NOT NULL,   -- JSON list of the item's P3267 values
+    fetched_at TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS flickr_photo_status (
+    photo_id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,            -- 'gone'
+    reason TEXT,
+    code INTEGER,
+    checked_at TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS locks (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    acquired_at TEXT NOT NULL,
+    heartbeat_at TEXT NOT NULL
+);
+"""
+
+MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1}
+
+
+# --------------------------------------------------------------------------- records
+
+
+@dataclass(frozen=True, slots=True)
+class FileEvidence:
+    """What the snapshot says about one file's Flickr origin (one worklist row)."""
+
+    mid: str
+    pageid: int | None
+    title: str | None
+    snapshot_revid: int | None
+    photo_ids: tuple[str, ...]
+    owner_nsid: str | None
+    owner_alias: str | None
+    evidence: tuple[Mapping[str, Any], ...]
+    evidence_sources: tuple[str, ...]
+    has_p12120: bool
+
+    @property
+    def multi_photo(self) -> bool:
+        return len(self.photo_ids) > 1
+
+    @property
+    def user_only(self) -> bool:
+        return not self.photo_ids and bool(self.owner_nsid or self.owner_alias)
+
+
+@dataclass(slots=True)
+class WorkFile:
+    """A worklist row as the job sees it."""
+
+    id: int
+    mid: str | None
+    title: str | None
+    pageid: int | None
+    photo_ids: list[str]
+    owner_nsid: str | None
+    owner_alias: str | None
+    evidence: list[dict[str, Any]]
+    evidence_sources: list[str]
+    has_p12120: bool
+    status: str
+    attempts: int
+    origin: str
+    checked_revid: int | None = None
+    edited_revid: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConflictRecord:
+    """One conflict to put in the review queue (from a plan)."""
+
+    property: str
+    reason: str
+    existing: Sequence[Mapping[str, Any]]
+    proposed: Mapping[str, Any] | None
+    statement_id: str | None = None
+
+
+@dataclass(slots=True)
+class QueueFilter:
+    """Filters of the review queue list (all optional)."""
+
+    status: str | None = ConflictStatus.OPEN
+    reason: str | None = None
+    property: str | None = None
+    owner: str | None = None
+    title: str | None = None  # substring of the title (case-insensitive prefix match on File:)
+
+    def where(self) -> tuple[str, list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        for column, value in (("status", self.status), ("reason", self.reason),
+                              ("property", self.property), ("owner_nsid", self.owner)):
+            if value:
+                clauses.append(f"{column} = ?")
+                params.append(value)
+        if self.title:
+            clauses.append("title LIKE ? ESCAPE '\\'")
+            escaped = self.title.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params.append(f"%{escaped}%")
+        return (" AND ".join(clauses) or "1"), params
+
+
+@dataclass(slots=True)
+class ConflictOutcome:
+    """What ``record_conflicts`` did, for the run summary."""
+
+    new: int = 0
+    seen_again: int = 0
+    reopened: int = 0
+    superseded: int = 0
+    ids: list[int] = field(default_factory=list)
+
+
+class LockHeld(RuntimeError):
+    """Another run holds the lock."""
+
+
+class InvalidTransition(ValueError):
+    """A decision that the conflict's current state does not allow."""
+
+
+# --------------------------------------------------------------------------- the store
+
+
+def conflict_fingerprint(mid: str, rec: ConflictRecord) -> str:
+    """Same file, property, reason and values → same fingerprint (no duplicate rows)."""
+    text = dumps([mid, rec.property, rec.reason, _strip_hashes(rec.existing),
+                  _strip_hashes(rec.proposed)])
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def _strip_hashes(value: Any) -> Any:
+    """Snak hashes differ between the snapshot and the API; they are not data."""
+    if isinstance(value, Mapping):
+        return {k: _strip_hashes(v) for k, v in value.items() if k != "hash"}
+    if isinstance(value, list | tuple):
+        return [_strip_hashes(v) for v in value]
+    return value
+
+
+class Store:
+    """The SQLite store. One instance per process; cheap to open."""
+
+    def __init__(self, path: str | os.PathLike[str], *, migrate: bool = True) -> None:
+        self.path = str(path)
+        if self.path != ":memory:":
+            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
+                               isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        if self.path != ":memory:":
+            conn.execute("PRAGMA journal_mode = DELETE")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        if migrate:
+            self.migrate()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A short write transaction. ``BEGIN IMMEDIATE`` takes the write lock up front so
+        two processes never deadlock upgrading read locks."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    # ----------------------------------------------------------------- migrations
+
+    def schema_version(self) -> int:
+        try:
+            row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        except sqlite3.OperationalError:
+            return 0
+        return int(row[0]) if row else 0
+
+    def migrate(self) -> int:
+        """Apply every migration above the file's version; returns the new version."""
+        current = self.schema_version()
+        if current > SCHEMA_VERSION:
+            raise RuntimeError(
+                f"{self.path} has schema version {current}, newer than this bot "
+                f"({SCHEMA_VERSION}); upgrade the bot"
+            )
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            with self.transaction() as conn:
+                for statement in _split_sql(MIGRATIONS[version]):
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO meta(key, value) VALUES ('schema_version', ?) "
+                    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                    (str(version),),
+                )
+        return SCHEMA_VERSION
+
+    # ----------------------------------------------------------------- worklist
+
+    def upsert_files(self, rows: Iterable[FileEvidence], *, snapshot_name: str | None = None,
+                     batch_size: int = 2000) -> tuple[int, int]:
+        """Insert or update worklist rows from a snapshot; returns (inserted, updated).
+
+        Only evidence columns are touched: the processing state (status, edited revision,
+        attempts) of an existing row is never lost. A file first added by ``--titles``
+        (no M-id yet) is merged into the snapshot row when the title matches.
+        """
+        inserted = updated = 0
+        batch: list[FileEvidence] = []
+        for row in rows:
+            batch.append(row)
+            if len(batch) >= batch_size:
+                i, u = self._upsert_batch(batch, snapshot_name)
+                inserted, updated = inserted + i, updated + u
+                batch.clear()
+        if batch:
+            i, u = self._upsert_batch(batch, snapshot_name)
+            inserted, updated = inserted + i, updated + u
+        return inserted, updated
+
+    def _upsert_batch(self, batch: Sequence[FileEvidence], snapshot_name: str | None
+                      ) -> tuple[int, int]:
+        now = utcnow()
+        inserted = updated = 0
+        with self.transaction() as conn:
+            for row in batch:
+                values = (
+                    row.pageid, row.title, row.snapshot_revid, snapshot_name,
+                    dumps(list(row.photo_ids)), int(row.multi_photo), row.owner_nsid,
+                    row.owner_alias, dumps([dict(e) for e in row.evidence]),
+                    dumps(list(row.evidence_sources)), int(row.has_p12120), int(row.user_only),
+                )
+                cur = conn.execute(
+                    "UPDATE files SET pageid=?, title=?, snapshot_revid=?, snapshot_name=?, "
+                    "photo_ids=?, multi_photo=?, owner_nsid=?, owner_alias=?, evidence=?, "
+                    "evidence_sources=?, has_p12120=?, user_only=?, evidence_updated_at=? "
+                    "WHERE mid = ?",
+                    (*values, now, row.mid),
+                )
+                if cur.rowcount:
+                    updated += 1
+                    continue
+                if row.title:
+                    cur = conn.execute(
+                        "UPDATE files SET mid=?, pageid=?, title=?, snapshot_revid=?, "
+                        "snapshot_name=?, photo_ids=?, multi_photo=?, owner_nsid=?, owner_alias=?, "
+                        "evidence=?, evidence_sources=?, has_p12120=?, user_only=?, "
+                        "evidence_updated_at=? WHERE mid IS NULL AND title = ?",
+                        (row.mid, *values, now, row.title),
+                    )
+                    if cur.rowcount:
+                        updated += 1
+                        continue
+                conn.execute(
+                    "INSERT INTO files(mid, pageid, title, snapshot_revid, snapshot_name, "
+                    "photo_ids, multi_photo, owner_nsid, owner_alias, evidence, evidence_sources, "
+                    "has_p12120, user_only, origin, added_at, evidence_updated_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'snapshot', ?, ?)",
+                    (row.mid, *values, now, now),
+                )
+                inserted += 1
+        return inserted, updated
+
+    def add_titles(self, titles: Iterable[str]) -> int:
+        """Add files known only by title (their evidence is found at run time)."""
+        now = utcnow()
+        added = 0
+        with self.transaction() as conn:
+            for raw in titles:
+                title = normalise_title(raw)
+                if not title:
+                    continue
+                exists = conn.execute("SELECT 1 FROM files WHERE title = ?", (title,)).fetchone()
+                if exists:
+                    continue
+                conn.execute(
+                    "INSERT INTO files(title, origin, added_at, evidence_updated_at) "
+                    "VALUES (?, 'titles', ?, ?)",
+                    (title, now, now),
+                )
+                added += 1
+        return added
+
+    def count_files(self, status: str | None = None) -> int:
+        if status is None:
+            return int(self.conn.execute("SELECT count(*) FROM files").fetchone()[0])
+        return int(self.conn.execute(
+            "SELECT count(*) FROM files WHERE status = ?", (status,)).fetchone()[0])
+
+    def status_counts(self) -> dict[str, int]:
+        return dict(self.conn.execute("SELECT status, count(*) FROM files GROUP BY status"))
+
+    def iter_worklist(self, batch_size: int = 5000) -> Iterator[WorkFile]:
+        """Every worklist row in id order (for ``export``), streamed in keyset pages."""
+        last = 0
+        while True:
+            rows = self.conn.execute(
+                f"SELECT {_WORKFILE_COLUMNS} FROM files WHERE id > ? ORDER BY id LIMIT ?",
+                (last, batch_size),
+            ).fetchall()
+            if not rows:
+                return
+            for row in rows:
+                yield _workfile(row)
+            last = rows[-1][0]
+
+    def get_file(self, mid: str) -> WorkFile | None:
+        row = self.conn.execute(
+            f"SELECT {_WORKFILE_COLUMNS} FROM files WHERE mid = ?", (mid,)).fetchone()
+        return _workfile(row) if row else None
+
+    def get_file_by_id(self, file_id: int) -> WorkFile | None:
+        row = self.conn.execute(
+            f"SELECT {_WORKFILE_COLUMNS} FROM files WHERE id = ?", (file_id,)).fetchone()
+        return _workfile(row) if row else None
+
+    def select_files(self, *, limit: int | None = None, owner: str | None = None,
+                     only: Sequence[str] | None = None, recheck: bool = False,
+                     max_attempts: int = 3) -> list[WorkFile]:
+        """Files a run should process, grouped by owner so Flickr calls can be batched.
+
+        Pending files, files whose last attempt was an error (fewer than ``max_attempts``),
+        and files with an open edit intent (a crash between send and record). With
+        ``recheck`` every file qualifies. ``only`` takes M-ids or titles.
+        """
+        clauses: list[str] = []
+        params: list[Any] = []
+        if not recheck:
+            clauses.append(
+                "(status = 'pending' OR (status = 'error' AND attempts < ?) OR mid IN "
+                "(SELECT mid FROM edit_journal WHERE state = 'open'))"
+            )
+            params.append(max_attempts)
+        if owner:
+            clauses.append("(owner_nsid = ? OR lower(owner_alias) = lower(?))")
+            params += [owner, owner]
+        if only:
+            marks = ",".join("?" * len(only))
+            clauses.append(f"(mid IN ({marks}) OR title IN ({marks}))")
+            params += list(only) + [normalise_title(t) for t in only]
+        where = " AND ".join(clauses) or "1"
+        sql = (f"SELECT {_WORKFILE_COLUMNS} FROM files WHERE {where} "
+               "ORDER BY coalesce(owner_nsid, owner_alias, '~') , id")
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [_workfile(r) for r in self.conn.execute(sql, params)]
+
+    def set_file_identity(self, file_id: int, mid: str, pageid: int | None, title: str) -> int:
+        """Fill in the M-id of a ``--titles`` row once Commons told us. If the snapshot
+        already has that file, the titles row is dropped and the snapshot row's id returned."""
+        with self.transaction() as conn:
+            other = conn.execute("SELECT id FROM files WHERE mid = ? AND id != ?",
+                                 (mid, file_id)).fetchone()
+            if other:
+                conn.execute("DELETE FROM files WHERE id = ? AND origin = 'titles'", (file_id,))
+                return int(other[0])
+            conn.execute("UPDATE files SET mid = ?, pageid = ?, title = ? WHERE id = ?",
+                         (mid, pageid, title, file_id))
+            return file_id
+
+    def set_file_evidence(self, file_id: int, photo_ids: Sequence[str], owner_nsid: str | None,
+                          owner_alias: str | None, evidence: Sequence[Mapping[str, Any]],
+                          sources: Sequence[str]) -> None:
+        """Evidence found at run time (e.g. in wikitext for ``--titles`` files)."""
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE files SET photo_ids=?, multi_photo=?, owner_nsid=coalesce(?, owner_nsid), "
+                "owner_alias=coalesce(?, owner_alias), evidence=?, evidence_sources=?, "
+                "evidence_updated_at=? WHERE id = ?",
+                (dumps(list(photo_ids)), int(len(photo_ids) > 1), owner_nsid, owner_alias,
+                 dumps([dict(e) for e in evidence]), dumps(list(sources)), utcnow(), file_id),
+            )
+
+    def record_outcome(self, file_id: int, status: FileStatus | str, *, run_id: int | None,
+                       checked_revid: int | None = None, edited_revid: int | None = None,
+                       changed_properties: Sequence[str] | None = None,
+                       error: str | None = None, conn: sqlite3.Connection | None = None) -> None:
+        """Record one file's outcome. Errors count attempts so they stop being retried."""
+        sql = ("UPDATE files SET status=?, checked_revid=coalesce(?, checked_revid), "
+               "edited_revid=coalesce(?, edited_revid), "
+               "changed_properties=coalesce(?, changed_properties), last_error=?, "
+               "attempts = CASE WHEN ? = 'error' THEN attempts + 1 ELSE attempts END, "
+               "processed_at=?, last_run_id=? WHERE id = ?")
+        params = (str(status), checked_revid, edited_revid,
+                  dumps(list(changed_properties)) if changed_properties is not None else None,
+                  error, str(status), utcnow(), run_id, file_id)
+        if conn is not None:
+            conn.execute(sql, params)
+            return
+        with self.transaction() as c:
+            c.execute(sql, params)
+
+    # ----------------------------------------------------------------- runs
+
+    def start_run(self, *, dry_run: bool, args: Mapping[str, Any] | None = None) -> int:
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO runs(started_at, dry_run, host, pid, args) VALUES (?, ?, ?, ?, ?)",
+                (utcnow(), int(dry_run), socket.gethostname(), os.getpid(), dumps(args or {})),
+            )
+            return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, *, stop_reason: str, summary: Mapping[str, Any]) -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE runs SET ended_at=?, stop_reason=?, summary=? WHERE id=?",
+                         (utcnow(), stop_reason, dumps(summary), run_id))
+
+    def get_run(self, run_id: int) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            "SELECT id, started_at, ended_at, dry_run, stop_reason, summary FROM runs WHERE id=?",
+            (run_id,)).fetchone()
+        if not row:
+            return None
+        return {"id": row[0], "started_at": row[1], "ended_at": row[2], "dry_run": bool(row[3]),
+                "stop_reason": row[4], "summary": loads(row[5])}
+
+    # ----------------------------------------------------------------- edit journal
+
+    def open_edit(self, *, run_id: int, mid: str, base_revid: int | None,
+                  payload: Mapping[str, Any], summary: str,
+                  conflict_ids: Sequence[int] = ()) -> int:
+        """Write the intent to edit (committed) before the request is sent."""
+        with self.transaction() as conn:
+            cur = conn.execute(
+                "INSERT INTO edit_journal(run_id, mid, base_revid, payload, summary, conflict_ids, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (run_id, mid, base_revid, dumps(payload), summary, dumps(list(conflict_ids)),
+                 utcnow()),
+            )
+            return int(cur.lastrowid or 0)
+
+    def close_edit(self, journal_id: int, *, state: str, new_revid: int | None = None,
+                   error: str | None = None, conn: sqlite3.Connection | None = None) -> None:
+        sql = "UPDATE edit_journal SET state=?, new_revid=?, error=?, closed_at=? WHERE id=?"
+        params = (state, new_revid, error, utcnow(), journal_id)
+        if conn is not None:
+            conn.execute(sql, params)
+            return
+        with self.transaction() as c:
+            c.execute(sql, params)
+
+    def open_edits(self, mid: str | None = None) -> list[dict[str, Any]]:
+        """Intents never closed: a previous run died between sending and recording."""
+        sql = ("SELECT id, run_id, mid, base_revid, payload, conflict_ids FROM edit_journal "
+               "WHERE state = 'open'")
+        params: tuple[Any, ...] = ()
+        if mid is not None:
+            sql += " AND mid = ?"
+            params = (mid,)
+        return [{"id": r[0], "run_id": r[1], "mid": r[2], "base_revid": r[3],
+                 "payload": loads(r[4]), "conflict_ids": loads(r[5]) or []}
+                for r in self.conn.execute(sql + " ORDER BY id", params)]
+
+    def count_edits(self, mid: str | None = None, state: str = "done") -> int:
+        if mid is None:
+            return int(self.conn.execute(
+                "SELECT count(*) FROM edit_journal WHERE state = ?", (state,)).fetchone()[0])
+        return int(self.conn.execute(
+            "SELECT count(*) FROM edit_journal WHERE state = ? AND mid = ?",
+            (state, mid)).fetchone()[0])
+
+    # ----------------------------------------------------------------- review queue
+
+    def record_conflicts(self, *, mid: str, title: str | None, flickr_photo_id: str | None,
+                         owner_nsid: str | None, base_revid: int | None,
+                         conflicts: Sequence[ConflictRecord], run_id: int | None,
+                         dry_run: bool) -> ConflictOutcome:
+        """Put a file's conflicts in the queue, without duplicates, and close the ones that
+        went away.
+
+        The same conflict found again only refreshes ``last_seen``/``base_revid``; one a
+        maintainer answered ``keep_commons`` stays answered. An ``open``/``skip`` conflict of
+        this file that the new plan no longer has is closed as ``superseded`` (the file was
+        fixed, or the data changed). Dry runs add to the queue but never close anything.
+        """
+        now = utcnow()
+        outcome = ConflictOutcome()
+        with self.transaction() as conn:
+            fingerprints = []
+            for rec in conflicts:
+                fp = conflict_fingerprint(mid, rec)
+                fingerprints.append(fp)
+                row = conn.execute("SELECT id, status FROM conflicts WHERE fingerprint = ?",
+                                   (fp,)).fetchone()
+                if row:
+                    cid, status = int(row[0]), row[1]
+                    conn.execute(
+                        "UPDATE conflicts SET last_seen_at=?, last_seen_run_id=?, "
+                        "base_revid=coalesce(?, base_revid), title=coalesce(?, title), "
+                        "updated_at=? WHERE id=?",
+                        (now, run_id, base_revid, title, now, cid))
+                    if status in (ConflictStatus.SUPERSEDED, ConflictStatus.APPLIED):
+                        self._transition(conn, cid, status, ConflictStatus.OPEN, "bot",
+                                         "found again", now)
+                        outcome.reopened += 1
+                    else:
+                        outcome.seen_again += 1
+                    outcome.ids.append(cid)
+                    continue
+                cur = conn.execute(
+                    "INSERT INTO conflicts(fingerprint, mid, title, flickr_photo_id, owner_nsid, "
+                    "property, reason, existing, proposed, statement_id, base_revid, status, "
+                    "found_at, found_run_id, found_dry_run, last_seen_at, last_seen_run_id, "
+                    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?)",
+                    (fp, mid, title, flickr_photo_id, owner_nsid, rec.property, rec.reason,
+                     dumps(list(rec.existing)), dumps(rec.proposed) if rec.proposed else None,
+                     rec.statement_id, base_revid, now, run_id, int(dry_run), now, run_id, now),
+                )
+                cid = int(cur.lastrowid or 0)
+                conn.execute(
+                    "INSERT INTO conflict_events(conflict_id, at, actor, from_status, to_status, "
+                    "note) VALUES (?, ?, 'bot', NULL, 'open', ?)",
+                    (cid, now, "dry run" if dry_run else None))
+                outcome.new += 1
+                outcome.ids.append(cid)
+            if not dry_run:
+                marks = ",".join("?" * len(fingerprints)) or "''"
+                stale = conn.execute(
+                    f"SELECT id, status FROM conflicts WHERE mid = ? AND status IN "
+                    f"('open', 'skip', 'accept_flickr') AND fingerprint NOT IN ({marks})",
+                    (mid, *fingerprints)).fetchall()
+                for cid, status in stale:
+                    self._transition(conn, int(cid), status, ConflictStatus.SUPERSEDED, "bot",
+                                     "no longer found: the file or Flickr changed", now,
+                                     closed_reason="resolved")
+                    outcome.superseded += 1
+        return outcome
+
+    def _transition(self, conn: sqlite3.Connection, conflict_id: int, from_status: str,
+                    to_status: str, actor: str, note: str | None, now: str, *,
+                    revid: int | None = None, closed_reason: str | None = None) -> None:
+        sets = "status=?, updated_at=?"
+        params: list[Any] = [str(to_status), now]
+        if to_status in DECISIONS:
+            sets += ", decided_by=?, decided_at=?, note=?"
+            params += [actor, now, note]
+        if to_status == ConflictStatus.APPLIED:
+            sets += ", applied_revid=?, applied_at=?"
+            params += [revid, now]
+        if closed_reason is not None or to_status == ConflictStatus.OPEN:
+            sets += ", closed_reason=?"
+            params.append(closed_reason)
+        conn.execute(f"UPDATE conflicts SET {sets} WHERE id=?", (*params, conflict_id))
+        conn.execute(
+            "INSERT INTO conflict_events(conflict_id, at, actor, from_status, to_status, note, "
+            "revid) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (conflict_id, now, actor, from_status, str(to_status), note, revid))
+
+    def decide(self, conflict_id: int, decision: str, *, actor: str,
+               note: str | None = None) -> None:
+        """A maintainer's decision. Raises ``InvalidTransition`` for closed conflicts."""
+        if decision not in DECISIONS:
+            raise InvalidTransition(f"unknown decision {decision!r}")
+        now = utcnow()
+        with self.transaction() as conn:
+            row = conn.execute("SELECT status FROM conflicts WHERE id = ?",
+                               (conflict_id,)).fetchone()
+            if row is None:
+                raise KeyError(conflict_id)
+            if row[0] not in DECIDABLE_FROM:
+                raise InvalidTransition(f"conflict {conflict_id} is {row[0]}; it cannot be decided")
+            self._transition(conn, conflict_id, row[0], decision, actor, note, now)
+
+    def bulk_decide(self, flt: QueueFilter, decision: str, *, actor: str,
+                    note: str | None = None, expected: int | None = None) -> int:
+        """Decide every decidable conflict matching the filter. With ``expected`` (the count
+        the maintainer confirmed), refuse if the queue changed in between."""
+        if decision not in DECISIONS:
+            raise InvalidTransition(f"unknown decision {decision!r}")
+        where, params = flt.where()
+        marks = ",".join("?" * len(DECIDABLE_FROM))
+        now = utcnow()
+        with self.transaction() as conn:
+            rows = conn.execute(
+                f"SELECT id, status FROM conflicts WHERE {where} AND status IN ({marks}) "
+                "AND status != ?", (*params, *DECIDABLE_FROM, decision)).fetchall()
+            if expected is not None and len(rows) != expected:
+                raise InvalidTransition(
+                    f"{len(rows)} conflicts match now, not {expected}; reload and confirm again")
+            for cid, status in rows:
+                self._transition(conn, int(cid), status, decision, actor, note, now)
+        return len(rows)
+
+    def count_matching(self, flt: QueueFilter, decision: str | None = None) -> int:
+        """How many conflicts a bulk decision would change."""
+        where, params = flt.where()
+        marks = ",".join("?" * len(DECIDABLE_FROM))
+        sql = f"SELECT count(*) FROM conflicts WHERE {where} AND status IN ({marks})"
+        extra: list[Any] = list(DECIDABLE_FROM)
+        if decision:
+            sql += " AND status != ?"
+            extra.append(decision)
+        return int(self.conn.execute(sql, (*params, *extra)).fetchone()[0])
+
+    def mark_applied(self, conflict_ids: Sequence[int], revid: int, *,
+                     conn: sqlite3.Connection | None = None) -> None:
+        now = utcnow()
+
+        def run(c: sqlite3.Connection) -> None:
+            for cid in conflict_ids:
+                row = c.execute("SELECT status FROM conflicts WHERE id=?", (cid,)).fetchone()
+                if row and row[0] == ConflictStatus.ACCEPT_FLICKR:
+                    self._transition(c, cid, row[0], ConflictStatus.APPLIED, "bot", None, now,
+                                     revid=revid)
+
+        if conn is not None:
+            run(conn)
+        else:
+            with self.transaction() as c:
+                run(c)
+
+    def supersede(self, conflict_id: int, reason: str, *, actor: str = "bot") -> None:
+        now = utcnow()
+        with self.transaction() as conn:
+            row = conn.execute("SELECT status FROM conflicts WHERE id=?", (conflict_id,)).fetchone()
+            if row and row[0] not in (ConflictStatus.APPLIED, ConflictStatus.SUPERSEDED):
+                self._transition(conn, conflict_id, row[0], ConflictStatus.SUPERSEDED, actor,
+                                 reason, now, closed_reason=reason)
+
+    def accepted_conflicts(self, limit: int | None = None) -> list[dict[str, Any]]:
+        """Conflicts maintainers answered with "use Flickr's value", oldest decision first."""
+        sql = (f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE status = 'accept_flickr' "
+               "ORDER BY decided_at, id")
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        return [_conflict(r) for r in self.conn.execute(sql)]
+
+    def list_conflicts(self, flt: QueueFilter, *, after_id: int | None = None,
+                       before_id: int | None = None, limit: int = 50,
+                       newest_first: bool = False) -> list[dict[str, Any]]:
+        """One page of the queue, by keyset (``after_id``/``before_id``): no OFFSET scans."""
+        where, params = flt.where()
+        order = "DESC" if newest_first else "ASC"
+        if after_id is not None:
+            where += " AND id < ?" if newest_first else " AND id > ?"
+            params.append(after_id)
+        if before_id is not None:
+            where += " AND id > ?" if newest_first else " AND id < ?"
+            params.append(before_id)
+            order = "ASC" if newest_first else "DESC"
+        rows = self.conn.execute(
+            f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE {where} ORDER BY id {order} "
+            "LIMIT ?", (*params, limit)).fetchall()
+        result = [_conflict(r) for r in rows]
+        if before_id is not None:
+            result.reverse()
+        return result
+
+    def get_conflict(self, conflict_id: int) -> dict[str, Any] | None:
+        row = self.conn.execute(
+            f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE id = ?", (conflict_id,)).fetchone()
+        return _conflict(row) if row else None
+
+    def neighbours(self, conflict_id: int, flt: QueueFilter) -> tuple[int | None, int | None]:
+        """Previous and next conflict ids in the filtered queue (for keyboard triage)."""
+        where, params = flt.where()
+        prev = self.conn.execute(
+            f"SELECT max(id) FROM conflicts WHERE {where} AND id < ?",
+            (*params, conflict_id)).fetchone()[0]
+        nxt = self.conn.execute(
+            f"SELECT min(id) FROM conflicts WHERE {where} AND id > ?",
+            (*params, conflict_id)).fetchone()[0]
+        return prev, nxt
+
+    def conflict_history(self, conflict_id: int) -> list[dict[str, Any]]:
+        return [{"at": r[0], "actor": r[1], "from_status": r[2], "to_status": r[3],
+                 "note": r[4], "revid": r[5]}
+                for r in self.conn.execute(
+                    "SELECT at, actor, from_status, to_status, note, revid FROM conflict_events "
+                    "WHERE conflict_id = ? ORDER BY id", (conflict_id,))]
+
+    def conflict_counts(self, status: str | None = ConflictStatus.OPEN
+                        ) -> dict[str, dict[str, int]]:
+        """Counts by reason and by property (for one status, or all), from the trigger table."""
+        sql = "SELECT reason, property, sum(n) FROM conflict_counts"
+        params: tuple[Any, ...] = ()
+        if status:
+            sql += " WHERE status = ?"
+            params = (status,)
+        by_reason: dict[str, int] = {}
+        by_property: dict[str, int] = {}
+        for reason, prop, n in self.conn.execute(sql + " GROUP BY reason, property", params):
+            if not n:
+                continue
+            by_reason[reason] = by_reason.get(reason, 0) + int(n)
+            by_property[prop] = by_property.get(prop, 0) + int(n)
+        return {"reason": by_reason, "property": by_property}
+
+    def status_totals(self) -> dict[str, int]:
+        return {s: int(n) for s, n in self.conn.execute(
+            "SELECT status, sum(n) FROM conflict_counts GROUP BY status") if n}
+
+    # ----------------------------------------------------------------- caches
+
+    def get_owner(self, nsid: str) -> FlickrOwner | None:
+        row = self.conn.execute(
+            "SELECT nsid, username, realname, path_alias, photos_count, is_deleted FROM owners "
+            "WHERE nsid = ?", (nsid,)).fetchone()
+        if not row:
+            return None
+        return FlickrOwner(nsid=row[0], username=row[1], realname=row[2], path_alias=row[3],
+                           photos_count=row[4], is_deleted=bool(row[5]))
+
+    def put_owner(self, owner: FlickrOwner) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO owners(nsid, username, realname, path_alias, photos_count, "
+                "is_deleted, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(nsid) DO UPDATE "
+                "SET username=excluded.username, realname=excluded.realname, "
+                "path_alias=excluded.path_alias, photos_count=excluded.photos_count, "
+                "is_deleted=excluded.is_deleted, fetched_at=excluded.fetched_at",
+                (owner.nsid, owner.username, owner.realname, owner.path_alias,
+                 owner.photos_count, int(owner.is_deleted), utcnow()))
+
+    def get_alias(self, alias: str) -> tuple[bool, str | None]:
+        row = self.conn.execute("SELECT nsid FROM alias_nsid WHERE alias = ?",
+                                (alias.lower(),)).fetchone()
+        return (True, row[0]) if row else (False, None)
+
+    def put_alias(self, alias: str, nsid: str | None) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO alias_nsid(alias, nsid, fetched_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(alias) DO UPDATE SET nsid=excluded.nsid, fetched_at=excluded.fetched_at",
+                (alias.lower(), nsid, utcnow()))
+
+    def get_wikidata_flickr_ids(self, qids: Iterable[str], max_age: timedelta | None = None
+                                ) -> dict[str, list[str]]:
+        """Cached P3267 values of Wikidata items (fresh enough ones only)."""
+        qids = list(qids)
+        if not qids:
+            return {}
+        marks = ",".join("?" * len(qids))
+        cutoff = (datetime.now(UTC) - max_age).strftime("%Y-%m-%dT%H:%M:%S") if max_age else ""
+        return {qid: loads(ids) for qid, ids in self.conn.execute(
+            f"SELECT qid, flickr_user_ids FROM wikidata_flickr_ids WHERE qid IN ({marks}) "
+            "AND fetched_at >= ?", (*qids, cutoff))}
+
+    def put_wikidata_flickr_ids(self, mapping: Mapping[str, Sequence[str]]) -> None:
+        now = utcnow()
+        with self.transaction() as conn:
+            conn.executemany(
+                "INSERT INTO wikidata_flickr_ids(qid, flickr_user_ids, fetched_at) VALUES (?,?,?) "
+                "ON CONFLICT(qid) DO UPDATE SET flickr_user_ids=excluded.flickr_user_ids, "
+                "fetched_at=excluded.fetched_at",
+                [(q, dumps(list(v)), now) for q, v in mapping.items()])
+
+    def put_photo_gone(self, photo_id: str, reason: str, code: int) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "INSERT INTO flickr_photo_status(photo_id, status, reason, code, checked_at) "
+                "VALUES (?, 'gone', ?, ?, ?) ON CONFLICT(photo_id) DO UPDATE SET "
+                "reason=excluded.reason, code=excluded.code, checked_at=excluded.checked_at",
+                (photo_id, reason, code, utcnow()))
+
+    def get_photo_gone(self, photo_id: str) -> tuple[str, int] | None:
+        row = self.conn.execute(
+            "SELECT reason, code FROM flickr_photo_status WHERE photo_id = ? AND status = 'gone'",
+            (photo_id,)).fetchone()
+        return (row[0], int(row[1])) if row else None
+
+    # ----------------------------------------------------------------- lock
+
+    def acquire_lock(self, name: str = "run", *, stale_after: timedelta = timedelta(hours=2)
+                     ) -> str:
+        """Take the named lease or raise ``LockHeld``. A lease whose holder has not
+        heartbeaten within ``stale_after`` (a crashed run) is taken over."""
+        holder = f"{socket.gethostname()}:{os.getpid()}:{utcnow()}"
+        now = utcnow()
+        cutoff = (datetime.now(UTC) - stale_after).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        with self.transaction() as conn:
+            row = conn.execute("SELECT holder, heartbeat_at FROM locks WHERE name = ?",
+                               (name,)).fetchone()
+            if row and row[1] >= cutoff and not _holder_is_dead(row[0]):
+                raise LockHeld(f"another run holds the {name!r} lock: {row[0]} "
+                               f"(last heartbeat {row[1]})")
+            conn.execute(
+                "INSERT INTO locks(name, holder, acquired_at, heartbeat_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT(name) DO UPDATE SET holder=excluded.holder, "
+                "acquired_at=excluded.acquired_at, heartbeat_at=excluded.heartbeat_at",
+                (name, holder, now, now))
+        return holder
+
+    def heartbeat(self, holder: str, name: str = "run") -> None:
+        with self.transaction() as conn:
+            conn.execute("UPDATE locks SET heartbeat_at=? WHERE name=? AND holder=?",
+                         (utcnow(), name, holder))
+
+    def release_lock(self, holder: str, name: str = "run") -> None:
+        with self.transaction() as conn:
+            conn.execute("DELETE FROM locks WHERE name=? AND holder=?", (name, holder))
+
+
+def _holder_is_dead(holder: str) -> bool:
+    """A holder on this host whose process is gone (kill -9) does not block a new run."""
+    host, _, rest = holder.partition(":")
+    pid_text = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    try:
+        os.kill(int(pid_text), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def normalise_title(raw: str) -> str:
+    """``foo.jpg`` / ``File:foo_bar.jpg`` / ``file: foo`` → ``File:Foo bar.jpg`` style."""
+    title = raw.strip().replace("_", " ")
+    if not title:
+        return ""
+    prefix, sep, rest = title.partition(":")
+    if sep and prefix.strip().lower() in ("file", "image"):
+        title = rest.strip()
+    title = " ".join(title.split())
+    if not title:
+        return ""
+    return "File:" + title[0].upper() + title[1:]
+
+
+_WORKFILE_COLUMNS = ("id, mid, title, pageid, photo_ids, owner_nsid, owner_alias, evidence, "
+                     "evidence_sources, has_p12120, status, attempts, origin, checked_revid, "
+                     "edited_revid")
+
+
+def _workfile(row: Sequence[Any]) -> WorkFile:
+    return WorkFile(id=row[0], mid=row[1], title=row[2], pageid=row[3],
+                    photo_ids=loads(row[4]), owner_nsid=row[5], owner_alias=row[6],
+                    evidence=loads(row[7]), evidence_sources=loads(row[8]),
+                    has_p12120=bool(row[9]), status=row[10], attempts=row[11], origin=row[12],
+                    checked_revid=row[13], edited_revid=row[14])
+
+
+_CONFLICT_COLUMNS = ("id, mid, title, flickr_photo_id, owner_nsid, property, reason, existing, "
+                     "proposed, statement_id, base_revid, status, found_at, found_run_id, "
+                     "found_dry_run, last_seen_at, decided_by, decided_at, note, applied_revid, "
+                     "applied_at, closed_reason, updated_at")
+
+
+def _conflict(row: Sequence[Any]) -> dict[str, Any]:
+    keys = [k.strip() for k in _CONFLICT_COLUMNS.split(",")]
+    record = dict(zip(keys, row, strict=True))
+    record["existing"] = loads(record["existing"]) or []
+    record["proposed"] = loads(record["proposed"])
+    record["found_dry_run"] = bool(record["found_dry_run"])
+    return record
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a schema script into statements, keeping trigger bodies whole."""
+    statements: list[str] = []
+    buf: list[str] = []
+    for line in script.splitlines():
+        if line.strip().startswith("--") or not line.strip():
+            continue
+        buf.append(line)
+        text = "\n".join(buf)
+        if sqlite3.complete_statement(text):
+            statements.append(text)
+            buf = []
+    return statements

@@ -1,0 +1,1 @@
+"""The review web page where maintainers resolve the bot's conflicts."""
