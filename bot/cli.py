@@ -18,6 +18,11 @@ from bot import __version__
 
 COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli_urls",
+    "bot.cli_snapshot",
+    "bot.cli_review",
+    "bot.cli_plan",
+    "bot.cli_run",
+    "bot.cli_demo",
 )
 
 

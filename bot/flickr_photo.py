@@ -50,7 +50,11 @@ class FlickrPhoto:
     ``date_taken`` is Flickr's text (``"1943-01-01 00:00:00"``), kept verbatim with its
     granularity (0 day, 4 month, 6 year, 8 circa) and the ``takenunknown`` flag, because
     deciding what to make of them is the data model's job, not the client's.
-    ``machine_tags`` are the raw tags (``"bhl:page=33665645"``), not the normalised ones.
+    ``machine_tags`` are the raw tags (``"bhl:page=33665645"``), not the normalised ones,
+    unless ``machine_tags_normalised`` is set: a photo read from an owner's photo list
+    (``extras=machine_tags``) only comes with Flickr's normalised form (lower-cased,
+    punctuation stripped from the value: ``dc:identifier=httpsbiodiversitylibraryorgpage1``);
+    numeric values such as ``bhl:page=33665645`` read the same in both forms.
     """
 
     id: str
@@ -65,6 +69,7 @@ class FlickrPhoto:
     machine_tags: tuple[str, ...] = field(default_factory=tuple)
     title: str | None = None
     is_public: bool = True
+    machine_tags_normalised: bool = False
 
     @property
     def photo_page_url(self) -> str:

@@ -55,3 +55,23 @@ WRITTEN_PROPERTIES: Final = (
     P_PUBLISHED_IN,
     P_BHL_PAGE_ID,
 )
+
+# Wikidata licence items for Flickr's licence ids (flickr.photos.licenses.getInfo), only
+# read: plans report a Flickr licence that differs from the file's P275. Sources: the
+# Flickypedia and Content Mine id tables (CC URL -> QID) and Commons statements seen in
+# the wild. Ids 0 (All Rights Reserved), 7 (No known copyright restrictions) and
+# 8 (United States Government Work) are not licences and have no item here.
+Q_CC_BY_NC_SA_2_0: Final = "Q28050835"  # Flickr 1
+Q_CC_BY_NC_2_0: Final = "Q44128984"  # Flickr 2
+Q_CC_BY_NC_ND_2_0: Final = "Q47008927"  # Flickr 3
+Q_CC_BY_2_0: Final = "Q19125117"  # Flickr 4
+Q_CC_BY_SA_2_0: Final = "Q19068220"  # Flickr 5
+Q_CC_BY_ND_2_0: Final = "Q35254645"  # Flickr 6
+Q_CC0_1_0: Final = "Q6938433"  # Flickr 9
+Q_PUBLIC_DOMAIN_MARK_1_0: Final = "Q7257361"  # Flickr 10
+Q_CC_BY_4_0: Final = "Q20007257"  # Flickr 11
+Q_CC_BY_SA_4_0: Final = "Q18199165"  # Flickr 12
+Q_CC_BY_ND_4_0: Final = "Q36795408"  # Flickr 13
+Q_CC_BY_NC_4_0: Final = "Q34179348"  # Flickr 14
+Q_CC_BY_NC_SA_4_0: Final = "Q42553662"  # Flickr 15
+Q_CC_BY_NC_ND_4_0: Final = "Q24082749"  # Flickr 16

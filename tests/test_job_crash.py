@@ -1,0 +1,99 @@
+"""kill -9 at the worst moments, then run again: no outcome lost, no file edited twice.
+
+The bot runs as a real ``backfill run`` subprocess against the stand-ins served by the
+test process. The stand-in holds the answer to one ``wbeditentity`` while the test kills
+the bot, so the kill lands exactly where it hurts: after the edit was sent (and, in the
+first case, applied) and before the bot could record it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from job_world import BOT, Running, World
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def bot_process(running: Running, *extra: str) -> subprocess.Popen[bytes]:
+    s = running.settings
+    cmd = [sys.executable, "-m", "bot.cli", "run", "--db", s.db_path,
+           "--commons-api", s.commons_api_url, "--flickr-api", s.flickr_api_url,
+           "--wikidata-api", s.wikidata_api_url, "--username", BOT,
+           "--pywikibot-dir", str(Path(s.pywikibot_dir).parent / "pywikibot-sub"),
+           "--put-throttle", "0.05", "--no-progress", *extra]
+    env = {**os.environ, **running.env, "PYTHONPATH": str(ROOT)}
+    env.pop("PYWIKIBOT_DIR", None)
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def hold_edit_number(running: Running, n: int, *, apply: bool) -> threading.Event:
+    """The n-th wbeditentity is applied (or not) and its answer withheld until released."""
+    standin = running.wiki.standin
+    original = standin._apply_wbeditentity
+    reached = threading.Event()
+    release = threading.Event()
+    seen = {"n": 0}
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        seen["n"] += 1
+        if seen["n"] != n:
+            return original(*args, **kwargs)
+        result = original(*args, **kwargs) if apply else None
+        reached.set()
+        release.wait(30)
+        if result is None:
+            from bot.commons_standin import ApiError
+
+            raise ApiError("internal_api_error_DBQueryError", "the database went away")
+        return result
+
+    standin._apply_wbeditentity = held
+    running.release = release  # type: ignore[attr-defined]
+    return reached
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("landed", [True, False], ids=["edit-landed", "edit-not-landed"])
+def test_kill_9_mid_edit_then_resume(tmp_path: Path, landed: bool) -> None:
+    world = World(tmp_path)
+    mids = [world.add_file(200 + i, str(52810336700 + i)) for i in range(6)]
+    with world.start() as running:
+        reached = hold_edit_number(running, 3, apply=landed)
+        proc = bot_process(running)
+        try:
+            assert reached.wait(120), "the bot never reached its third edit"
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(30)
+        finally:
+            running.release.set()  # type: ignore[attr-defined]
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == -signal.SIGKILL
+        with running.store() as store:
+            open_intents = store.open_edits()
+            assert len(open_intents) == 1  # the edit in flight when the bot died
+            in_flight = open_intents[0]["mid"]
+            assert store.get_file(in_flight).status == "pending"  # type: ignore[union-attr]
+        landed_before = running.writes_by_mid()
+        assert (in_flight in landed_before) is landed
+        # the next run picks up where the first stopped
+        resumed = bot_process(running, "--json")
+        out, err = resumed.communicate(timeout=300)
+        assert resumed.returncode == 0, err.decode()[-2000:]
+        # every file edited exactly once, whatever the timing of the kill
+        assert running.writes_by_mid() == {m: 1 for m in mids}
+        with running.store() as store:
+            assert store.open_edits() == []
+            assert store.status_counts() == {"edited": 6}
+            row = store.get_file(in_flight)
+            assert row is not None and row.edited_revid == running.wiki.lastrevid(in_flight)
+        assert b'"resumed_intents": 1' in out

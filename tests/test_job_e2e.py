@@ -1,0 +1,232 @@
+"""The bot end to end: real pywikibot and real httpx against the stand-in Commons and
+Flickr. Each test is one situation a Commons maintainer would ask about."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.job import iter_report
+from bot.store import ConflictStatus, LockHeld, QueueFilter
+from job_world import OWNER, World, p571
+
+
+def statement_props(entity: dict) -> set[str]:
+    return set((entity.get("statements") or {}).keys())
+
+
+def test_edits_land_with_the_right_claims_and_baserevid(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    m1 = world.add_file(101, "52810336619", geo=(52.3702, 4.8952, 16))
+    m2 = world.add_file(102, "52810336620", granularity=8, taken="1943-01-01 00:00:00")
+    with world.start() as running:
+        before = {m: running.wiki.lastrevid(m) for m in (m1, m2)}
+        summary = running.run()
+        assert summary.outcomes == {"edited": 2}
+        assert running.writes_by_mid() == {m1: 1, m2: 1}  # exactly one edit per file
+        for write in running.wiki.writes:
+            assert write["baserevid"] == before[write["mid"]]
+            assert write["params"]["bot"] in ("1", "")
+            assert write["params"]["maxlag"] == "5"
+            assert "Flickr photo" in write["params"]["summary"]
+        e1 = running.wiki.entity(m1)
+        assert {"P12120", "P170", "P7482", "P571", "P1259", "P1433"} <= statement_props(e1)
+        (photo_id,) = e1["statements"]["P12120"]
+        assert photo_id["mainsnak"]["datavalue"]["value"] == "52810336619"
+        # the existing P7482 was extended (same id, P973 kept, P137 added), not duplicated
+        (source,) = e1["statements"]["P7482"]
+        assert source["id"].startswith(f"{m1}$00000001")
+        assert set(source["qualifiers"]) == {"P973", "P137"}
+        circa = running.wiki.entity(m2)["statements"]["P571"][0]
+        assert circa["mainsnak"]["datavalue"]["value"]["precision"] == 9
+        assert "P1480" in circa["qualifiers"]
+        with running.store() as store:
+            row = store.get_file(m1)
+            assert row is not None and row.status == "edited"
+            assert row.edited_revid == running.wiki.lastrevid(m1)
+
+
+def test_a_second_run_makes_no_edit(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.add_file(101, "52810336619")
+    with world.start() as running:
+        running.run()
+        writes = len(running.wiki.writes)
+        again = running.run()
+        assert again.files == 0  # done files are not picked up again
+        rechecked = running.run(recheck=True)
+        assert rechecked.outcomes == {"unchanged": 1}
+        assert len(running.wiki.writes) == writes
+
+
+def test_a_concurrent_human_edit_is_never_overwritten(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    mid = world.add_file(101, "52810336619", taken="2019-06-02 18:40:11")
+    human_date = p571(mid, "+1999-01-01T00:00:00Z", 9)
+    with world.start() as running:
+        # someone adds an inception date between the bot's read and its write
+        running.wiki.inject("concurrent_edit", mid=mid, claims=[human_date])
+        summary = running.run()
+        entity = running.wiki.entity(mid)
+        dates = entity["statements"]["P571"]
+        assert [d["mainsnak"]["datavalue"]["value"]["time"] for d in dates] == [
+            "+1999-01-01T00:00:00Z"]
+        assert summary.edit_conflicts == 1
+        assert summary.outcomes == {"edited": 1}
+        assert summary.conflicts == {"date_differs": 1}
+        # the retry was based on the human's revision, and still added the rest
+        attempts = running.wiki.write_attempts
+        assert [a.get("error") for a in attempts] == ["editconflict", None]
+        assert running.wiki.writes[-1]["baserevid"] == int(attempts[0]["params"]["baserevid"]) + 2
+        assert "P12120" in entity["statements"]
+
+
+@pytest.mark.parametrize("fault", ["maxlag", "ratelimited", "http503"])
+def test_transient_wiki_errors_are_retried(tmp_path: Path, fault: str) -> None:
+    world = World(tmp_path)
+    mid = world.add_file(101, "52810336619")
+    with world.start() as running:
+        running.wiki.inject(fault, 2, action="wbeditentity")
+        summary = running.run()
+        assert summary.outcomes == {"edited": 1}
+        assert running.writes_by_mid() == {mid: 1}
+
+
+def test_the_run_page_stops_the_bot(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.add_file(101, "52810336619")
+    world.commons.pages["User:FlickrSdcBot/Run"] = "run: no"
+    with world.start() as running:
+        summary = running.run()
+        assert "run page" in summary.stop_reason.lower() or "run:" in summary.stop_reason
+        assert running.wiki.writes == []
+        with running.store() as store:
+            assert store.count_files("pending") == 1
+
+
+def test_new_talk_page_messages_stop_the_bot(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.add_file(101, "52810336619")
+    world.commons.hasmsg = True
+    with world.start() as running:
+        summary = running.run()
+        assert "message" in summary.stop_reason
+        assert running.wiki.writes == []
+
+
+def test_dry_run_writes_nothing_and_marks_nothing_done(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.add_file(101, "52810336619")
+    world.add_file(102, "52810336620", statements={"P571": [p571("M102", "+1999-00-00T00:00:00Z", 9)]})
+    with world.start() as running:
+        summary = running.run(dry_run=True)
+        assert running.wiki.write_attempts == []
+        assert running.wiki.requests.get("login", 0) == 0
+        assert summary.planned_edits == 2
+        with running.store() as store:
+            assert store.count_files("pending") == 2
+            queued = store.list_conflicts(QueueFilter())
+            assert [c["found_dry_run"] for c in queued] == [True]
+        lines = list(iter_report(tmp_path / "reports" / "run.jsonl"))
+        assert {line["mid"] for line in lines} == {"M101", "M102"}
+        m101 = next(line for line in lines if line["mid"] == "M101")
+        assert any(d.startswith("+ P12120") for d in m101["diff"])
+
+
+def test_photo_deleted_on_flickr_gets_only_its_id(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    mid = world.add_file(101, "52810336619", photo=False)
+    with world.start() as running:
+        summary = running.run()
+        assert summary.outcomes == {"photo_gone": 1}
+        props = statement_props(running.wiki.entity(mid))
+        assert "P12120" in props and "P571" not in props
+
+
+def test_a_deleted_file_is_recorded_as_gone(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    mid = world.add_file(101, "52810336619")
+    with world.start() as running:
+        running.wiki.delete_file(mid)
+        assert running.run().outcomes == {"file_gone": 1}
+
+
+def test_a_maintainers_decision_is_applied_against_the_same_revision(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    mid = world.add_file(101, "52810336619", taken="1965-05-01 00:00:00", granularity=4,
+                         statements={"P571": [p571("M101", "+1965-00-00T00:00:00Z", 9)]})
+    with world.start() as running:
+        first = running.run()
+        assert first.conflicts == {"date_precision_differs": 1}
+        with running.store() as store:
+            (conflict,) = store.list_conflicts(QueueFilter())
+            store.decide(conflict["id"], ConflictStatus.ACCEPT_FLICKR, actor="Maintainer")
+        second = running.run()
+        assert second.decisions_applied == 1
+        dates = running.wiki.entity(mid)["statements"]["P571"]
+        assert len(dates) == 1
+        assert dates[0]["mainsnak"]["datavalue"]["value"]["precision"] == 10  # May 1965
+        assert dates[0]["id"] == "M101$571A0000-AAAA-4AAA-8AAA-000000000571"
+        with running.store() as store:
+            applied = store.get_conflict(conflict["id"])
+            assert applied is not None and applied["status"] == "applied"
+            assert applied["applied_revid"] == running.wiki.lastrevid(mid)
+
+
+def test_a_decision_on_a_file_that_changed_meanwhile_is_not_written(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    mid = world.add_file(101, "52810336619", taken="1965-05-01 00:00:00", granularity=4,
+                         statements={"P571": [p571("M101", "+1965-00-00T00:00:00Z", 9)]})
+    with world.start() as running:
+        running.run()
+        with running.store() as store:
+            (conflict,) = store.list_conflicts(QueueFilter())
+            store.decide(conflict["id"], ConflictStatus.ACCEPT_FLICKR, actor="Maintainer")
+        # someone else fixes the date by hand before the next run
+        running.wiki.human_edit(mid, claims=[{**p571(mid, "+1965-04-00T00:00:00Z", 10)}])
+        writes = len(running.wiki.writes)
+        summary = running.run()
+        assert summary.decisions_applied == 0 and summary.decisions_superseded == 1
+        assert len(running.wiki.writes) == writes
+        with running.store() as store:
+            c = store.get_conflict(conflict["id"])
+            assert c is not None and c["status"] == "superseded"
+
+
+def test_two_runs_cannot_overlap(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.add_file(101, "52810336619")
+    with world.start() as running:
+        with running.store() as store:
+            holder = store.acquire_lock("run")
+            with pytest.raises(LockHeld):
+                running.run()
+            store.release_lock(holder, "run")
+        assert running.run().outcomes == {"edited": 1}
+
+
+def test_owner_batches_and_read_batches_keep_calls_per_file_low(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    for i in range(120):
+        world.add_file(1000 + i, str(52810336000 + i))
+    with world.start() as running:
+        summary = running.run()
+        assert summary.outcomes == {"edited": 120}
+        assert running.wiki.requests["wbgetentities"] == 3  # 50 + 50 + 20
+        assert summary.commons_read_calls / summary.files <= 0.03
+        assert summary.flickr_calls < 10  # people.getInfo + one page of 40, not 120 getInfo
+        assert len(running.wiki.writes) == 120
+
+
+def test_only_and_owner_and_limit_select_files(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.add_file(101, "52810336619")
+    world.add_file(102, "52810336620")
+    world.add_file(103, "52810336621", owner="35591378@N03", alias="otherperson")
+    with world.start() as running:
+        assert running.run(only=["M102"]).files == 1
+        assert running.run(owner="otherperson").files == 1
+        assert running.run(limit=5).files == 1
+        assert set(running.writes_by_mid()) == {"M101", "M102", "M103"}
+        assert OWNER  # owners grouped: the default worklist sorts by owner
