@@ -958,7 +958,7 @@ class _Progress:
 
     def step(self, outcome: str) -> None:
         self.done += 1
-        self.counts[outcome] += 1
+        self.counts[str(outcome)] += 1
         if self.bar is not None:
             self.bar.update(1)
             return

@@ -113,7 +113,8 @@ class World:
                 db_path=str(db), report_dir=str(self.tmp / "reports"),
                 pywikibot_dir=str(self.tmp / "pywikibot"), commons_api_url=wiki.api_url,
                 wikidata_api_url=wiki.wikidata_api_url, flickr_api_url=flickr.url,
-                put_throttle=0.05, user_agent="flickr-sdc-backfill-tests/0.1")
+                put_throttle=0.05, flickr_calls_per_hour=10_000_000,
+                user_agent="flickr-sdc-backfill-tests/0.1")
             settings = settings.with_overrides(**settings_overrides)
             yield Running(self, wiki, flickr, settings)
 

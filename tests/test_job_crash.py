@@ -30,7 +30,8 @@ def bot_process(running: Running, *extra: str) -> subprocess.Popen[bytes]:
            "--wikidata-api", s.wikidata_api_url, "--username", BOT,
            "--pywikibot-dir", str(Path(s.pywikibot_dir).parent / "pywikibot-sub"),
            "--put-throttle", "0.05", "--no-progress", *extra]
-    env = {**os.environ, **running.env, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, **running.env, "PYTHONPATH": str(ROOT),
+           "BACKFILL_FLICKR_CALLS_PER_HOUR": "10000000"}
     env.pop("PYWIKIBOT_DIR", None)
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 

@@ -1,0 +1,147 @@
+"""Batched Wikidata lookups of P3267 against the stand-in's Wikidata endpoint."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from commons_fixtures import offline_fixture  # noqa: F401 - autouse fixture
+
+from bot.commons_standin import StandinData, StandinHandle, run_commons_standin
+from bot.wikidata import WikidataClient, WikidataError, flickr_user_ids_of
+
+SEED = Path(__file__).parent / "fixtures" / "commons" / "seed"
+
+
+def p3267(*values: str, rank: str = "normal") -> list[dict[str, Any]]:
+    return [
+        {
+            "mainsnak": {
+                "snaktype": "value",
+                "property": "P3267",
+                "datavalue": {"type": "string", "value": value},
+            },
+            "type": "statement",
+            "rank": rank,
+        }
+        for value in values
+    ]
+
+
+ITEMS: dict[str, dict[str, Any]] = {
+    "Q1": {"claims": {"P3267": p3267("12345678@N00")}},
+    "Q2": {"claims": {"P3267": p3267("11111111@N01", "nasahqphoto")}},
+    "Q3": {"claims": {"P3267": p3267("99999999@N09", rank="deprecated") + p3267("2@N02")}},
+    "Q4": {"claims": {"P31": []}},
+    "Q5": {
+        "claims": {
+            "P3267": [{"mainsnak": {"snaktype": "novalue", "property": "P3267"}, "rank": "normal"}]
+        }
+    },
+}
+
+
+@pytest.fixture(name="wiki")
+def wiki_fixture() -> Iterator[StandinHandle]:
+    items = dict(ITEMS) | {
+        f"Q{100 + i}": {"claims": {"P3267": p3267(f"{i}@N00")}} for i in range(120)
+    }
+    with run_commons_standin(StandinData(wikidata=items)) as wiki:
+        yield wiki
+
+
+@pytest.fixture(name="client")
+def client_fixture(wiki: StandinHandle) -> Iterator[WikidataClient]:
+    waits: list[float] = []
+    with WikidataClient(
+        wiki.wikidata_api_url, user_agent="test-agent/1.0 (test@example.org)", sleep=waits.append
+    ) as client:
+        client.waits = waits  # type: ignore[attr-defined]
+        yield client
+
+
+def test_p3267_values(client: WikidataClient, wiki: StandinHandle) -> None:
+    result = client.fetch_flickr_user_ids(["Q1", "Q2", "Q3", "Q4", "Q5", "Q777", "q1"])
+    assert result == {
+        "Q1": ["12345678@N00"],
+        "Q2": ["11111111@N01", "nasahqphoto"],
+        "Q3": ["2@N02"],  # the deprecated value is not used
+        "Q4": [],
+        "Q5": [],
+        "Q777": [],  # no such item
+    }
+    assert client.calls == 1
+    entry = next(e for e in wiki.log if e["endpoint"] == "wikidata")
+    assert entry["params"]["props"] == "claims"
+    assert entry["params"]["maxlag"] == "30"
+    assert entry["user_agent"].startswith("test-agent/1.0 (test@example.org) httpx/")
+
+
+def test_batches_of_50(client: WikidataClient, wiki: StandinHandle) -> None:
+    qids = [f"Q{100 + i}" for i in range(120)]
+    result = client.fetch_flickr_user_ids(qids)
+    assert result["Q219"] == ["119@N00"]
+    sizes = [len(e["params"]["ids"].split("|")) for e in wiki.log if e["endpoint"] == "wikidata"]
+    assert sizes == [50, 50, 20]
+    assert wiki.requests["wikidata:wbgetentities"] == 3 == client.calls
+
+
+def test_maxlag_and_503_are_retried(client: WikidataClient, wiki: StandinHandle) -> None:
+    wiki.inject("maxlag", 1, endpoint="wikidata", retry_after=3)
+    wiki.inject("http503", 1, endpoint="wikidata")
+    assert client.fetch_flickr_user_ids(["Q1"]) == {"Q1": ["12345678@N00"]}
+    assert client.calls == 3
+    assert client.waits == [3.0, 10.0]  # type: ignore[attr-defined]  # Retry-After, backoff
+
+
+def test_gives_up_after_max_attempts(wiki: StandinHandle) -> None:
+    wiki.inject("http503", 10, endpoint="wikidata")
+    client = WikidataClient(wiki.wikidata_api_url, max_attempts=3, sleep=lambda _: None)
+    with client, pytest.raises(WikidataError, match="HTTP 503 after 3 attempts"):
+        client.fetch_flickr_user_ids(["Q1"])
+
+
+def test_bad_ids_are_refused_before_any_request(client: WikidataClient) -> None:
+    with pytest.raises(ValueError):
+        client.fetch_flickr_user_ids(["Q1", "P31"])
+    assert client.calls == 0
+    assert client.fetch_flickr_user_ids([]) == {}
+
+
+def test_api_errors_other_than_maxlag_raise() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"error": {"code": "internal_api_error", "info": "x"}})
+
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    wikidata = WikidataClient("https://wikidata.invalid/w/api.php", client=client)
+    with wikidata, pytest.raises(WikidataError, match="internal_api_error"):
+        wikidata.fetch_flickr_user_ids(["Q1"])
+
+
+def test_redirected_item_maps_back() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        entity = {
+            "id": "Q2",
+            "type": "item",
+            "claims": {"P3267": p3267("5@N05")},
+            "redirects": {"from": "Q1", "to": "Q2"},
+        }
+        return httpx.Response(200, json={"entities": {"Q2": entity}, "success": 1})
+
+    client = httpx.Client(transport=httpx.MockTransport(handler))
+    with WikidataClient("https://wikidata.invalid/w/api.php", client=client) as wikidata:
+        assert wikidata(["Q1"]) == {"Q1": ["5@N05"]}
+
+
+def test_seed_item() -> None:
+    with run_commons_standin(SEED) as wiki, WikidataClient(wiki.wikidata_api_url) as client:
+        assert client.fetch_flickr_user_ids(["Q15982108"]) == {"Q15982108": ["35168673@N03"]}
+
+
+def test_flickr_user_ids_of_tolerates_odd_shapes() -> None:
+    assert flickr_user_ids_of({"id": "Q1", "missing": ""}) == []
+    assert flickr_user_ids_of({"claims": []}) == []
+    assert flickr_user_ids_of({"claims": {"P3267": p3267(" 1@N01 ", "1@N01")}}) == ["1@N01"]
