@@ -75,7 +75,8 @@ class CommonsPort(Protocol):
 class FlickrPort(Protocol):
     """What the job needs from Flickr (``bot.flickr.FlickrClient``)."""
 
-    calls: int
+    @property
+    def calls(self) -> int: ...
 
     def fetch_photos(self, nsid: str | None, photo_ids: Sequence[str]) -> Mapping[str, Any]: ...
 
