@@ -66,27 +66,55 @@ def build(n_files: int, tmp: Path) -> tuple[CommonsData, FlickrData, list[FileEv
         alias = f"owner{o}"
         # each owner has more public photos than files on Commons
         total = size * rng.choice((2, 5, 20)) + rng.randint(0, 50)
-        flickr.add_owner(make_person(nsid, f"Owner {o}", realname=f"Owner Number {o}",
-                                     path_alias=alias, photos_count=total))
+        flickr.add_owner(
+            make_person(
+                nsid,
+                f"Owner {o}",
+                realname=f"Owner Number {o}",
+                path_alias=alias,
+                photos_count=total,
+            )
+        )
         ids = []
         for _ in range(total):
             photo_id += rng.randint(1, 5000)
             ids.append(str(photo_id))
-            flickr.add_photo(make_photo(str(photo_id), nsid, username=f"Owner {o}",
-                                        realname=f"Owner Number {o}", path_alias=alias,
-                                        posted=1_500_000_000 + rng.randint(0, 10**8),
-                                        taken="2016-05-04 10:00:00", license="4"))
+            flickr.add_photo(
+                make_photo(
+                    str(photo_id),
+                    nsid,
+                    username=f"Owner {o}",
+                    realname=f"Owner Number {o}",
+                    path_alias=alias,
+                    posted=1_500_000_000 + rng.randint(0, 10**8),
+                    taken="2016-05-04 10:00:00",
+                    license="4",
+                )
+            )
         for pid in rng.sample(ids, size):
             pageid += 1
             mid = f"M{pageid}"
             url = f"https://www.flickr.com/photos/{alias}/{pid}/"
-            commons.entities[mid] = {"title": f"File:Bench {pid}.jpg", "pageid": pageid,
-                                     "lastrevid": 500_000 + pageid, "statements": {}}
-            worklist.append(FileEvidence(
-                mid=mid, pageid=pageid, title=f"File:Bench {pid}.jpg",
-                snapshot_revid=500_000 + pageid, photo_ids=(pid,), owner_nsid=nsid,
-                owner_alias=alias, evidence=({"source": "P7482.P973", "value": url},),
-                evidence_sources=("P7482.P973",), has_p12120=False))
+            commons.entities[mid] = {
+                "title": f"File:Bench {pid}.jpg",
+                "pageid": pageid,
+                "lastrevid": 500_000 + pageid,
+                "statements": {},
+            }
+            worklist.append(
+                FileEvidence(
+                    mid=mid,
+                    pageid=pageid,
+                    title=f"File:Bench {pid}.jpg",
+                    snapshot_revid=500_000 + pageid,
+                    photo_ids=(pid,),
+                    owner_nsid=nsid,
+                    owner_alias=alias,
+                    evidence=({"source": "P7482.P973", "value": url},),
+                    evidence_sources=("P7482.P973",),
+                    has_p12120=False,
+                )
+            )
     return commons, flickr, worklist
 
 
@@ -102,15 +130,36 @@ def main() -> int:
         db = tmp / "bench.db"
         with Store(db) as store:
             store.upsert_files(worklist)
-        with run_commons_standin(commons) as wiki, \
-                run_flickr_standin(flickr, api_key=KEY) as fl:
-            env = {**os.environ, ENV_BOTPASSWORD_NAME: f"{BOT}@bench",
-                   ENV_BOTPASSWORD: "bench-password", "PYTHONPATH": str(ROOT)}
+        with run_commons_standin(commons) as wiki, run_flickr_standin(flickr, api_key=KEY) as fl:
+            env = {
+                **os.environ,
+                ENV_BOTPASSWORD_NAME: f"{BOT}@bench",
+                ENV_BOTPASSWORD: "bench-password",
+                "PYTHONPATH": str(ROOT),
+            }
             env.pop("PYWIKIBOT_DIR", None)
-            cmd = [sys.executable, "-m", "bot.cli", "run", "--db", str(db), "--json",
-                   "--no-progress", "--commons-api", wiki.api_url, "--flickr-api", fl.url,
-                   "--wikidata-api", wiki.wikidata_api_url, "--username", BOT,
-                   "--pywikibot-dir", str(tmp / "pwb"), "--put-throttle", "0.01"]
+            cmd = [
+                sys.executable,
+                "-m",
+                "bot.cli",
+                "run",
+                "--db",
+                str(db),
+                "--json",
+                "--no-progress",
+                "--commons-api",
+                wiki.api_url,
+                "--flickr-api",
+                fl.url,
+                "--wikidata-api",
+                wiki.wikidata_api_url,
+                "--username",
+                BOT,
+                "--pywikibot-dir",
+                str(tmp / "pwb"),
+                "--put-throttle",
+                "0.01",
+            ]
             env["FLICKR_API_KEY"] = KEY
             env["BACKFILL_FLICKR_CALLS_PER_HOUR"] = "10000000"  # measure calls, not waits
             started = time.perf_counter()
@@ -125,8 +174,10 @@ def main() -> int:
             reads = wiki.requests["wbgetentities"] + wiki.requests.get("query", 0)
     files = summary["files"]
     changed = len(edits)
-    print(f"backfill run on {files} files over {len(set(w.owner_nsid for w in worklist))} "
-          f"owners, {elapsed:.1f} s wall")
+    print(
+        f"backfill run on {files} files over {len(set(w.owner_nsid for w in worklist))} "
+        f"owners, {elapsed:.1f} s wall"
+    )
     print(f"{'':34}{'ours':>10}{'naive':>10}{'ratio':>10}")
     ours_c = summary["commons_read_calls_per_file"]
     ours_f = summary["flickr_calls_per_file"]
@@ -134,8 +185,10 @@ def main() -> int:
     print(f"{'Flickr calls per file':34}{ours_f:>10.4f}{1.0:>10.2f}{ours_f:>10.3f}")
     print(f"{'edits per changed file':34}{sum(edits.values()) / max(changed, 1):>10.2f}")
     print(f"{'peak RSS of the bot process (MB)':34}{peak_mb:>10.1f}")
-    print(f"(stand-in saw {reads} read requests incl. login/siteinfo; the bot's own "
-          f"file-data reads: {summary['commons_read_calls']})")
+    print(
+        f"(stand-in saw {reads} read requests incl. login/siteinfo; the bot's own "
+        f"file-data reads: {summary['commons_read_calls']})"
+    )
     return 0
 
 

@@ -10,6 +10,7 @@ serve the review page with the conflicts it found.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import shutil
 import sys
 import time
@@ -24,50 +25,76 @@ DEMO_DIR = Path("var/demo")
 def register(subparsers: Any) -> None:
     """Add ``sandbox`` and ``demo``."""
     sandbox = subparsers.add_parser(
-        "sandbox", help="serve stand-in Commons and Flickr APIs on 127.0.0.1",
+        "sandbox",
+        help="serve stand-in Commons and Flickr APIs on 127.0.0.1",
         description="Start local stand-ins of the Commons (and Wikidata) API and the Flickr "
-                    "REST API, seeded from DIR (see bot.sandbox for the layout), print their "
-                    "URLs and serve until Ctrl-C.")
-    sandbox.add_argument("--data", type=Path,
-                         help="sandbox data directory (default: the bundled demo sample)")
+        "REST API, seeded from DIR (see bot.sandbox for the layout), print their "
+        "URLs and serve until Ctrl-C.",
+    )
+    sandbox.add_argument(
+        "--data", type=Path, help="sandbox data directory (default: the bundled demo sample)"
+    )
     sandbox.add_argument("--commons-port", type=int, default=0)
     sandbox.add_argument("--flickr-port", type=int, default=0)
     sandbox.set_defaults(func=cmd_sandbox)
 
     demo = subparsers.add_parser(
-        "demo", help="offline demo: extract the sample, run against stand-ins, review",
+        "demo",
+        help="offline demo: extract the sample, run against stand-ins, review",
         description="Extract the bundled sample snapshot, run the bot against local "
-                    "stand-in Commons and Flickr APIs, print the summary, then serve the "
-                    "review page with the conflicts it found.")
-    demo.add_argument("--dir", type=Path, default=DEMO_DIR,
-                      help=f"working directory, emptied first (default: {DEMO_DIR})")
-    demo.add_argument("--no-serve", action="store_true",
-                      help="stop after the summary (exit 0) instead of serving the review page")
+        "stand-in Commons and Flickr APIs, print the summary, then serve the "
+        "review page with the conflicts it found.",
+    )
+    demo.add_argument(
+        "--dir",
+        type=Path,
+        default=DEMO_DIR,
+        help=f"working directory, emptied first (default: {DEMO_DIR})",
+    )
+    demo.add_argument(
+        "--no-serve",
+        action="store_true",
+        help="stop after the summary (exit 0) instead of serving the review page",
+    )
     demo.add_argument("--port", type=int, default=8000, help="review page port (8000)")
     demo.add_argument("--json", action="store_true", help="print the run summary as JSON")
     demo.set_defaults(func=cmd_demo)
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
-    from bot.sandbox import DEMO_BOT, DEMO_BOTPASSWORD, DEMO_BOTPASSWORD_NAME, DEMO_FLICKR_KEY
-    from bot.sandbox import prepare_demo_data, run_sandbox
+    from bot.sandbox import (
+        DEMO_BOT,
+        DEMO_BOTPASSWORD,
+        DEMO_BOTPASSWORD_NAME,
+        DEMO_FLICKR_KEY,
+        prepare_demo_data,
+        run_sandbox,
+    )
 
     data = args.data
     if data is None:
         data = prepare_demo_data(DEMO_DIR / "sandbox-data")
     elif not (data / "commons").is_dir() or not (data / "flickr").is_dir():
-        print(f"backfill sandbox: {data} needs commons/ and flickr/ subdirectories",
-              file=sys.stderr)
+        print(
+            f"backfill sandbox: {data} needs commons/ and flickr/ subdirectories", file=sys.stderr
+        )
         return 2
     with run_sandbox(data, port_commons=args.commons_port, port_flickr=args.flickr_port) as (
-            urls, _wiki, _flickr):
+        urls,
+        _wiki,
+        _flickr,
+    ):
         print(f"Commons API   {urls.commons_api}")
         print(f"Wikidata API  {urls.wikidata_api}")
         print(f"Flickr API    {urls.flickr_api}")
-        print(f"\nbot account {DEMO_BOT}: export COMMONS_BOTPASSWORD_NAME={DEMO_BOTPASSWORD_NAME} "
-              f"COMMONS_BOTPASSWORD={DEMO_BOTPASSWORD} FLICKR_API_KEY={DEMO_FLICKR_KEY}")
-        print(f"then: backfill run --commons-api {urls.commons_api} --flickr-api "
-              f"{urls.flickr_api} --wikidata-api {urls.wikidata_api} --username {DEMO_BOT}")
+        print(
+            f"\nbot account {DEMO_BOT}: export COMMONS_BOTPASSWORD_NAME={DEMO_BOTPASSWORD_NAME} "
+            f"COMMONS_BOTPASSWORD={DEMO_BOTPASSWORD} FLICKR_API_KEY={DEMO_FLICKR_KEY}"
+        )
+        print(
+            f"then: backfill run --commons-api {urls.commons_api} --flickr-api "
+            f"{urls.flickr_api} --wikidata-api {urls.wikidata_api} --username {DEMO_BOT}"
+        )
         print("Ctrl-C stops the sandbox.", flush=True)
         try:
             while True:
@@ -104,18 +131,36 @@ def run_demo(workdir: Path, *, put_throttle: float = 0.2) -> tuple[Any, Any, dic
     data = prepare_demo_data(workdir / "sandbox-data")
     with run_sandbox(data) as (urls, wiki, _flickr):
         settings = Settings(
-            db_path=str(db), report_dir=str(workdir / "reports"),
-            pywikibot_dir=str(workdir / "pywikibot"), commons_api_url=urls.commons_api,
-            wikidata_api_url=urls.wikidata_api, flickr_api_url=urls.flickr_api,
-            put_throttle=put_throttle, user_agent="flickr-sdc-backfill-demo/0.1 (offline demo)")
+            db_path=str(db),
+            report_dir=str(workdir / "reports"),
+            pywikibot_dir=str(workdir / "pywikibot"),
+            commons_api_url=urls.commons_api,
+            wikidata_api_url=urls.wikidata_api,
+            flickr_api_url=urls.flickr_api,
+            put_throttle=put_throttle,
+            user_agent="flickr-sdc-backfill-demo/0.1 (offline demo)",
+        )
         environ = {ENV_BOTPASSWORD_NAME: DEMO_BOTPASSWORD_NAME, ENV_BOTPASSWORD: DEMO_BOTPASSWORD}
-        options = RunOptions(report_path=workdir / "reports" / "demo-run.jsonl", progress=False,
-                             documentation_page=settings.documentation_page)
-        with build_adapters(settings, anonymous=False, username=DEMO_BOT, environ=environ,
-                            flickr_api_key=DEMO_FLICKR_KEY) as ad:
-            job = Job(ad.store, ad.commons, ad.flickr, options,
-                      wikidata=ad.wikidata.fetch_flickr_user_ids,
-                      find_in_wikitext=find_flickr_source)
+        options = RunOptions(
+            report_path=workdir / "reports" / "demo-run.jsonl",
+            progress=False,
+            documentation_page=settings.documentation_page,
+        )
+        with build_adapters(
+            settings,
+            anonymous=False,
+            username=DEMO_BOT,
+            environ=environ,
+            flickr_api_key=DEMO_FLICKR_KEY,
+        ) as ad:
+            job = Job(
+                ad.store,
+                ad.commons,
+                ad.flickr,
+                options,
+                wikidata=ad.wikidata.fetch_flickr_user_ids,
+                find_in_wikitext=find_flickr_source,
+            )
             summary = job.run()
         facts = {"wbeditentity_received": len(wiki.writes)}
     return extracted, summary, facts
@@ -142,11 +187,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     from bot.cli_review import build_app
 
-    print(f"\n== 3. review: http://127.0.0.1:{args.port}/ (development login; Ctrl-C stops)",
-          flush=True)
+    print(
+        f"\n== 3. review: http://127.0.0.1:{args.port}/ (development login; Ctrl-C stops)",
+        flush=True,
+    )
     app = build_app(db, dev_login=True)
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         run_simple("127.0.0.1", args.port, app, use_reloader=False)
-    except KeyboardInterrupt:
-        pass
     return 0

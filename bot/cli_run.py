@@ -27,35 +27,56 @@ from bot.store import LockHeld, Store
 
 log = logging.getLogger(__name__)
 
+
 def register(subparsers: Any) -> None:
     """Add ``run`` and ``explain``."""
     run = subparsers.add_parser(
-        "run", help="process the worklist: read Commons, fetch Flickr, edit or queue",
+        "run",
+        help="process the worklist: read Commons, fetch Flickr, edit or queue",
         description="Process pending worklist files. Real runs log in and edit; "
-                    "--dry-run reads anonymously and writes nothing to Commons.")
+        "--dry-run reads anonymously and writes nothing to Commons.",
+    )
     add_connection_arguments(run)
-    run.add_argument("--dry-run", action="store_true",
-                     help="read anonymously, plan, write a report; no edits, no login")
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="read anonymously, plan, write a report; no edits, no login",
+    )
     run.add_argument("--limit", type=int, help="process at most N files")
     run.add_argument("--max-minutes", type=float, help="stop cleanly after M minutes")
     run.add_argument("--only", help="comma-separated M-ids or titles to process")
     run.add_argument("--owner", help="only files of this Flickr owner (NSID or path alias)")
-    run.add_argument("--recheck", action="store_true",
-                     help="process files already done too (re-plan against current data)")
-    run.add_argument("--no-decisions", action="store_true",
-                     help="do not apply review decisions at the start of the run")
-    run.add_argument("--report", type=Path,
-                     help="JSON-lines report, one line per file (default for dry runs: "
-                          "REPORT_DIR/dry-run-<time>.jsonl)")
+    run.add_argument(
+        "--recheck",
+        action="store_true",
+        help="process files already done too (re-plan against current data)",
+    )
+    run.add_argument(
+        "--no-decisions",
+        action="store_true",
+        help="do not apply review decisions at the start of the run",
+    )
+    run.add_argument(
+        "--report",
+        type=Path,
+        help="JSON-lines report, one line per file (default for dry runs: "
+        "REPORT_DIR/dry-run-<time>.jsonl)",
+    )
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
-    run.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                     help="progress bar (default: on a terminal only)")
+    run.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar (default: on a terminal only)",
+    )
     run.set_defaults(func=cmd_run)
 
     explain = subparsers.add_parser(
-        "explain", help="why would the bot do that? the plan for one file, live",
+        "explain",
+        help="why would the bot do that? the plan for one file, live",
         description="Read one file from Commons and its photo from Flickr (anonymously, "
-                    "writing nothing) and print the plan as JSON.")
+        "writing nothing) and print the plan as JSON.",
+    )
     explain.add_argument("file", help="File:Title or M-id")
     add_connection_arguments(explain)
     explain.set_defaults(func=cmd_explain)
@@ -66,18 +87,26 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--commons-api", help="Commons API URL (default: commons.wikimedia.org)")
     parser.add_argument("--flickr-api", help="Flickr REST endpoint URL")
     parser.add_argument("--wikidata-api", help="Wikidata API URL")
-    parser.add_argument("--username", help="bot account (default: $COMMONS_BOT_USERNAME, "
-                                           "$COMMONS_BOTPASSWORD_NAME or user-config.py)")
-    parser.add_argument("--pywikibot-dir", help="pywikibot config dir (default: "
-                                                "$PYWIKIBOT_DIR or settings)")
+    parser.add_argument(
+        "--username",
+        help="bot account (default: $COMMONS_BOT_USERNAME, "
+        "$COMMONS_BOTPASSWORD_NAME or user-config.py)",
+    )
+    parser.add_argument(
+        "--pywikibot-dir", help="pywikibot config dir (default: $PYWIKIBOT_DIR or settings)"
+    )
     parser.add_argument("--put-throttle", type=float, help="seconds between edits")
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
     return load_settings().with_overrides(
-        db_path=args.db, commons_api_url=args.commons_api, flickr_api_url=args.flickr_api,
-        wikidata_api_url=args.wikidata_api, pywikibot_dir=args.pywikibot_dir,
-        put_throttle=args.put_throttle)
+        db_path=args.db,
+        commons_api_url=args.commons_api,
+        flickr_api_url=args.flickr_api,
+        wikidata_api_url=args.wikidata_api,
+        pywikibot_dir=args.pywikibot_dir,
+        put_throttle=args.put_throttle,
+    )
 
 
 @dataclass
@@ -91,9 +120,14 @@ class Adapters:
 
 
 @contextmanager
-def build_adapters(settings: Settings, *, anonymous: bool, username: str | None,
-                   environ: Mapping[str, str] | None = None,
-                   flickr_api_key: str | None = None) -> Iterator[Adapters]:
+def build_adapters(
+    settings: Settings,
+    *,
+    anonymous: bool,
+    username: str | None,
+    environ: Mapping[str, str] | None = None,
+    flickr_api_key: str | None = None,
+) -> Iterator[Adapters]:
     """Open the store and the three clients; close them afterwards."""
     from bot.commons import CommonsClient
     from bot.flickr import FlickrClient
@@ -102,15 +136,23 @@ def build_adapters(settings: Settings, *, anonymous: bool, username: str | None,
     from bot.wikidata import WikidataClient
 
     config_dir = Path(os.environ.get("PYWIKIBOT_DIR") or settings.pywikibot_dir)
-    site = setup_pywikibot(settings.commons_api_url or None, config_dir,
-                           None if anonymous else username,
-                           put_throttle=settings.put_throttle or None,
-                           maxlag=settings.maxlag, user_agent=settings.user_agent,
-                           environ=environ)
+    site = setup_pywikibot(
+        settings.commons_api_url or None,
+        config_dir,
+        None if anonymous else username,
+        put_throttle=settings.put_throttle or None,
+        maxlag=settings.maxlag,
+        user_agent=settings.user_agent,
+        environ=environ,
+    )
     store = Store(settings.db_path)
-    flickr = FlickrClient(flickr_api_key, base_url=settings.flickr_api_url, user_agent=settings.user_agent,
-                          owner_cache=store,
-                          rate_limiter=TokenBucket(calls_per_hour=settings.flickr_calls_per_hour))
+    flickr = FlickrClient(
+        flickr_api_key,
+        base_url=settings.flickr_api_url,
+        user_agent=settings.user_agent,
+        owner_cache=store,
+        rate_limiter=TokenBucket(calls_per_hour=settings.flickr_calls_per_hour),
+    )
     wikidata = WikidataClient(settings.wikidata_api_url, user_agent=settings.user_agent)
     commons = CommonsClient(site, run_page=settings.run_page, tags=settings.edit_tags)
     try:
@@ -124,9 +166,8 @@ def build_adapters(settings: Settings, *, anonymous: bool, username: str | None,
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.flickr import FlickrAuthError
     from bot.job import Job, RunOptions
-    from bot.wikitext import find_flickr_source
-
     from bot.pywikibot_setup import resolve_username
+    from bot.wikitext import find_flickr_source
 
     settings = settings_from_args(args)
     username = None
@@ -134,26 +175,41 @@ def cmd_run(args: argparse.Namespace) -> int:
         config_dir = Path(os.environ.get("PYWIKIBOT_DIR") or settings.pywikibot_dir)
         username = resolve_username(args.username, config_dir=config_dir)
         if not username:
-            print("backfill run: no bot account: pass --username, set COMMONS_BOT_USERNAME, "
-                  "or name it in user-config.py (or use --dry-run, or `backfill demo` for "
-                  "the offline demo)", file=sys.stderr)
+            print(
+                "backfill run: no bot account: pass --username, set COMMONS_BOT_USERNAME, "
+                "or name it in user-config.py (or use --dry-run, or `backfill demo` for "
+                "the offline demo)",
+                file=sys.stderr,
+            )
             return 2
     report = args.report
     if report is None and args.dry_run:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         report = Path(settings.report_dir) / f"dry-run-{stamp}.jsonl"
     options = RunOptions(
-        dry_run=args.dry_run, limit=args.limit, max_minutes=args.max_minutes,
+        dry_run=args.dry_run,
+        limit=args.limit,
+        max_minutes=args.max_minutes,
         only=[x.strip() for x in args.only.split(",") if x.strip()] if args.only else None,
-        owner=args.owner, recheck=args.recheck, batch_size=settings.batch_size,
-        max_attempts=settings.max_attempts, report_path=report,
-        documentation_page=settings.documentation_page, progress=args.progress,
-        apply_decisions=not args.no_decisions)
+        owner=args.owner,
+        recheck=args.recheck,
+        batch_size=settings.batch_size,
+        max_attempts=settings.max_attempts,
+        report_path=report,
+        documentation_page=settings.documentation_page,
+        progress=args.progress,
+        apply_decisions=not args.no_decisions,
+    )
     try:
         with build_adapters(settings, anonymous=args.dry_run, username=username) as ad:
-            job = Job(ad.store, ad.commons, ad.flickr, options,
-                      wikidata=ad.wikidata.fetch_flickr_user_ids,
-                      find_in_wikitext=find_flickr_source)
+            job = Job(
+                ad.store,
+                ad.commons,
+                ad.flickr,
+                options,
+                wikidata=ad.wikidata.fetch_flickr_user_ids,
+                find_in_wikitext=find_flickr_source,
+            )
             summary = job.run()
     except FlickrAuthError as exc:
         print(f"backfill run: Flickr refused the API key, stopping: {exc}", file=sys.stderr)
@@ -162,8 +218,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"backfill run: {exc}", file=sys.stderr)
         return 4
     if args.json:
-        sys.stdout.write(orjson.dumps(summary.to_json(), option=orjson.OPT_INDENT_2).decode()
-                         + "\n")
+        sys.stdout.write(
+            orjson.dumps(summary.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n"
+        )
     else:
         print(summary.render())
         if report is not None:
@@ -192,16 +249,28 @@ def cmd_explain(args: argparse.Namespace) -> int:
         entity.setdefault("id", state.mid)
         found = evidence_from_entity({**entity, "title": state.title, "pageid": state.pageid})
         photo_ids = list(found.photo_ids) if found else []
-        wf = WorkFile(id=0, mid=state.mid, title=state.title, pageid=state.pageid,
-                      photo_ids=photo_ids,
-                      owner_nsid=found.owner_nsid if found else None,
-                      owner_alias=found.owner_alias if found else None,
-                      evidence=[dict(e) for e in found.evidence] if found else [],
-                      evidence_sources=list(found.evidence_sources) if found else [],
-                      has_p12120=bool(found and found.has_p12120), status="pending",
-                      attempts=0, origin="explain")
-        job = Job(ad.store, ad.commons, ad.flickr, RunOptions(dry_run=True),
-                  wikidata=ad.wikidata.fetch_flickr_user_ids)
+        wf = WorkFile(
+            id=0,
+            mid=state.mid,
+            title=state.title,
+            pageid=state.pageid,
+            photo_ids=photo_ids,
+            owner_nsid=found.owner_nsid if found else None,
+            owner_alias=found.owner_alias if found else None,
+            evidence=[dict(e) for e in found.evidence] if found else [],
+            evidence_sources=list(found.evidence_sources) if found else [],
+            has_p12120=bool(found and found.has_p12120),
+            status="pending",
+            attempts=0,
+            origin="explain",
+        )
+        job = Job(
+            ad.store,
+            ad.commons,
+            ad.flickr,
+            RunOptions(dry_run=True),
+            wikidata=ad.wikidata.fetch_flickr_user_ids,
+        )
         if not wf.photo_ids:
             from bot.wikitext import find_flickr_source
 
@@ -209,8 +278,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
             if text:
                 wf.photo_ids = list(find_flickr_source(state.title or "", text).photo_ids)
         if not wf.photo_ids:
-            print(orjson.dumps({"mid": state.mid, "title": state.title,
-                                "outcome": "no_flickr_id"}).decode())
+            print(
+                orjson.dumps(
+                    {"mid": state.mid, "title": state.title, "outcome": "no_flickr_id"}
+                ).decode()
+            )
             return 0
         photos = job.fetch_flickr([wf]) if len(wf.photo_ids) == 1 else {}
         creators = job.creator_lookups([state])

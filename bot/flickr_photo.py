@@ -74,7 +74,9 @@ class FlickrPhoto:
     @property
     def photo_page_url(self) -> str:
         """The canonical photo page, ``https://www.flickr.com/photos/<alias or NSID>/<id>/``."""
-        return f"https://www.flickr.com/photos/{self.owner.path_alias or self.owner.nsid}/{self.id}/"
+        return (
+            f"https://www.flickr.com/photos/{self.owner.path_alias or self.owner.nsid}/{self.id}/"
+        )
 
 
 class GoneReason(StrEnum):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import signal
 import sys
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -789,10 +790,8 @@ class Job:
 
         old: dict[int, Any] = {}
         for sig in (signal.SIGTERM, signal.SIGINT):
-            try:
+            if threading.current_thread() is threading.main_thread():
                 old[sig] = signal.signal(sig, handler)
-            except ValueError:  # not the main thread (tests)
-                pass
         return old
 
     @staticmethod

@@ -68,7 +68,7 @@ def prepare_demo_data(out: Path, sample_dir: Path = SAMPLE_DIR) -> Path:
         mid = entity["id"]
         if mid in changes.get("deleted", []):
             continue
-        seed = {
+        seed: dict[str, Any] = {
             "title": entity.get("title"),
             "pageid": entity.get("pageid"),
             "lastrevid": entity.get("lastrevid"),
@@ -84,11 +84,15 @@ def prepare_demo_data(out: Path, sample_dir: Path = SAMPLE_DIR) -> Path:
         (commons / "mediainfo" / f"{mid}.wiki").write_text(text)
     for mid, seed in changes.get("added", {}).items():
         (commons / "mediainfo" / f"{mid}.json").write_bytes(orjson.dumps(seed))
-    (commons / "standin.json").write_bytes(orjson.dumps({
-        "username": DEMO_BOT,
-        "botpasswords": {DEMO_BOTPASSWORD_NAME: DEMO_BOTPASSWORD},
-        "bot_group": True,
-    }))
+    (commons / "standin.json").write_bytes(
+        orjson.dumps(
+            {
+                "username": DEMO_BOT,
+                "botpasswords": {DEMO_BOTPASSWORD_NAME: DEMO_BOTPASSWORD},
+                "bot_group": True,
+            }
+        )
+    )
     (commons / "pages.json").write_bytes(orjson.dumps({f"User:{DEMO_BOT}/Run": "run: yes"}))
     wikidata = sample_dir / "wikidata"
     if wikidata.is_dir():
@@ -98,8 +102,9 @@ def prepare_demo_data(out: Path, sample_dir: Path = SAMPLE_DIR) -> Path:
 
 
 @contextmanager
-def run_sandbox(data_dir: Path, *, port_commons: int = 0, port_flickr: int = 0
-                ) -> Iterator[tuple[SandboxUrls, Any, Any]]:
+def run_sandbox(
+    data_dir: Path, *, port_commons: int = 0, port_flickr: int = 0
+) -> Iterator[tuple[SandboxUrls, Any, Any]]:
     """Start both stand-ins from ``data_dir``; yields their URLs and handles."""
     from bot.commons_standin import StandinData as CommonsData
     from bot.commons_standin import run_commons_standin
@@ -109,6 +114,7 @@ def run_sandbox(data_dir: Path, *, port_commons: int = 0, port_flickr: int = 0
     flickr_data = load_standin_data(data_dir / "flickr")
     with ExitStack() as stack:
         wiki = stack.enter_context(run_commons_standin(commons_data, port=port_commons))
-        flickr = stack.enter_context(run_flickr_standin(flickr_data, api_key=DEMO_FLICKR_KEY,
-                                                      port=port_flickr))
+        flickr = stack.enter_context(
+            run_flickr_standin(flickr_data, api_key=DEMO_FLICKR_KEY, port=port_flickr)
+        )
         yield SandboxUrls(wiki.api_url, wiki.wikidata_api_url, flickr.url), wiki, flickr

@@ -73,8 +73,12 @@ class ConflictStatus(StrEnum):
 
 
 DECISIONS = (ConflictStatus.ACCEPT_FLICKR, ConflictStatus.KEEP_COMMONS, ConflictStatus.SKIP)
-DECIDABLE_FROM = (ConflictStatus.OPEN, ConflictStatus.SKIP, ConflictStatus.ACCEPT_FLICKR,
-                  ConflictStatus.KEEP_COMMONS)
+DECIDABLE_FROM = (
+    ConflictStatus.OPEN,
+    ConflictStatus.SKIP,
+    ConflictStatus.ACCEPT_FLICKR,
+    ConflictStatus.KEEP_COMMONS,
+)
 
 
 def utcnow() -> str:
@@ -345,8 +349,12 @@ class QueueFilter:
     def where(self) -> tuple[str, list[Any]]:
         clauses: list[str] = []
         params: list[Any] = []
-        for column, value in (("status", self.status), ("reason", self.reason),
-                              ("property", self.property), ("owner_nsid", self.owner)):
+        for column, value in (
+            ("status", self.status),
+            ("reason", self.reason),
+            ("property", self.property),
+            ("owner_nsid", self.owner),
+        ):
             if value:
                 clauses.append(f"{column} = ?")
                 params.append(value)
@@ -381,8 +389,9 @@ class InvalidTransition(ValueError):
 
 def conflict_fingerprint(mid: str, rec: ConflictRecord) -> str:
     """Same file, property, reason and values → same fingerprint (no duplicate rows)."""
-    text = dumps([mid, rec.property, rec.reason, _strip_hashes(rec.existing),
-                  _strip_hashes(rec.proposed)])
+    text = dumps(
+        [mid, rec.property, rec.reason, _strip_hashes(rec.existing), _strip_hashes(rec.proposed)]
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -402,8 +411,9 @@ class Store:
         self.path = str(path)
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000,
-                               isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(
+            self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+        )
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         if self.path != ":memory:":
             conn.execute("PRAGMA journal_mode = DELETE")
@@ -440,7 +450,9 @@ class Store:
 
     def schema_version(self) -> int:
         try:
-            row = self.conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+            row = self.conn.execute(
+                "SELECT value FROM meta WHERE key = 'schema_version'"
+            ).fetchone()
         except sqlite3.OperationalError:
             return 0
         return int(row[0]) if row else 0
@@ -466,8 +478,13 @@ class Store:
 
     # ----------------------------------------------------------------- worklist
 
-    def upsert_files(self, rows: Iterable[FileEvidence], *, snapshot_name: str | None = None,
-                     batch_size: int = 2000) -> tuple[int, int]:
+    def upsert_files(
+        self,
+        rows: Iterable[FileEvidence],
+        *,
+        snapshot_name: str | None = None,
+        batch_size: int = 2000,
+    ) -> tuple[int, int]:
         """Insert or update worklist rows from a snapshot; returns (inserted, updated).
 
         Only evidence columns are touched: the processing state (status, edited revision,
@@ -487,17 +504,26 @@ class Store:
             inserted, updated = inserted + i, updated + u
         return inserted, updated
 
-    def _upsert_batch(self, batch: Sequence[FileEvidence], snapshot_name: str | None
-                      ) -> tuple[int, int]:
+    def _upsert_batch(
+        self, batch: Sequence[FileEvidence], snapshot_name: str | None
+    ) -> tuple[int, int]:
         now = utcnow()
         inserted = updated = 0
         with self.transaction() as conn:
             for row in batch:
                 values = (
-                    row.pageid, row.title, row.snapshot_revid, snapshot_name,
-                    dumps(list(row.photo_ids)), int(row.multi_photo), row.owner_nsid,
-                    row.owner_alias, dumps([dict(e) for e in row.evidence]),
-                    dumps(list(row.evidence_sources)), int(row.has_p12120), int(row.user_only),
+                    row.pageid,
+                    row.title,
+                    row.snapshot_revid,
+                    snapshot_name,
+                    dumps(list(row.photo_ids)),
+                    int(row.multi_photo),
+                    row.owner_nsid,
+                    row.owner_alias,
+                    dumps([dict(e) for e in row.evidence]),
+                    dumps(list(row.evidence_sources)),
+                    int(row.has_p12120),
+                    int(row.user_only),
                 )
                 cur = conn.execute(
                     "UPDATE files SET pageid=?, title=?, snapshot_revid=?, snapshot_name=?, "
@@ -553,8 +579,11 @@ class Store:
     def count_files(self, status: str | None = None) -> int:
         if status is None:
             return int(self.conn.execute("SELECT count(*) FROM files").fetchone()[0])
-        return int(self.conn.execute(
-            "SELECT count(*) FROM files WHERE status = ?", (status,)).fetchone()[0])
+        return int(
+            self.conn.execute("SELECT count(*) FROM files WHERE status = ?", (status,)).fetchone()[
+                0
+            ]
+        )
 
     def status_counts(self) -> dict[str, int]:
         return dict(self.conn.execute("SELECT status, count(*) FROM files GROUP BY status"))
@@ -575,17 +604,25 @@ class Store:
 
     def get_file(self, mid: str) -> WorkFile | None:
         row = self.conn.execute(
-            f"SELECT {_WORKFILE_COLUMNS} FROM files WHERE mid = ?", (mid,)).fetchone()
+            f"SELECT {_WORKFILE_COLUMNS} FROM files WHERE mid = ?", (mid,)
+        ).fetchone()
         return _workfile(row) if row else None
 
     def get_file_by_id(self, file_id: int) -> WorkFile | None:
         row = self.conn.execute(
-            f"SELECT {_WORKFILE_COLUMNS} FROM files WHERE id = ?", (file_id,)).fetchone()
+            f"SELECT {_WORKFILE_COLUMNS} FROM files WHERE id = ?", (file_id,)
+        ).fetchone()
         return _workfile(row) if row else None
 
-    def select_files(self, *, limit: int | None = None, owner: str | None = None,
-                     only: Sequence[str] | None = None, recheck: bool = False,
-                     max_attempts: int = 3) -> list[WorkFile]:
+    def select_files(
+        self,
+        *,
+        limit: int | None = None,
+        owner: str | None = None,
+        only: Sequence[str] | None = None,
+        recheck: bool = False,
+        max_attempts: int = 3,
+    ) -> list[WorkFile]:
         """Files a run should process, grouped by owner so Flickr calls can be batched.
 
         Pending files, files whose last attempt was an error (fewer than ``max_attempts``),
@@ -608,8 +645,10 @@ class Store:
             clauses.append(f"(mid IN ({marks}) OR title IN ({marks}))")
             params += list(only) + [normalise_title(t) for t in only]
         where = " AND ".join(clauses) or "1"
-        sql = (f"SELECT {_WORKFILE_COLUMNS} FROM files WHERE {where} "
-               "ORDER BY coalesce(owner_nsid, owner_alias, '~') , id")
+        sql = (
+            f"SELECT {_WORKFILE_COLUMNS} FROM files WHERE {where} "
+            "ORDER BY coalesce(owner_nsid, owner_alias, '~') , id"
+        )
         if limit is not None:
             sql += " LIMIT ?"
             params.append(limit)
@@ -619,41 +658,76 @@ class Store:
         """Fill in the M-id of a ``--titles`` row once Commons told us. If the snapshot
         already has that file, the titles row is dropped and the snapshot row's id returned."""
         with self.transaction() as conn:
-            other = conn.execute("SELECT id FROM files WHERE mid = ? AND id != ?",
-                                 (mid, file_id)).fetchone()
+            other = conn.execute(
+                "SELECT id FROM files WHERE mid = ? AND id != ?", (mid, file_id)
+            ).fetchone()
             if other:
                 conn.execute("DELETE FROM files WHERE id = ? AND origin = 'titles'", (file_id,))
                 return int(other[0])
-            conn.execute("UPDATE files SET mid = ?, pageid = ?, title = ? WHERE id = ?",
-                         (mid, pageid, title, file_id))
+            conn.execute(
+                "UPDATE files SET mid = ?, pageid = ?, title = ? WHERE id = ?",
+                (mid, pageid, title, file_id),
+            )
             return file_id
 
-    def set_file_evidence(self, file_id: int, photo_ids: Sequence[str], owner_nsid: str | None,
-                          owner_alias: str | None, evidence: Sequence[Mapping[str, Any]],
-                          sources: Sequence[str]) -> None:
+    def set_file_evidence(
+        self,
+        file_id: int,
+        photo_ids: Sequence[str],
+        owner_nsid: str | None,
+        owner_alias: str | None,
+        evidence: Sequence[Mapping[str, Any]],
+        sources: Sequence[str],
+    ) -> None:
         """Evidence found at run time (e.g. in wikitext for ``--titles`` files)."""
         with self.transaction() as conn:
             conn.execute(
                 "UPDATE files SET photo_ids=?, multi_photo=?, owner_nsid=coalesce(?, owner_nsid), "
                 "owner_alias=coalesce(?, owner_alias), evidence=?, evidence_sources=?, "
                 "evidence_updated_at=? WHERE id = ?",
-                (dumps(list(photo_ids)), int(len(photo_ids) > 1), owner_nsid, owner_alias,
-                 dumps([dict(e) for e in evidence]), dumps(list(sources)), utcnow(), file_id),
+                (
+                    dumps(list(photo_ids)),
+                    int(len(photo_ids) > 1),
+                    owner_nsid,
+                    owner_alias,
+                    dumps([dict(e) for e in evidence]),
+                    dumps(list(sources)),
+                    utcnow(),
+                    file_id,
+                ),
             )
 
-    def record_outcome(self, file_id: int, status: FileStatus | str, *, run_id: int | None,
-                       checked_revid: int | None = None, edited_revid: int | None = None,
-                       changed_properties: Sequence[str] | None = None,
-                       error: str | None = None, conn: sqlite3.Connection | None = None) -> None:
+    def record_outcome(
+        self,
+        file_id: int,
+        status: FileStatus | str,
+        *,
+        run_id: int | None,
+        checked_revid: int | None = None,
+        edited_revid: int | None = None,
+        changed_properties: Sequence[str] | None = None,
+        error: str | None = None,
+        conn: sqlite3.Connection | None = None,
+    ) -> None:
         """Record one file's outcome. Errors count attempts so they stop being retried."""
-        sql = ("UPDATE files SET status=?, checked_revid=coalesce(?, checked_revid), "
-               "edited_revid=coalesce(?, edited_revid), "
-               "changed_properties=coalesce(?, changed_properties), last_error=?, "
-               "attempts = CASE WHEN ? = 'error' THEN attempts + 1 ELSE attempts END, "
-               "processed_at=?, last_run_id=? WHERE id = ?")
-        params = (str(status), checked_revid, edited_revid,
-                  dumps(list(changed_properties)) if changed_properties is not None else None,
-                  error, str(status), utcnow(), run_id, file_id)
+        sql = (
+            "UPDATE files SET status=?, checked_revid=coalesce(?, checked_revid), "
+            "edited_revid=coalesce(?, edited_revid), "
+            "changed_properties=coalesce(?, changed_properties), last_error=?, "
+            "attempts = CASE WHEN ? = 'error' THEN attempts + 1 ELSE attempts END, "
+            "processed_at=?, last_run_id=? WHERE id = ?"
+        )
+        params = (
+            str(status),
+            checked_revid,
+            edited_revid,
+            dumps(list(changed_properties)) if changed_properties is not None else None,
+            error,
+            str(status),
+            utcnow(),
+            run_id,
+            file_id,
+        )
         if conn is not None:
             conn.execute(sql, params)
             return
@@ -672,35 +746,65 @@ class Store:
 
     def finish_run(self, run_id: int, *, stop_reason: str, summary: Mapping[str, Any]) -> None:
         with self.transaction() as conn:
-            conn.execute("UPDATE runs SET ended_at=?, stop_reason=?, summary=? WHERE id=?",
-                         (utcnow(), stop_reason, dumps(summary), run_id))
+            conn.execute(
+                "UPDATE runs SET ended_at=?, stop_reason=?, summary=? WHERE id=?",
+                (utcnow(), stop_reason, dumps(summary), run_id),
+            )
 
     def get_run(self, run_id: int) -> dict[str, Any] | None:
         row = self.conn.execute(
             "SELECT id, started_at, ended_at, dry_run, stop_reason, summary FROM runs WHERE id=?",
-            (run_id,)).fetchone()
+            (run_id,),
+        ).fetchone()
         if not row:
             return None
-        return {"id": row[0], "started_at": row[1], "ended_at": row[2], "dry_run": bool(row[3]),
-                "stop_reason": row[4], "summary": loads(row[5])}
+        return {
+            "id": row[0],
+            "started_at": row[1],
+            "ended_at": row[2],
+            "dry_run": bool(row[3]),
+            "stop_reason": row[4],
+            "summary": loads(row[5]),
+        }
 
     # ----------------------------------------------------------------- edit journal
 
-    def open_edit(self, *, run_id: int, mid: str, base_revid: int | None,
-                  payload: Mapping[str, Any], summary: str,
-                  conflict_ids: Sequence[int] = ()) -> int:
+    def open_edit(
+        self,
+        *,
+        run_id: int,
+        mid: str,
+        base_revid: int | None,
+        payload: Mapping[str, Any],
+        summary: str,
+        conflict_ids: Sequence[int] = (),
+    ) -> int:
         """Write the intent to edit (committed) before the request is sent."""
         with self.transaction() as conn:
             cur = conn.execute(
                 "INSERT INTO edit_journal(run_id, mid, base_revid, payload, summary, conflict_ids, "
                 "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (run_id, mid, base_revid, dumps(payload), summary, dumps(list(conflict_ids)),
-                 utcnow()),
+                (
+                    run_id,
+                    mid,
+                    base_revid,
+                    dumps(payload),
+                    summary,
+                    dumps(list(conflict_ids)),
+                    utcnow(),
+                ),
             )
             return int(cur.lastrowid or 0)
 
-    def close_edit(self, journal_id: int, *, state: str, new_revid: int | None = None,
-                   error: str | None = None, conn: sqlite3.Connection | None = None) -> None:
+    def close_edit(
+        self,
+        journal_id: int,
+        *,
+        state: str,
+        new_revid: int | None = None,
+        error: str | None = None,
+        conn: sqlite3.Connection | None = None,
+    ) -> None:
         sql = "UPDATE edit_journal SET state=?, new_revid=?, error=?, closed_at=? WHERE id=?"
         params = (state, new_revid, error, utcnow(), journal_id)
         if conn is not None:
@@ -711,30 +815,53 @@ class Store:
 
     def open_edits(self, mid: str | None = None) -> list[dict[str, Any]]:
         """Intents never closed: a previous run died between sending and recording."""
-        sql = ("SELECT id, run_id, mid, base_revid, payload, conflict_ids FROM edit_journal "
-               "WHERE state = 'open'")
+        sql = (
+            "SELECT id, run_id, mid, base_revid, payload, conflict_ids FROM edit_journal "
+            "WHERE state = 'open'"
+        )
         params: tuple[Any, ...] = ()
         if mid is not None:
             sql += " AND mid = ?"
             params = (mid,)
-        return [{"id": r[0], "run_id": r[1], "mid": r[2], "base_revid": r[3],
-                 "payload": loads(r[4]), "conflict_ids": loads(r[5]) or []}
-                for r in self.conn.execute(sql + " ORDER BY id", params)]
+        return [
+            {
+                "id": r[0],
+                "run_id": r[1],
+                "mid": r[2],
+                "base_revid": r[3],
+                "payload": loads(r[4]),
+                "conflict_ids": loads(r[5]) or [],
+            }
+            for r in self.conn.execute(sql + " ORDER BY id", params)
+        ]
 
     def count_edits(self, mid: str | None = None, state: str = "done") -> int:
         if mid is None:
-            return int(self.conn.execute(
-                "SELECT count(*) FROM edit_journal WHERE state = ?", (state,)).fetchone()[0])
-        return int(self.conn.execute(
-            "SELECT count(*) FROM edit_journal WHERE state = ? AND mid = ?",
-            (state, mid)).fetchone()[0])
+            return int(
+                self.conn.execute(
+                    "SELECT count(*) FROM edit_journal WHERE state = ?", (state,)
+                ).fetchone()[0]
+            )
+        return int(
+            self.conn.execute(
+                "SELECT count(*) FROM edit_journal WHERE state = ? AND mid = ?", (state, mid)
+            ).fetchone()[0]
+        )
 
     # ----------------------------------------------------------------- review queue
 
-    def record_conflicts(self, *, mid: str, title: str | None, flickr_photo_id: str | None,
-                         owner_nsid: str | None, base_revid: int | None,
-                         conflicts: Sequence[ConflictRecord], run_id: int | None,
-                         dry_run: bool) -> ConflictOutcome:
+    def record_conflicts(
+        self,
+        *,
+        mid: str,
+        title: str | None,
+        flickr_photo_id: str | None,
+        owner_nsid: str | None,
+        base_revid: int | None,
+        conflicts: Sequence[ConflictRecord],
+        run_id: int | None,
+        dry_run: bool,
+    ) -> ConflictOutcome:
         """Put a file's conflicts in the queue, without duplicates, and close the ones that
         went away.
 
@@ -750,18 +877,21 @@ class Store:
             for rec in conflicts:
                 fp = conflict_fingerprint(mid, rec)
                 fingerprints.append(fp)
-                row = conn.execute("SELECT id, status FROM conflicts WHERE fingerprint = ?",
-                                   (fp,)).fetchone()
+                row = conn.execute(
+                    "SELECT id, status FROM conflicts WHERE fingerprint = ?", (fp,)
+                ).fetchone()
                 if row:
                     cid, status = int(row[0]), row[1]
                     conn.execute(
                         "UPDATE conflicts SET last_seen_at=?, last_seen_run_id=?, "
                         "base_revid=coalesce(?, base_revid), title=coalesce(?, title), "
                         "updated_at=? WHERE id=?",
-                        (now, run_id, base_revid, title, now, cid))
+                        (now, run_id, base_revid, title, now, cid),
+                    )
                     if status in (ConflictStatus.SUPERSEDED, ConflictStatus.APPLIED):
-                        self._transition(conn, cid, status, ConflictStatus.OPEN, "bot",
-                                         "found again", now)
+                        self._transition(
+                            conn, cid, status, ConflictStatus.OPEN, "bot", "found again", now
+                        )
                         outcome.reopened += 1
                     else:
                         outcome.seen_again += 1
@@ -772,15 +902,32 @@ class Store:
                     "property, reason, existing, proposed, statement_id, base_revid, status, "
                     "found_at, found_run_id, found_dry_run, last_seen_at, last_seen_run_id, "
                     "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?)",
-                    (fp, mid, title, flickr_photo_id, owner_nsid, rec.property, rec.reason,
-                     dumps(list(rec.existing)), dumps(rec.proposed) if rec.proposed else None,
-                     rec.statement_id, base_revid, now, run_id, int(dry_run), now, run_id, now),
+                    (
+                        fp,
+                        mid,
+                        title,
+                        flickr_photo_id,
+                        owner_nsid,
+                        rec.property,
+                        rec.reason,
+                        dumps(list(rec.existing)),
+                        dumps(rec.proposed) if rec.proposed else None,
+                        rec.statement_id,
+                        base_revid,
+                        now,
+                        run_id,
+                        int(dry_run),
+                        now,
+                        run_id,
+                        now,
+                    ),
                 )
                 cid = int(cur.lastrowid or 0)
                 conn.execute(
                     "INSERT INTO conflict_events(conflict_id, at, actor, from_status, to_status, "
                     "note) VALUES (?, ?, 'bot', NULL, 'open', ?)",
-                    (cid, now, "dry run" if dry_run else None))
+                    (cid, now, "dry run" if dry_run else None),
+                )
                 outcome.new += 1
                 outcome.ids.append(cid)
             if not dry_run:
@@ -788,17 +935,35 @@ class Store:
                 stale = conn.execute(
                     f"SELECT id, status FROM conflicts WHERE mid = ? AND status IN "
                     f"('open', 'skip', 'accept_flickr') AND fingerprint NOT IN ({marks})",
-                    (mid, *fingerprints)).fetchall()
+                    (mid, *fingerprints),
+                ).fetchall()
                 for cid, status in stale:
-                    self._transition(conn, int(cid), status, ConflictStatus.SUPERSEDED, "bot",
-                                     "no longer found: the file or Flickr changed", now,
-                                     closed_reason="resolved")
+                    self._transition(
+                        conn,
+                        int(cid),
+                        status,
+                        ConflictStatus.SUPERSEDED,
+                        "bot",
+                        "no longer found: the file or Flickr changed",
+                        now,
+                        closed_reason="resolved",
+                    )
                     outcome.superseded += 1
         return outcome
 
-    def _transition(self, conn: sqlite3.Connection, conflict_id: int, from_status: str,
-                    to_status: str, actor: str, note: str | None, now: str, *,
-                    revid: int | None = None, closed_reason: str | None = None) -> None:
+    def _transition(
+        self,
+        conn: sqlite3.Connection,
+        conflict_id: int,
+        from_status: str,
+        to_status: str,
+        actor: str,
+        note: str | None,
+        now: str,
+        *,
+        revid: int | None = None,
+        closed_reason: str | None = None,
+    ) -> None:
         sets = "status=?, updated_at=?"
         params: list[Any] = [str(to_status), now]
         if to_status in DECISIONS:
@@ -814,25 +979,35 @@ class Store:
         conn.execute(
             "INSERT INTO conflict_events(conflict_id, at, actor, from_status, to_status, note, "
             "revid) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (conflict_id, now, actor, from_status, str(to_status), note, revid))
+            (conflict_id, now, actor, from_status, str(to_status), note, revid),
+        )
 
-    def decide(self, conflict_id: int, decision: str, *, actor: str,
-               note: str | None = None) -> None:
+    def decide(
+        self, conflict_id: int, decision: str, *, actor: str, note: str | None = None
+    ) -> None:
         """A maintainer's decision. Raises ``InvalidTransition`` for closed conflicts."""
         if decision not in DECISIONS:
             raise InvalidTransition(f"unknown decision {decision!r}")
         now = utcnow()
         with self.transaction() as conn:
-            row = conn.execute("SELECT status FROM conflicts WHERE id = ?",
-                               (conflict_id,)).fetchone()
+            row = conn.execute(
+                "SELECT status FROM conflicts WHERE id = ?", (conflict_id,)
+            ).fetchone()
             if row is None:
                 raise KeyError(conflict_id)
             if row[0] not in DECIDABLE_FROM:
                 raise InvalidTransition(f"conflict {conflict_id} is {row[0]}; it cannot be decided")
             self._transition(conn, conflict_id, row[0], decision, actor, note, now)
 
-    def bulk_decide(self, flt: QueueFilter, decision: str, *, actor: str,
-                    note: str | None = None, expected: int | None = None) -> int:
+    def bulk_decide(
+        self,
+        flt: QueueFilter,
+        decision: str,
+        *,
+        actor: str,
+        note: str | None = None,
+        expected: int | None = None,
+    ) -> int:
         """Decide every decidable conflict matching the filter. With ``expected`` (the count
         the maintainer confirmed), refuse if the queue changed in between."""
         if decision not in DECISIONS:
@@ -843,10 +1018,13 @@ class Store:
         with self.transaction() as conn:
             rows = conn.execute(
                 f"SELECT id, status FROM conflicts WHERE {where} AND status IN ({marks}) "
-                "AND status != ?", (*params, *DECIDABLE_FROM, decision)).fetchall()
+                "AND status != ?",
+                (*params, *DECIDABLE_FROM, decision),
+            ).fetchall()
             if expected is not None and len(rows) != expected:
                 raise InvalidTransition(
-                    f"{len(rows)} conflicts match now, not {expected}; reload and confirm again")
+                    f"{len(rows)} conflicts match now, not {expected}; reload and confirm again"
+                )
             for cid, status in rows:
                 self._transition(conn, int(cid), status, decision, actor, note, now)
         return len(rows)
@@ -862,16 +1040,18 @@ class Store:
             extra.append(decision)
         return int(self.conn.execute(sql, (*params, *extra)).fetchone()[0])
 
-    def mark_applied(self, conflict_ids: Sequence[int], revid: int, *,
-                     conn: sqlite3.Connection | None = None) -> None:
+    def mark_applied(
+        self, conflict_ids: Sequence[int], revid: int, *, conn: sqlite3.Connection | None = None
+    ) -> None:
         now = utcnow()
 
         def run(c: sqlite3.Connection) -> None:
             for cid in conflict_ids:
                 row = c.execute("SELECT status FROM conflicts WHERE id=?", (cid,)).fetchone()
                 if row and row[0] == ConflictStatus.ACCEPT_FLICKR:
-                    self._transition(c, cid, row[0], ConflictStatus.APPLIED, "bot", None, now,
-                                     revid=revid)
+                    self._transition(
+                        c, cid, row[0], ConflictStatus.APPLIED, "bot", None, now, revid=revid
+                    )
 
         if conn is not None:
             run(conn)
@@ -884,20 +1064,36 @@ class Store:
         with self.transaction() as conn:
             row = conn.execute("SELECT status FROM conflicts WHERE id=?", (conflict_id,)).fetchone()
             if row and row[0] not in (ConflictStatus.APPLIED, ConflictStatus.SUPERSEDED):
-                self._transition(conn, conflict_id, row[0], ConflictStatus.SUPERSEDED, actor,
-                                 reason, now, closed_reason=reason)
+                self._transition(
+                    conn,
+                    conflict_id,
+                    row[0],
+                    ConflictStatus.SUPERSEDED,
+                    actor,
+                    reason,
+                    now,
+                    closed_reason=reason,
+                )
 
     def accepted_conflicts(self, limit: int | None = None) -> list[dict[str, Any]]:
         """Conflicts maintainers answered with "use Flickr's value", oldest decision first."""
-        sql = (f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE status = 'accept_flickr' "
-               "ORDER BY decided_at, id")
+        sql = (
+            f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE status = 'accept_flickr' "
+            "ORDER BY decided_at, id"
+        )
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [_conflict(r) for r in self.conn.execute(sql)]
 
-    def list_conflicts(self, flt: QueueFilter, *, after_id: int | None = None,
-                       before_id: int | None = None, limit: int = 50,
-                       newest_first: bool = False) -> list[dict[str, Any]]:
+    def list_conflicts(
+        self,
+        flt: QueueFilter,
+        *,
+        after_id: int | None = None,
+        before_id: int | None = None,
+        limit: int = 50,
+        newest_first: bool = False,
+    ) -> list[dict[str, Any]]:
         """One page of the queue, by keyset (``after_id``/``before_id``): no OFFSET scans."""
         where, params = flt.where()
         order = "DESC" if newest_first else "ASC"
@@ -909,8 +1105,9 @@ class Store:
             params.append(before_id)
             order = "ASC" if newest_first else "DESC"
         rows = self.conn.execute(
-            f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE {where} ORDER BY id {order} "
-            "LIMIT ?", (*params, limit)).fetchall()
+            f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE {where} ORDER BY id {order} LIMIT ?",
+            (*params, limit),
+        ).fetchall()
         result = [_conflict(r) for r in rows]
         if before_id is not None:
             result.reverse()
@@ -918,29 +1115,41 @@ class Store:
 
     def get_conflict(self, conflict_id: int) -> dict[str, Any] | None:
         row = self.conn.execute(
-            f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE id = ?", (conflict_id,)).fetchone()
+            f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE id = ?", (conflict_id,)
+        ).fetchone()
         return _conflict(row) if row else None
 
     def neighbours(self, conflict_id: int, flt: QueueFilter) -> tuple[int | None, int | None]:
         """Previous and next conflict ids in the filtered queue (for keyboard triage)."""
         where, params = flt.where()
         prev = self.conn.execute(
-            f"SELECT max(id) FROM conflicts WHERE {where} AND id < ?",
-            (*params, conflict_id)).fetchone()[0]
+            f"SELECT max(id) FROM conflicts WHERE {where} AND id < ?", (*params, conflict_id)
+        ).fetchone()[0]
         nxt = self.conn.execute(
-            f"SELECT min(id) FROM conflicts WHERE {where} AND id > ?",
-            (*params, conflict_id)).fetchone()[0]
+            f"SELECT min(id) FROM conflicts WHERE {where} AND id > ?", (*params, conflict_id)
+        ).fetchone()[0]
         return prev, nxt
 
     def conflict_history(self, conflict_id: int) -> list[dict[str, Any]]:
-        return [{"at": r[0], "actor": r[1], "from_status": r[2], "to_status": r[3],
-                 "note": r[4], "revid": r[5]}
-                for r in self.conn.execute(
-                    "SELECT at, actor, from_status, to_status, note, revid FROM conflict_events "
-                    "WHERE conflict_id = ? ORDER BY id", (conflict_id,))]
+        return [
+            {
+                "at": r[0],
+                "actor": r[1],
+                "from_status": r[2],
+                "to_status": r[3],
+                "note": r[4],
+                "revid": r[5],
+            }
+            for r in self.conn.execute(
+                "SELECT at, actor, from_status, to_status, note, revid FROM conflict_events "
+                "WHERE conflict_id = ? ORDER BY id",
+                (conflict_id,),
+            )
+        ]
 
-    def conflict_counts(self, status: str | None = ConflictStatus.OPEN
-                        ) -> dict[str, dict[str, int]]:
+    def conflict_counts(
+        self, status: str | None = ConflictStatus.OPEN
+    ) -> dict[str, dict[str, int]]:
         """Counts by reason and by property (for one status, or all), from the trigger table."""
         sql = "SELECT reason, property, sum(n) FROM conflict_counts"
         params: tuple[Any, ...] = ()
@@ -957,19 +1166,32 @@ class Store:
         return {"reason": by_reason, "property": by_property}
 
     def status_totals(self) -> dict[str, int]:
-        return {s: int(n) for s, n in self.conn.execute(
-            "SELECT status, sum(n) FROM conflict_counts GROUP BY status") if n}
+        return {
+            s: int(n)
+            for s, n in self.conn.execute(
+                "SELECT status, sum(n) FROM conflict_counts GROUP BY status"
+            )
+            if n
+        }
 
     # ----------------------------------------------------------------- caches
 
     def get_owner(self, nsid: str) -> FlickrOwner | None:
         row = self.conn.execute(
             "SELECT nsid, username, realname, path_alias, photos_count, is_deleted FROM owners "
-            "WHERE nsid = ?", (nsid,)).fetchone()
+            "WHERE nsid = ?",
+            (nsid,),
+        ).fetchone()
         if not row:
             return None
-        return FlickrOwner(nsid=row[0], username=row[1], realname=row[2], path_alias=row[3],
-                           photos_count=row[4], is_deleted=bool(row[5]))
+        return FlickrOwner(
+            nsid=row[0],
+            username=row[1],
+            realname=row[2],
+            path_alias=row[3],
+            photos_count=row[4],
+            is_deleted=bool(row[5]),
+        )
 
     def put_owner(self, owner: FlickrOwner) -> None:
         with self.transaction() as conn:
@@ -979,12 +1201,21 @@ class Store:
                 "SET username=excluded.username, realname=excluded.realname, "
                 "path_alias=excluded.path_alias, photos_count=excluded.photos_count, "
                 "is_deleted=excluded.is_deleted, fetched_at=excluded.fetched_at",
-                (owner.nsid, owner.username, owner.realname, owner.path_alias,
-                 owner.photos_count, int(owner.is_deleted), utcnow()))
+                (
+                    owner.nsid,
+                    owner.username,
+                    owner.realname,
+                    owner.path_alias,
+                    owner.photos_count,
+                    int(owner.is_deleted),
+                    utcnow(),
+                ),
+            )
 
     def get_alias(self, alias: str) -> tuple[bool, str | None]:
-        row = self.conn.execute("SELECT nsid FROM alias_nsid WHERE alias = ?",
-                                (alias.lower(),)).fetchone()
+        row = self.conn.execute(
+            "SELECT nsid FROM alias_nsid WHERE alias = ?", (alias.lower(),)
+        ).fetchone()
         return (True, row[0]) if row else (False, None)
 
     def put_alias(self, alias: str, nsid: str | None) -> None:
@@ -992,19 +1223,26 @@ class Store:
             conn.execute(
                 "INSERT INTO alias_nsid(alias, nsid, fetched_at) VALUES (?, ?, ?) "
                 "ON CONFLICT(alias) DO UPDATE SET nsid=excluded.nsid, fetched_at=excluded.fetched_at",
-                (alias.lower(), nsid, utcnow()))
+                (alias.lower(), nsid, utcnow()),
+            )
 
-    def get_wikidata_flickr_ids(self, qids: Iterable[str], max_age: timedelta | None = None
-                                ) -> dict[str, list[str]]:
+    def get_wikidata_flickr_ids(
+        self, qids: Iterable[str], max_age: timedelta | None = None
+    ) -> dict[str, list[str]]:
         """Cached P3267 values of Wikidata items (fresh enough ones only)."""
         qids = list(qids)
         if not qids:
             return {}
         marks = ",".join("?" * len(qids))
         cutoff = (datetime.now(UTC) - max_age).strftime("%Y-%m-%dT%H:%M:%S") if max_age else ""
-        return {qid: loads(ids) for qid, ids in self.conn.execute(
-            f"SELECT qid, flickr_user_ids FROM wikidata_flickr_ids WHERE qid IN ({marks}) "
-            "AND fetched_at >= ?", (*qids, cutoff))}
+        return {
+            qid: loads(ids)
+            for qid, ids in self.conn.execute(
+                f"SELECT qid, flickr_user_ids FROM wikidata_flickr_ids WHERE qid IN ({marks}) "
+                "AND fetched_at >= ?",
+                (*qids, cutoff),
+            )
+        }
 
     def put_wikidata_flickr_ids(self, mapping: Mapping[str, Sequence[str]]) -> None:
         now = utcnow()
@@ -1013,7 +1251,8 @@ class Store:
                 "INSERT INTO wikidata_flickr_ids(qid, flickr_user_ids, fetched_at) VALUES (?,?,?) "
                 "ON CONFLICT(qid) DO UPDATE SET flickr_user_ids=excluded.flickr_user_ids, "
                 "fetched_at=excluded.fetched_at",
-                [(q, dumps(list(v)), now) for q, v in mapping.items()])
+                [(q, dumps(list(v)), now) for q, v in mapping.items()],
+            )
 
     def put_photo_gone(self, photo_id: str, reason: str, code: int) -> None:
         with self.transaction() as conn:
@@ -1021,40 +1260,48 @@ class Store:
                 "INSERT INTO flickr_photo_status(photo_id, status, reason, code, checked_at) "
                 "VALUES (?, 'gone', ?, ?, ?) ON CONFLICT(photo_id) DO UPDATE SET "
                 "reason=excluded.reason, code=excluded.code, checked_at=excluded.checked_at",
-                (photo_id, reason, code, utcnow()))
+                (photo_id, reason, code, utcnow()),
+            )
 
     def get_photo_gone(self, photo_id: str) -> tuple[str, int] | None:
         row = self.conn.execute(
             "SELECT reason, code FROM flickr_photo_status WHERE photo_id = ? AND status = 'gone'",
-            (photo_id,)).fetchone()
+            (photo_id,),
+        ).fetchone()
         return (row[0], int(row[1])) if row else None
 
     # ----------------------------------------------------------------- lock
 
-    def acquire_lock(self, name: str = "run", *, stale_after: timedelta = timedelta(hours=2)
-                     ) -> str:
+    def acquire_lock(
+        self, name: str = "run", *, stale_after: timedelta = timedelta(hours=2)
+    ) -> str:
         """Take the named lease or raise ``LockHeld``. A lease whose holder has not
         heartbeaten within ``stale_after`` (a crashed run) is taken over."""
         holder = f"{socket.gethostname()}:{os.getpid()}:{utcnow()}"
         now = utcnow()
         cutoff = (datetime.now(UTC) - stale_after).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         with self.transaction() as conn:
-            row = conn.execute("SELECT holder, heartbeat_at FROM locks WHERE name = ?",
-                               (name,)).fetchone()
+            row = conn.execute(
+                "SELECT holder, heartbeat_at FROM locks WHERE name = ?", (name,)
+            ).fetchone()
             if row and row[1] >= cutoff and not _holder_is_dead(row[0]):
-                raise LockHeld(f"another run holds the {name!r} lock: {row[0]} "
-                               f"(last heartbeat {row[1]})")
+                raise LockHeld(
+                    f"another run holds the {name!r} lock: {row[0]} (last heartbeat {row[1]})"
+                )
             conn.execute(
                 "INSERT INTO locks(name, holder, acquired_at, heartbeat_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(name) DO UPDATE SET holder=excluded.holder, "
                 "acquired_at=excluded.acquired_at, heartbeat_at=excluded.heartbeat_at",
-                (name, holder, now, now))
+                (name, holder, now, now),
+            )
         return holder
 
     def heartbeat(self, holder: str, name: str = "run") -> None:
         with self.transaction() as conn:
-            conn.execute("UPDATE locks SET heartbeat_at=? WHERE name=? AND holder=?",
-                         (utcnow(), name, holder))
+            conn.execute(
+                "UPDATE locks SET heartbeat_at=? WHERE name=? AND holder=?",
+                (utcnow(), name, holder),
+            )
 
     def release_lock(self, holder: str, name: str = "run") -> None:
         with self.transaction() as conn:
@@ -1090,23 +1337,39 @@ def normalise_title(raw: str) -> str:
     return "File:" + title[0].upper() + title[1:]
 
 
-_WORKFILE_COLUMNS = ("id, mid, title, pageid, photo_ids, owner_nsid, owner_alias, evidence, "
-                     "evidence_sources, has_p12120, status, attempts, origin, checked_revid, "
-                     "edited_revid")
+_WORKFILE_COLUMNS = (
+    "id, mid, title, pageid, photo_ids, owner_nsid, owner_alias, evidence, "
+    "evidence_sources, has_p12120, status, attempts, origin, checked_revid, "
+    "edited_revid"
+)
 
 
 def _workfile(row: Sequence[Any]) -> WorkFile:
-    return WorkFile(id=row[0], mid=row[1], title=row[2], pageid=row[3],
-                    photo_ids=loads(row[4]), owner_nsid=row[5], owner_alias=row[6],
-                    evidence=loads(row[7]), evidence_sources=loads(row[8]),
-                    has_p12120=bool(row[9]), status=row[10], attempts=row[11], origin=row[12],
-                    checked_revid=row[13], edited_revid=row[14])
+    return WorkFile(
+        id=row[0],
+        mid=row[1],
+        title=row[2],
+        pageid=row[3],
+        photo_ids=loads(row[4]),
+        owner_nsid=row[5],
+        owner_alias=row[6],
+        evidence=loads(row[7]),
+        evidence_sources=loads(row[8]),
+        has_p12120=bool(row[9]),
+        status=row[10],
+        attempts=row[11],
+        origin=row[12],
+        checked_revid=row[13],
+        edited_revid=row[14],
+    )
 
 
-_CONFLICT_COLUMNS = ("id, mid, title, flickr_photo_id, owner_nsid, property, reason, existing, "
-                     "proposed, statement_id, base_revid, status, found_at, found_run_id, "
-                     "found_dry_run, last_seen_at, decided_by, decided_at, note, applied_revid, "
-                     "applied_at, closed_reason, updated_at")
+_CONFLICT_COLUMNS = (
+    "id, mid, title, flickr_photo_id, owner_nsid, property, reason, existing, "
+    "proposed, statement_id, base_revid, status, found_at, found_run_id, "
+    "found_dry_run, last_seen_at, decided_by, decided_at, note, applied_revid, "
+    "applied_at, closed_reason, updated_at"
+)
 
 
 def _conflict(row: Sequence[Any]) -> dict[str, Any]:

@@ -36,26 +36,49 @@ OTHER_OWNER = "35591378@N03"
 def p7482(mid: str, url: str, n: int = 1) -> dict[str, Any]:
     """A P7482 'file available on the internet' statement with only a P973 URL."""
     return {
-        "mainsnak": {"snaktype": "value", "property": "P7482",
-                     "datavalue": {"type": "wikibase-entityid",
-                                   "value": {"entity-type": "item", "numeric-id": 74228490,
-                                             "id": "Q74228490"}}},
-        "type": "statement", "id": f"{mid}$0000000{n}-AAAA-4AAA-8AAA-00000000000{n}",
+        "mainsnak": {
+            "snaktype": "value",
+            "property": "P7482",
+            "datavalue": {
+                "type": "wikibase-entityid",
+                "value": {"entity-type": "item", "numeric-id": 74228490, "id": "Q74228490"},
+            },
+        },
+        "type": "statement",
+        "id": f"{mid}$0000000{n}-AAAA-4AAA-8AAA-00000000000{n}",
         "rank": "normal",
-        "qualifiers": {"P973": [{"snaktype": "value", "property": "P973",
-                                 "datavalue": {"type": "string", "value": url}}]},
+        "qualifiers": {
+            "P973": [
+                {
+                    "snaktype": "value",
+                    "property": "P973",
+                    "datavalue": {"type": "string", "value": url},
+                }
+            ]
+        },
         "qualifiers-order": ["P973"],
     }
 
 
 def p571(mid: str, time: str, precision: int) -> dict[str, Any]:
     return {
-        "mainsnak": {"snaktype": "value", "property": "P571",
-                     "datavalue": {"type": "time", "value": {
-                         "time": time, "timezone": 0, "before": 0, "after": 0,
-                         "precision": precision,
-                         "calendarmodel": "http://www.wikidata.org/entity/Q1985727"}}},
-        "type": "statement", "id": f"{mid}$571A0000-AAAA-4AAA-8AAA-000000000571",
+        "mainsnak": {
+            "snaktype": "value",
+            "property": "P571",
+            "datavalue": {
+                "type": "time",
+                "value": {
+                    "time": time,
+                    "timezone": 0,
+                    "before": 0,
+                    "after": 0,
+                    "precision": precision,
+                    "calendarmodel": "http://www.wikidata.org/entity/Q1985727",
+                },
+            },
+        },
+        "type": "statement",
+        "id": f"{mid}$571A0000-AAAA-4AAA-8AAA-000000000571",
         "rank": "normal",
     }
 
@@ -69,33 +92,70 @@ class World:
     flickr: FlickrData = field(default_factory=FlickrData)
     worklist: list[FileEvidence] = field(default_factory=list)
 
-    def add_file(self, pageid: int, photo_id: str, *, owner: str = OWNER,
-                 alias: str = OWNER_ALIAS, statements: dict[str, Any] | None = None,
-                 taken: str = "2019-06-02 18:40:11", granularity: int = 0,
-                 geo: tuple[float, float, int] | None = None, lastrevid: int | None = None,
-                 in_worklist: bool = True, photo: bool = True) -> str:
+    def add_file(
+        self,
+        pageid: int,
+        photo_id: str,
+        *,
+        owner: str = OWNER,
+        alias: str = OWNER_ALIAS,
+        statements: dict[str, Any] | None = None,
+        taken: str = "2019-06-02 18:40:11",
+        granularity: int = 0,
+        geo: tuple[float, float, int] | None = None,
+        lastrevid: int | None = None,
+        in_worklist: bool = True,
+        photo: bool = True,
+    ) -> str:
         mid = f"M{pageid}"
         url = f"https://www.flickr.com/photos/{alias}/{photo_id}/"
         title = f"File:Harbour at dusk ({photo_id}).jpg"
         stmts = statements if statements is not None else {"P7482": [p7482(mid, url)]}
-        self.commons.entities[mid] = {"title": title, "pageid": pageid,
-                                      "lastrevid": lastrevid or 900_000 + pageid,
-                                      "statements": copy.deepcopy(stmts), "labels": {}}
+        self.commons.entities[mid] = {
+            "title": title,
+            "pageid": pageid,
+            "lastrevid": lastrevid or 900_000 + pageid,
+            "statements": copy.deepcopy(stmts),
+            "labels": {},
+        }
         if photo:
-            self.flickr.add_photo(make_photo(
-                photo_id, owner, username="Harbour Lights", realname="Ada Marsh",
-                path_alias=alias, posted=1_560_000_000, taken=taken, granularity=granularity,
-                geo=geo, license="4"))
+            self.flickr.add_photo(
+                make_photo(
+                    photo_id,
+                    owner,
+                    username="Harbour Lights",
+                    realname="Ada Marsh",
+                    path_alias=alias,
+                    posted=1_560_000_000,
+                    taken=taken,
+                    granularity=granularity,
+                    geo=geo,
+                    license="4",
+                )
+            )
         if owner not in self.flickr.owners:
-            self.flickr.add_owner(make_person(owner, "Harbour Lights", realname="Ada Marsh",
-                                              path_alias=alias, photos_count=40))
+            self.flickr.add_owner(
+                make_person(
+                    owner, "Harbour Lights", realname="Ada Marsh", path_alias=alias, photos_count=40
+                )
+            )
         if in_worklist:
-            self.worklist.append(FileEvidence(
-                mid=mid, pageid=pageid, title=title, snapshot_revid=900_000 + pageid,
-                photo_ids=(photo_id,), owner_nsid=None, owner_alias=alias,
-                evidence=({"source": "P7482.P973", "value": url, "photo_id": photo_id,
-                           "user": alias},),
-                evidence_sources=("P7482.P973",), has_p12120=False))
+            self.worklist.append(
+                FileEvidence(
+                    mid=mid,
+                    pageid=pageid,
+                    title=title,
+                    snapshot_revid=900_000 + pageid,
+                    photo_ids=(photo_id,),
+                    owner_nsid=None,
+                    owner_alias=alias,
+                    evidence=(
+                        {"source": "P7482.P973", "value": url, "photo_id": photo_id, "user": alias},
+                    ),
+                    evidence_sources=("P7482.P973",),
+                    has_p12120=False,
+                )
+            )
         return mid
 
     @contextmanager
@@ -110,11 +170,16 @@ class World:
             with Store(db) as store:
                 store.upsert_files(self.worklist)
             settings = Settings(
-                db_path=str(db), report_dir=str(self.tmp / "reports"),
-                pywikibot_dir=str(self.tmp / "pywikibot"), commons_api_url=wiki.api_url,
-                wikidata_api_url=wiki.wikidata_api_url, flickr_api_url=flickr.url,
-                put_throttle=0.05, flickr_calls_per_hour=10_000_000,
-                user_agent="flickr-sdc-backfill-tests/0.1")
+                db_path=str(db),
+                report_dir=str(self.tmp / "reports"),
+                pywikibot_dir=str(self.tmp / "pywikibot"),
+                commons_api_url=wiki.api_url,
+                wikidata_api_url=wiki.wikidata_api_url,
+                flickr_api_url=flickr.url,
+                put_throttle=0.05,
+                flickr_calls_per_hour=10_000_000,
+                user_agent="flickr-sdc-backfill-tests/0.1",
+            )
             settings = settings.with_overrides(**settings_overrides)
             yield Running(self, wiki, flickr, settings)
 
@@ -130,13 +195,21 @@ class Running:
 
     @property
     def env(self) -> dict[str, str]:
-        return {ENV_BOTPASSWORD_NAME: BOTPASSWORD_NAME, ENV_BOTPASSWORD: BOTPASSWORD,
-                "FLICKR_API_KEY": FLICKR_KEY}
+        return {
+            ENV_BOTPASSWORD_NAME: BOTPASSWORD_NAME,
+            ENV_BOTPASSWORD: BOTPASSWORD,
+            "FLICKR_API_KEY": FLICKR_KEY,
+        }
 
     @contextmanager
     def adapters(self, *, dry_run: bool = False) -> Iterator[Adapters]:
-        with build_adapters(self.settings, anonymous=dry_run, username=None if dry_run else BOT,
-                            environ=self.env, flickr_api_key=FLICKR_KEY) as ad:
+        with build_adapters(
+            self.settings,
+            anonymous=dry_run,
+            username=None if dry_run else BOT,
+            environ=self.env,
+            flickr_api_key=FLICKR_KEY,
+        ) as ad:
             yield ad
 
     def run(self, **options: Any) -> RunSummary:
@@ -144,9 +217,14 @@ class Running:
         options.setdefault("progress", False)
         options.setdefault("report_path", self.world.tmp / "reports" / "run.jsonl")
         with self.adapters(dry_run=dry_run) as ad:
-            job = Job(ad.store, ad.commons, ad.flickr, RunOptions(**options),
-                      wikidata=ad.wikidata.fetch_flickr_user_ids,
-                      find_in_wikitext=find_flickr_source)
+            job = Job(
+                ad.store,
+                ad.commons,
+                ad.flickr,
+                RunOptions(**options),
+                wikidata=ad.wikidata.fetch_flickr_user_ids,
+                find_in_wikitext=find_flickr_source,
+            )
             return job.run()
 
     def store(self) -> Store:

@@ -11,8 +11,9 @@ from bot.job import iter_report
 from bot.store import QueueFilter, Store
 
 
-def test_demo_runs_the_whole_loop_on_the_sample(tmp_path: Path,
-                                                capsys: pytest.CaptureFixture[str]) -> None:
+def test_demo_runs_the_whole_loop_on_the_sample(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     workdir = tmp_path / "demo"
     assert main(["demo", "--no-serve", "--dir", str(workdir)]) == 0
     out = capsys.readouterr().out

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from job_world import BOT, Running, World
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,13 +24,34 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def bot_process(running: Running, *extra: str) -> subprocess.Popen[bytes]:
     s = running.settings
-    cmd = [sys.executable, "-m", "bot.cli", "run", "--db", s.db_path,
-           "--commons-api", s.commons_api_url, "--flickr-api", s.flickr_api_url,
-           "--wikidata-api", s.wikidata_api_url, "--username", BOT,
-           "--pywikibot-dir", str(Path(s.pywikibot_dir).parent / "pywikibot-sub"),
-           "--put-throttle", "0.05", "--no-progress", *extra]
-    env = {**os.environ, **running.env, "PYTHONPATH": str(ROOT),
-           "BACKFILL_FLICKR_CALLS_PER_HOUR": "10000000"}
+    cmd = [
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "run",
+        "--db",
+        s.db_path,
+        "--commons-api",
+        s.commons_api_url,
+        "--flickr-api",
+        s.flickr_api_url,
+        "--wikidata-api",
+        s.wikidata_api_url,
+        "--username",
+        BOT,
+        "--pywikibot-dir",
+        str(Path(s.pywikibot_dir).parent / "pywikibot-sub"),
+        "--put-throttle",
+        "0.05",
+        "--no-progress",
+        *extra,
+    ]
+    env = {
+        **os.environ,
+        **running.env,
+        "PYTHONPATH": str(ROOT),
+        "BACKFILL_FLICKR_CALLS_PER_HOUR": "10000000",
+    }
     env.pop("PYWIKIBOT_DIR", None)
     return subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 

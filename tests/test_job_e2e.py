@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from job_world import OWNER, World, p571
 
 from bot.job import iter_report
 from bot.store import ConflictStatus, LockHeld, QueueFilter
-from job_world import OWNER, World, p571
 
 
 def statement_props(entity: dict) -> set[str]:
@@ -71,7 +71,8 @@ def test_a_concurrent_human_edit_is_never_overwritten(tmp_path: Path) -> None:
         entity = running.wiki.entity(mid)
         dates = entity["statements"]["P571"]
         assert [d["mainsnak"]["datavalue"]["value"]["time"] for d in dates] == [
-            "+1999-01-01T00:00:00Z"]
+            "+1999-01-01T00:00:00Z"
+        ]
         assert summary.edit_conflicts == 1
         assert summary.outcomes == {"edited": 1}
         assert summary.conflicts == {"date_differs": 1}
@@ -118,7 +119,9 @@ def test_new_talk_page_messages_stop_the_bot(tmp_path: Path) -> None:
 def test_dry_run_writes_nothing_and_marks_nothing_done(tmp_path: Path) -> None:
     world = World(tmp_path)
     world.add_file(101, "52810336619")
-    world.add_file(102, "52810336620", statements={"P571": [p571("M102", "+1999-00-00T00:00:00Z", 9)]})
+    world.add_file(
+        102, "52810336620", statements={"P571": [p571("M102", "+1999-00-00T00:00:00Z", 9)]}
+    )
     with world.start() as running:
         summary = running.run(dry_run=True)
         assert running.wiki.write_attempts == []
@@ -154,8 +157,13 @@ def test_a_deleted_file_is_recorded_as_gone(tmp_path: Path) -> None:
 
 def test_a_maintainers_decision_is_applied_against_the_same_revision(tmp_path: Path) -> None:
     world = World(tmp_path)
-    mid = world.add_file(101, "52810336619", taken="1965-05-01 00:00:00", granularity=4,
-                         statements={"P571": [p571("M101", "+1965-00-00T00:00:00Z", 9)]})
+    mid = world.add_file(
+        101,
+        "52810336619",
+        taken="1965-05-01 00:00:00",
+        granularity=4,
+        statements={"P571": [p571("M101", "+1965-00-00T00:00:00Z", 9)]},
+    )
     with world.start() as running:
         first = running.run()
         assert first.conflicts == {"date_precision_differs": 1}
@@ -176,8 +184,13 @@ def test_a_maintainers_decision_is_applied_against_the_same_revision(tmp_path: P
 
 def test_a_decision_on_a_file_that_changed_meanwhile_is_not_written(tmp_path: Path) -> None:
     world = World(tmp_path)
-    mid = world.add_file(101, "52810336619", taken="1965-05-01 00:00:00", granularity=4,
-                         statements={"P571": [p571("M101", "+1965-00-00T00:00:00Z", 9)]})
+    mid = world.add_file(
+        101,
+        "52810336619",
+        taken="1965-05-01 00:00:00",
+        granularity=4,
+        statements={"P571": [p571("M101", "+1965-00-00T00:00:00Z", 9)]},
+    )
     with world.start() as running:
         running.run()
         with running.store() as store:

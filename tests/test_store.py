@@ -25,11 +25,17 @@ from bot.store import (
 )
 
 
-def evidence(mid: str, *photo_ids: str, title: str | None = None, nsid: str | None = None,
-             revid: int = 100) -> FileEvidence:
+def evidence(
+    mid: str, *photo_ids: str, title: str | None = None, nsid: str | None = None, revid: int = 100
+) -> FileEvidence:
     return FileEvidence(
-        mid=mid, pageid=int(mid[1:]), title=title or f"File:{mid}.jpg", snapshot_revid=revid,
-        photo_ids=tuple(photo_ids), owner_nsid=nsid, owner_alias=None,
+        mid=mid,
+        pageid=int(mid[1:]),
+        title=title or f"File:{mid}.jpg",
+        snapshot_revid=revid,
+        photo_ids=tuple(photo_ids),
+        owner_nsid=nsid,
+        owner_alias=None,
         evidence=tuple({"source": "P12120", "value": p} for p in photo_ids),
         evidence_sources=("P12120",) if photo_ids else ("P170.P3267",),
         has_p12120=bool(photo_ids),
@@ -42,13 +48,31 @@ def store(tmp_path: Path) -> Store:
 
 
 def creator_conflict(name: str = "John Smith") -> ConflictRecord:
-    existing = [{"mainsnak": {"snaktype": "somevalue", "property": "P170"},
-                 "qualifiers": {"P2093": [{"snaktype": "value", "property": "P2093",
-                                           "datavalue": {"type": "string", "value": name}}]},
-                 "id": "M1$A", "rank": "normal", "type": "statement"}]
+    existing = [
+        {
+            "mainsnak": {"snaktype": "somevalue", "property": "P170"},
+            "qualifiers": {
+                "P2093": [
+                    {
+                        "snaktype": "value",
+                        "property": "P2093",
+                        "datavalue": {"type": "string", "value": name},
+                    }
+                ]
+            },
+            "id": "M1$A",
+            "rank": "normal",
+            "type": "statement",
+        }
+    ]
     proposed = {"mainsnak": {"snaktype": "somevalue", "property": "P170"}, "type": "statement"}
-    return ConflictRecord(property="P170", reason="creator_differs", existing=existing,
-                          proposed=proposed, statement_id="M1$A")
+    return ConflictRecord(
+        property="P170",
+        reason="creator_differs",
+        existing=existing,
+        proposed=proposed,
+        statement_id="M1$A",
+    )
 
 
 def test_new_file_is_migrated_and_uses_rollback_journal(tmp_path: Path) -> None:
@@ -74,8 +98,14 @@ def test_upsert_adds_new_updates_evidence_and_keeps_processing_state(store: Stor
     assert store.upsert_files([evidence("M1", "111"), evidence("M2", "222")]) == (2, 0)
     m1 = store.get_file("M1")
     assert m1 is not None and m1.status == "pending"
-    store.record_outcome(m1.id, FileStatus.EDITED, run_id=1, checked_revid=100,
-                         edited_revid=101, changed_properties=["P571"])
+    store.record_outcome(
+        m1.id,
+        FileStatus.EDITED,
+        run_id=1,
+        checked_revid=100,
+        edited_revid=101,
+        changed_properties=["P571"],
+    )
     # a newer snapshot: M1's evidence changed, M3 is new
     ins, upd = store.upsert_files([evidence("M1", "111", "999", revid=101), evidence("M3", "333")])
     assert (ins, upd) == (1, 1)
@@ -109,8 +139,14 @@ def test_normalise_title(raw: str, expected: str) -> None:
 
 
 def test_select_files_pending_errors_and_open_intents(store: Store) -> None:
-    store.upsert_files([evidence("M1", "1", nsid="b@N01"), evidence("M2", "2", nsid="a@N01"),
-                        evidence("M3", "3", nsid="a@N01"), evidence("M4", "4")])
+    store.upsert_files(
+        [
+            evidence("M1", "1", nsid="b@N01"),
+            evidence("M2", "2", nsid="a@N01"),
+            evidence("M3", "3", nsid="a@N01"),
+            evidence("M4", "4"),
+        ]
+    )
     by_mid = {f.mid: f for f in store.select_files()}
     assert [f.mid for f in store.select_files()] == ["M2", "M3", "M1", "M4"]  # grouped by owner
     store.record_outcome(by_mid["M1"].id, FileStatus.UNCHANGED, run_id=1)
@@ -127,19 +163,40 @@ def test_select_files_pending_errors_and_open_intents(store: Store) -> None:
 
 def test_conflicts_are_not_duplicated_and_disappearing_ones_close(store: Store) -> None:
     rec = creator_conflict()
-    out = store.record_conflicts(mid="M1", title="File:M1.jpg", flickr_photo_id="1",
-                                 owner_nsid="a@N01", base_revid=10, conflicts=[rec], run_id=1,
-                                 dry_run=False)
+    out = store.record_conflicts(
+        mid="M1",
+        title="File:M1.jpg",
+        flickr_photo_id="1",
+        owner_nsid="a@N01",
+        base_revid=10,
+        conflicts=[rec],
+        run_id=1,
+        dry_run=False,
+    )
     assert out.new == 1
-    again = store.record_conflicts(mid="M1", title="File:M1.jpg", flickr_photo_id="1",
-                                   owner_nsid="a@N01", base_revid=11, conflicts=[rec], run_id=2,
-                                   dry_run=False)
+    again = store.record_conflicts(
+        mid="M1",
+        title="File:M1.jpg",
+        flickr_photo_id="1",
+        owner_nsid="a@N01",
+        base_revid=11,
+        conflicts=[rec],
+        run_id=2,
+        dry_run=False,
+    )
     assert again.new == 0 and again.seen_again == 1
     assert store.conflict_counts()["reason"] == {"creator_differs": 1}
     # someone fixed the file: the next real run finds no conflict
-    gone = store.record_conflicts(mid="M1", title="File:M1.jpg", flickr_photo_id="1",
-                                  owner_nsid="a@N01", base_revid=12, conflicts=[], run_id=3,
-                                  dry_run=False)
+    gone = store.record_conflicts(
+        mid="M1",
+        title="File:M1.jpg",
+        flickr_photo_id="1",
+        owner_nsid="a@N01",
+        base_revid=12,
+        conflicts=[],
+        run_id=3,
+        dry_run=False,
+    )
     assert gone.superseded == 1
     c = store.get_conflict(out.ids[0])
     assert c is not None and c["status"] == "superseded" and c["closed_reason"] == "resolved"
@@ -148,8 +205,15 @@ def test_conflicts_are_not_duplicated_and_disappearing_ones_close(store: Store) 
 
 
 def test_keep_commons_is_not_raised_again_but_changed_data_is(store: Store) -> None:
-    kw = dict(mid="M1", title="File:M1.jpg", flickr_photo_id="1", owner_nsid="a@N01",
-              base_revid=10, run_id=1, dry_run=False)
+    kw = dict(
+        mid="M1",
+        title="File:M1.jpg",
+        flickr_photo_id="1",
+        owner_nsid="a@N01",
+        base_revid=10,
+        run_id=1,
+        dry_run=False,
+    )
     out = store.record_conflicts(conflicts=[creator_conflict()], **kw)  # type: ignore[arg-type]
     store.decide(out.ids[0], ConflictStatus.KEEP_COMMONS, actor="Alice", note="checked")
     again = store.record_conflicts(conflicts=[creator_conflict()], **kw)  # type: ignore[arg-type]
@@ -160,9 +224,16 @@ def test_keep_commons_is_not_raised_again_but_changed_data_is(store: Store) -> N
 
 
 def test_decisions_keep_an_audit_trail(store: Store) -> None:
-    out = store.record_conflicts(mid="M1", title="File:M1.jpg", flickr_photo_id="1",
-                                 owner_nsid=None, base_revid=10, conflicts=[creator_conflict()],
-                                 run_id=1, dry_run=True)
+    out = store.record_conflicts(
+        mid="M1",
+        title="File:M1.jpg",
+        flickr_photo_id="1",
+        owner_nsid=None,
+        base_revid=10,
+        conflicts=[creator_conflict()],
+        run_id=1,
+        dry_run=True,
+    )
     cid = out.ids[0]
     store.decide(cid, "skip", actor="Alice")
     store.decide(cid, "accept_flickr", actor="Bob", note="Flickr is right")
@@ -173,7 +244,11 @@ def test_decisions_keep_an_audit_trail(store: Store) -> None:
         store.decide(cid, "applied", actor="Carol")
     history = store.conflict_history(cid)
     assert [(h["actor"], h["to_status"]) for h in history] == [
-        ("bot", "open"), ("Alice", "skip"), ("Bob", "accept_flickr"), ("bot", "applied")]
+        ("bot", "open"),
+        ("Alice", "skip"),
+        ("Bob", "accept_flickr"),
+        ("bot", "applied"),
+    ]
     c = store.get_conflict(cid)
     assert c is not None and c["applied_revid"] == 1234 and c["decided_by"] == "Bob"
     assert c["found_dry_run"] is True
@@ -181,9 +256,16 @@ def test_decisions_keep_an_audit_trail(store: Store) -> None:
 
 def test_bulk_decide_checks_the_confirmed_count(store: Store) -> None:
     for i in range(5):
-        store.record_conflicts(mid=f"M{i}", title=f"File:M{i}.jpg", flickr_photo_id=str(i),
-                               owner_nsid="a@N01" if i < 3 else "b@N01", base_revid=1,
-                               conflicts=[creator_conflict(f"n{i}")], run_id=1, dry_run=False)
+        store.record_conflicts(
+            mid=f"M{i}",
+            title=f"File:M{i}.jpg",
+            flickr_photo_id=str(i),
+            owner_nsid="a@N01" if i < 3 else "b@N01",
+            base_revid=1,
+            conflicts=[creator_conflict(f"n{i}")],
+            run_id=1,
+            dry_run=False,
+        )
     flt = QueueFilter(owner="a@N01")
     assert store.count_matching(flt, "keep_commons") == 3
     with pytest.raises(InvalidTransition):
@@ -201,8 +283,9 @@ def test_bulk_decide_checks_the_confirmed_count(store: Store) -> None:
 
 
 def test_owner_alias_and_wikidata_caches(store: Store) -> None:
-    store.put_owner(FlickrOwner(nsid="1@N01", username="u", realname=None, path_alias="al",
-                                photos_count=7))
+    store.put_owner(
+        FlickrOwner(nsid="1@N01", username="u", realname=None, path_alias="al", photos_count=7)
+    )
     assert store.get_owner("1@N01") == FlickrOwner("1@N01", "u", None, "al", 7, False)
     assert store.get_alias("AL") == (False, None)
     store.put_alias("AL", "1@N01")
@@ -219,10 +302,15 @@ def test_lock_blocks_a_second_run_but_not_after_a_crash(store: Store, tmp_path: 
         Store(store.path).acquire_lock()
     store.release_lock(holder)
     # a run killed with -9 leaves its lease; its pid is gone, so the next run takes over
-    code = ("import sys; from bot.store import Store; Store(sys.argv[1]).acquire_lock(); "
-            "import os; os._exit(0)")
-    subprocess.run([sys.executable, "-c", code, store.path], check=True,
-                   env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    code = (
+        "import sys; from bot.store import Store; Store(sys.argv[1]).acquire_lock(); "
+        "import os; os._exit(0)"
+    )
+    subprocess.run(
+        [sys.executable, "-c", code, store.path],
+        check=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+    )
     assert Store(store.path).acquire_lock()
 
 
