@@ -1,0 +1,137 @@
+"""How fast ``parse_flickr_url`` is next to ``hyperlink.parse`` alone, on a realistic mix.
+
+Both loops run in this process over the same list of distinct URLs (from
+``url_mix``), best of N rounds, errors caught. The parser does strictly more work than
+``hyperlink.parse`` (it classifies), so the ratio shows what the fast path buys; the
+general (hyperlink) path alone is timed too, for reference. ``parse_flickr_url`` has no
+cache, so repeated URLs would not flatter it; the mix is distinct apart from the few
+identical junk strings ("own work", empty fields) that the snapshot also repeats.
+
+    .venv/bin/python benchmarks/bench_url_parser.py            # 200,000 URLs, best of 3
+    .venv/bin/python benchmarks/bench_url_parser.py --quick    # 5,000 URLs, a smoke run
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import sys
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+
+import hyperlink
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # url_mix, when run from elsewhere
+
+from url_mix import generate_labelled_mix
+
+from bot.flickr_urls import FlickrUrlError, _parse_fast, _parse_slow, parse_flickr_url
+
+
+def _loop_parser(urls: list[str]) -> None:
+    parse = parse_flickr_url
+    for url in urls:
+        try:  # noqa: SIM105 - contextlib.suppress would add its own cost to the timing
+            parse(url)
+        except FlickrUrlError:
+            pass
+
+
+def _loop_slow(urls: list[str]) -> None:
+    parse = _parse_slow
+    for url in urls:
+        try:  # noqa: SIM105 - contextlib.suppress would add its own cost to the timing
+            parse(url)
+        except FlickrUrlError:
+            pass
+
+
+def _loop_hyperlink(urls: list[str]) -> None:
+    parse = hyperlink.parse
+    for url in urls:
+        try:  # noqa: SIM105 - contextlib.suppress would add its own cost to the timing
+            parse(url)
+        except ValueError:  # URLParseError, UnicodeDecodeError on bad escapes
+            pass
+
+
+def best_of(
+    loops: dict[str, Callable[[list[str]], None]], urls: list[str], rounds: int
+) -> dict[str, float]:
+    """Best wall time of each loop over ``rounds``; rounds interleave the loops so that
+    a busy machine slows them alike rather than whichever happened to run then."""
+    best = dict.fromkeys(loops, float("inf"))
+    for _ in range(rounds):
+        for name, loop in loops.items():
+            gc.collect()
+            start = time.perf_counter()
+            loop(urls)
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and print the tables."""
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("-n", type=int, default=200_000, help="number of URLs (default 200000)")
+    ap.add_argument("--rounds", type=int, default=3, help="best of this many rounds (default 3)")
+    ap.add_argument("--seed", type=int, default=20240601, help="seed of the URL mix")
+    ap.add_argument("--quick", action="store_true", help="5,000 URLs: a smoke run")
+    args = ap.parse_args(argv)
+    n = 5_000 if args.quick else args.n
+
+    labelled = generate_labelled_mix(n, args.seed)
+    urls = [url for _, url in labelled]
+    distinct = len(set(urls))
+    fast_hits = sum(_parse_fast(url.strip()) is not None for url in urls)
+    print(f"Python {sys.version.split()[0]}, hyperlink.parse vs bot.flickr_urls")
+    print(
+        f"{n:,} URLs ({distinct:,} distinct, {distinct / n:.1%}); fast path answers "
+        f"{fast_hits:,} ({fast_hits / n:.1%}); best of {args.rounds} rounds"
+    )
+
+    _loop_parser(urls[:1000])  # warm up regex caches and imports
+    _loop_hyperlink(urls[:1000])
+    results = list(
+        best_of(
+            {
+                "hyperlink.parse(url)": _loop_hyperlink,
+                "parse_flickr_url(url)": _loop_parser,
+                "  general path only": _loop_slow,
+            },
+            urls,
+            args.rounds,
+        ).items()
+    )
+    baseline = results[0][1]
+    print()
+    print(f"{'function':24} {'URLs/s':>12} {'µs/URL':>8} {'× hyperlink':>12}")
+    print("-" * 59)
+    for name, seconds in results:
+        print(
+            f"{name:24} {n / seconds:>12,.0f} {seconds / n * 1e6:>8.2f} {baseline / seconds:>11.2f}×"
+        )
+
+    by_category: dict[str, list[str]] = defaultdict(list)
+    for category, url in labelled:
+        by_category[category].append(url)
+    print()
+    print(f"{'category':12} {'share':>6} {'parser µs':>10} {'hyperlink µs':>13} {'ratio':>7}")
+    print("-" * 52)
+    for category, group in by_category.items():
+        times = best_of({"ours": _loop_parser, "theirs": _loop_hyperlink}, group, args.rounds)
+        ours, theirs = (times[k] / len(group) * 1e6 for k in ("ours", "theirs"))
+        print(
+            f"{category:12} {len(group) / n:>6.1%} {ours:>10.2f} {theirs:>13.2f} "
+            f"{theirs / ours:>6.1f}×"
+        )
+    ratio = baseline / results[1][1]
+    print()
+    print(f"parse_flickr_url is {ratio:.1f}× hyperlink.parse (target ≥ 1.0×)")
+    return 0 if ratio >= 1.0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
