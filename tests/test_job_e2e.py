@@ -243,3 +243,35 @@ def test_only_and_owner_and_limit_select_files(tmp_path: Path) -> None:
         assert running.run(limit=5).files == 1
         assert set(running.writes_by_mid()) == {"M101", "M102", "M103"}
         assert OWNER  # owners grouped: the default worklist sorts by owner
+
+
+def test_a_file_added_by_title_gets_its_photo_from_the_wikitext(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    mid = world.add_file(301, "52810336690", statements={}, in_worklist=False)
+    title = world.commons.entities[mid]["title"]
+    world.commons.entities[mid]["wikitext"] = (
+        "=={{int:filedesc}}==\n{{Information\n|description=Harbour\n"
+        "|source=https://www.flickr.com/photos/harbourlights/52810336690/\n"
+        "|author=[https://www.flickr.com/people/harbourlights/ Ada Marsh]\n}}\n"
+    )
+    with world.start() as running:
+        with running.store() as store:
+            assert store.add_titles([title]) == 1
+        summary = running.run()
+        assert summary.outcomes == {"edited": 1}
+        assert "P12120" in running.wiki.entity(mid)["statements"]
+        with running.store() as store:
+            row = store.get_file(mid)
+            assert row is not None and row.photo_ids == ["52810336690"]
+            assert "wikitext" in row.evidence_sources
+
+
+def test_max_minutes_stops_the_run_cleanly(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.add_file(101, "52810336619")
+    with world.start() as running:
+        summary = running.run(max_minutes=0)
+        assert summary.stop_reason == "max_minutes"
+        assert running.wiki.writes == []
+        with running.store() as store:
+            assert store.count_files("pending") == 1
