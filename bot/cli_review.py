@@ -1,0 +1,63 @@
+"""``backfill review``: serve the review page locally (werkzeug), e.g. on a laptop.
+
+On Toolforge the same app runs under uWSGI (``review_ui.wsgi``); this command is for
+looking at a copy of the database, or developing the page with ``--dev-login``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+
+def register(subparsers: Any) -> None:
+    """Add ``backfill review`` to the CLI."""
+    parser = subparsers.add_parser(
+        "review",
+        help="serve the review page locally",
+        description="Serve the review web page on this machine (plain HTTP, werkzeug). "
+        "Configuration also comes from TOOL_* environment variables (see review_ui.app); "
+        "without --dev-login, TOOL_SECRET_KEY must be set.",
+    )
+    parser.add_argument("--db", required=True, type=Path, help="the bot's SQLite database")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    parser.add_argument(
+        "--dev-login",
+        action="store_true",
+        help="enable the password-less development login (announced on every page)",
+    )
+    parser.set_defaults(func=run)
+
+
+def build_app(db: Path, *, dev_login: bool = False) -> Flask:
+    """The review app configured for plain HTTP on this machine (no proxy in front; a
+    Secure cookie would be dropped by browsers other than on localhost)."""
+    from review_ui.app import create_app  # here, so other subcommands never load Flask
+
+    config: dict[str, Any] = {"DB_PATH": str(db), "PROXY_FIX": 0, "SESSION_COOKIE_SECURE": False}
+    if dev_login:
+        config["DEV_LOGIN"] = True
+    return create_app(config)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build the app and serve it until interrupted."""
+    from werkzeug.serving import run_simple
+
+    if not args.db.is_file():
+        print(f"backfill review: no database at {args.db}", file=sys.stderr)
+        return 2
+    try:
+        app = build_app(args.db, dev_login=args.dev_login)
+    except RuntimeError as exc:
+        print(f"backfill review: {exc}", file=sys.stderr)
+        return 2
+    print(f"review page on http://{args.host}:{args.port}/ (Ctrl-C stops it)", file=sys.stderr)
+    run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
+    return 0

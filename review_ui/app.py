@@ -1,0 +1,203 @@
+"""The Flask app factory of the review page.
+
+Configuration comes from ``TOOL_*`` environment variables (Toolforge's ``toolforge
+envvars``), read with ``app.config.from_prefixed_env("TOOL")``, then from the mapping
+given to ``create_app`` (tests, ``backfill review``). The keys, without the prefix:
+
+``DB_PATH``            the bot's SQLite file (required)
+``SECRET_KEY``         signs the session cookie (required, 16+ characters, unless DEV_LOGIN)
+``MAINTAINERS``        usernames allowed to decide, separated by commas or newlines;
+                       when unset, ``MAINTAINERS_FILE`` (default ``config/maintainers.txt``)
+``PUBLIC_READ``        1 (default): everyone may read the queue; 0: only maintainers
+``DEV_LOGIN``          1: a password-less development login, announced on every page
+``OAUTH_CLIENT_ID``, ``OAUTH_CLIENT_SECRET``   the Wikimedia OAuth 2.0 client
+``OAUTH_AUTHORIZE_URL``, ``OAUTH_ACCESS_TOKEN_URL``, ``OAUTH_PROFILE_URL``   its endpoints
+``PROXY_FIX``          proxies in front that set X-Forwarded-* (Toolforge: 1, local: 0)
+``PAGE_SIZE``          conflicts per queue page (50)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Final
+
+from flask import Flask, Response, current_app, g, render_template, request
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from bot.store import SCHEMA_VERSION, Store
+
+log = logging.getLogger(__name__)
+
+REPO_ROOT: Final = Path(__file__).resolve().parent.parent
+META: Final = "https://meta.wikimedia.org/w/rest.php/oauth2"
+
+DEFAULTS: Final[dict[str, Any]] = {
+    "DB_PATH": None,
+    "SECRET_KEY": None,
+    "MAINTAINERS": None,
+    "MAINTAINERS_FILE": str(REPO_ROOT / "config" / "maintainers.txt"),
+    "PUBLIC_READ": True,
+    "DEV_LOGIN": False,
+    "OAUTH_CLIENT_ID": None,
+    "OAUTH_CLIENT_SECRET": None,
+    "OAUTH_AUTHORIZE_URL": f"{META}/authorize",
+    "OAUTH_ACCESS_TOKEN_URL": f"{META}/access_token",
+    "OAUTH_PROFILE_URL": f"{META}/resource/profile",
+    "OAUTH_TIMEOUT": 10,
+    "PROXY_FIX": 1,
+    "PAGE_SIZE": 50,
+    "USER_AGENT": "flickr-sdc-backfill-review/0.1 (Toolforge review page of the Flickr SDC backfill bot)",
+    "SESSION_COOKIE_NAME": "review_session",
+    "SESSION_COOKIE_SECURE": True,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "MAX_CONTENT_LENGTH": 64 * 1024,
+}
+
+# Values that must stay text even when they look like JSON numbers (json.loads("1e5")).
+_STRING_KEYS: Final = (
+    "SECRET_KEY",
+    "OAUTH_CLIENT_ID",
+    "OAUTH_CLIENT_SECRET",
+    "MAINTAINERS",
+    "DB_PATH",
+    "MAINTAINERS_FILE",
+)
+
+CSP: Final = "; ".join(
+    (
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        # the Commons thumbnail: Special:FilePath redirects to upload.wikimedia.org
+        "img-src 'self' https://commons.wikimedia.org https://upload.wikimedia.org",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    )
+)
+
+
+def flag(value: Any) -> bool:
+    """``1``/``true``/``yes``/``on`` → True; ``0``/``false``/``no``/``off``/empty → False."""
+    if isinstance(value, str):
+        return value.strip().lower() not in ("", "0", "false", "no", "off")
+    return bool(value)
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. Refuses to start without a database path, or without a secret key
+    (except with the development login, which then uses a random per-process key)."""
+    app = Flask(__name__)
+    app.config.update(DEFAULTS)
+    app.config.from_prefixed_env("TOOL")
+    for key in _STRING_KEYS:
+        raw = os.environ.get(f"TOOL_{key}")
+        if raw is not None:
+            app.config[key] = raw
+    if config:
+        app.config.update(config)
+    for key in ("PUBLIC_READ", "DEV_LOGIN"):
+        app.config[key] = flag(app.config[key])
+
+    if not app.config["DB_PATH"]:
+        raise RuntimeError("set TOOL_DB_PATH to the bot's SQLite database")
+    secret = app.config.get("SECRET_KEY")
+    if not secret:
+        if not app.config["DEV_LOGIN"]:
+            raise RuntimeError("set TOOL_SECRET_KEY (a long random string) to sign sessions")
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+        log.warning("development login enabled: using a random, per-process secret key")
+    elif len(str(secret)) < 16:
+        raise RuntimeError("TOOL_SECRET_KEY is too short: use 16 or more random characters")
+    if app.config["DEV_LOGIN"]:
+        log.warning("TOOL_DEV_LOGIN is on: anyone can log in under any name")
+
+    proxies = int(app.config["PROXY_FIX"] or 0)
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
+
+    from review_ui import auth, views
+
+    auth.init_app(app)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(views.bp)
+    app.teardown_appcontext(_close_store)
+    app.after_request(_security_headers)
+    app.register_error_handler(HTTPException, _http_error)
+    app.add_url_rule("/healthz", "healthz", healthz)
+    return app
+
+
+# --------------------------------------------------------------------------- the store
+
+
+def get_store() -> Store:
+    """The store for this request, opened on first use and closed at teardown.
+
+    One short-lived connection per request: the file lives on NFS next to the job, and a
+    connection must never cross the fork of a pre-forking server. The web page never
+    migrates; a file at another schema version is refused with 503.
+    """
+    store: Store | None = g.get("store")
+    if store is None:
+        path = current_app.config["DB_PATH"]
+        if not Path(path).is_file():
+            raise ServiceUnavailable(f"the database {path} does not exist")
+        store = Store(path, migrate=False)
+        g.store = store
+        version = store.schema_version()
+        if version != SCHEMA_VERSION:
+            raise ServiceUnavailable(
+                f"the database has schema version {version}; this page reads version "
+                f"{SCHEMA_VERSION}"
+            )
+    return store
+
+
+def _close_store(_exc: BaseException | None) -> None:
+    store = g.pop("store", None)
+    if store is not None:
+        store.close()
+
+
+def healthz() -> Response:
+    """200 "ok" when the database opens and has the schema this code reads."""
+    get_store().status_totals()
+    return Response("ok", mimetype="text/plain")
+
+
+# --------------------------------------------------------------------------- responses
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    if request.endpoint != "static":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _http_error(error: HTTPException) -> Response | HTTPException:
+    """Errors as pages in the site's style (plain text for /healthz)."""
+    if request.endpoint == "healthz":
+        return Response(
+            error.description or "unavailable", status=error.code, mimetype="text/plain"
+        )
+    if error.code is None or error.code < 400:
+        return error
+    if error.code >= 500:
+        log.warning("%s: %s", error.code, error.description)
+    response = Response(render_template("error.html", error=error), status=error.code)
+    allow = dict(error.get_headers()).get("Allow")
+    if allow:
+        response.headers["Allow"] = allow
+    return response

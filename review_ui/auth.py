@@ -1,0 +1,287 @@
+"""Who is looking: Wikimedia OAuth 2.0 login, the maintainers list, CSRF, the dev login.
+
+Reading the queue needs no account (unless ``PUBLIC_READ`` is off); deciding needs a
+login whose username is on the maintainers list. The access token is used once, to read
+the profile, and then dropped: the page never acts on a wiki in the user's name.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import re
+import secrets
+from collections.abc import Callable, Iterable
+from functools import wraps
+from typing import Any, Final, TypeVar, cast
+
+import requests
+from authlib.integrations.base_client import OAuthError
+from authlib.integrations.flask_client import OAuth
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.wrappers import Response
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("auth", __name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# Pages anyone may see even when PUBLIC_READ is off.
+OPEN_ENDPOINTS: Final = frozenset(
+    {
+        "auth.login",
+        "auth.oauth_start",
+        "auth.callback",
+        "auth.dev_login",
+        "auth.logout",
+        "static",
+        "healthz",
+    }
+)
+_EXTENSION: Final = "review_ui.oauth"
+
+
+def init_app(app: Flask) -> None:
+    """Register the OAuth client (when configured) and the per-request checks."""
+    if app.config.get("OAUTH_CLIENT_ID"):
+        oauth = OAuth(app)
+        app.extensions[_EXTENSION] = oauth.register(
+            name="wikimedia",
+            client_id=str(app.config["OAUTH_CLIENT_ID"]),
+            client_secret=str(app.config.get("OAUTH_CLIENT_SECRET") or ""),
+            authorize_url=app.config["OAUTH_AUTHORIZE_URL"],
+            access_token_url=app.config["OAUTH_ACCESS_TOKEN_URL"],
+            user_agent=app.config["USER_AGENT"],
+            client_kwargs={
+                # MediaWiki documents the client credentials in the POST body
+                "token_endpoint_auth_method": "client_secret_post",
+                "code_challenge_method": "S256",
+                "default_timeout": app.config["OAUTH_TIMEOUT"],
+            },
+        )
+    app.before_request(check_csrf)
+    app.before_request(check_public_read)
+    app.context_processor(_template_context)
+
+
+def _template_context() -> dict[str, Any]:
+    return {
+        "user": current_user(),
+        "is_maintainer": is_maintainer(),
+        "dev_login": current_app.config["DEV_LOGIN"],
+        "oauth_configured": _EXTENSION in current_app.extensions,
+        "csrf_token": csrf_token,
+    }
+
+
+# --------------------------------------------------------------------------- users
+
+
+def normalise_username(name: str) -> str:
+    """MediaWiki's form: underscores are spaces, runs of spaces collapse, first letter upper."""
+    name = " ".join(name.replace("_", " ").split())
+    return name[:1].upper() + name[1:]
+
+
+def current_user() -> dict[str, Any] | None:
+    """The logged-in user, or None. A dev-login session counts only while DEV_LOGIN is on."""
+    user = session.get("user")
+    if not isinstance(user, dict) or not user.get("name"):
+        return None
+    if user.get("via") == "dev" and not current_app.config["DEV_LOGIN"]:
+        return None
+    return user
+
+
+_file_cache: dict[str, tuple[tuple[int, int], frozenset[str]]] = {}
+
+
+def _names(lines: Iterable[str]) -> frozenset[str]:
+    return frozenset(n for n in (normalise_username(line.split("#", 1)[0]) for line in lines) if n)
+
+
+def _maintainers_from_file(path: str) -> frozenset[str]:
+    """The allow-list file, re-read when it changes (no restart needed to add someone)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        log.warning("maintainers file %s not found: nobody may decide", path)
+        return frozenset()
+    key = (stat.st_mtime_ns, stat.st_size)
+    cached = _file_cache.get(path)
+    if cached and cached[0] == key:
+        return cached[1]
+    with open(path, encoding="utf-8") as fh:
+        names = _names(fh)
+    _file_cache[path] = (key, names)
+    return names
+
+
+def maintainers() -> frozenset[str]:
+    """``MAINTAINERS`` (commas or newlines) when set, else the ``MAINTAINERS_FILE``."""
+    raw = current_app.config.get("MAINTAINERS")
+    if raw:
+        items = (
+            raw if isinstance(raw, list | tuple | set | frozenset) else re.split(r"[,\n]", str(raw))
+        )
+        return _names(str(i) for i in items)
+    return _maintainers_from_file(str(current_app.config["MAINTAINERS_FILE"]))
+
+
+def is_maintainer(user: dict[str, Any] | None = None) -> bool:
+    user = user if user is not None else current_user()
+    if user is None:
+        return False
+    if user.get("via") == "dev" and user.get("dev_maintainer"):
+        return True
+    return normalise_username(str(user["name"])) in maintainers()
+
+
+def maintainer_required(view: F) -> F:
+    """403 for anyone not on the maintainers list (logged in or not)."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if not is_maintainer():
+            abort(403, "Only maintainers of this tool may decide conflicts.")
+        return view(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+def actor_name() -> str:
+    user = current_user()
+    assert user is not None
+    return str(user["name"])
+
+
+# --------------------------------------------------------------------------- CSRF
+
+
+def csrf_token() -> str:
+    """The session's CSRF token, made on first use (forms call this)."""
+    token = session.get("csrf")
+    if not isinstance(token, str) or not token:
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+def check_csrf() -> None:
+    """Every POST carries the session's token: 400 when missing, 403 when wrong."""
+    if request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    sent = request.form.get("csrf_token") or request.headers.get("X-CSRF-Token")
+    if not sent:
+        abort(400, "The form's CSRF token is missing. Reload the page and try again.")
+    expected = session.get("csrf")
+    if not isinstance(expected, str) or not hmac.compare_digest(sent.encode(), expected.encode()):
+        abort(403, "The form's CSRF token is wrong or expired. Reload the page and try again.")
+
+
+def check_public_read() -> Response | None:
+    """With PUBLIC_READ off, non-maintainers see the login page and nothing else."""
+    if current_app.config["PUBLIC_READ"] or request.endpoint in OPEN_ENDPOINTS:
+        return None
+    if is_maintainer():
+        return None
+    if request.method in ("GET", "HEAD"):
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    abort(403, "Only maintainers of this tool may use it.")
+
+
+def safe_next(target: str | None) -> str:
+    """Only same-site paths: an open redirect after login would be a phishing aid."""
+    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+        return url_for("review.queue")
+    return target
+
+
+def _start_session(user: dict[str, Any]) -> None:
+    """A fresh session (no fixation): the user, and a new CSRF token."""
+    session.clear()
+    session["user"] = user
+    session["csrf"] = secrets.token_urlsafe(32)
+
+
+# --------------------------------------------------------------------------- routes
+
+
+@bp.get("/login")
+def login() -> str:
+    return render_template("login.html", next=safe_next(request.args.get("next")))
+
+
+@bp.get("/login/wikimedia")
+def oauth_start() -> Response:
+    client = current_app.extensions.get(_EXTENSION)
+    if client is None:
+        abort(
+            503,
+            "Wikimedia login is not configured here "
+            "(TOOL_OAUTH_CLIENT_ID and TOOL_OAUTH_CLIENT_SECRET are unset).",
+        )
+    session["login_next"] = safe_next(request.args.get("next"))
+    response: Response = client.authorize_redirect(url_for("auth.callback", _external=True))
+    return response
+
+
+@bp.get("/oauth/callback")
+def callback() -> Response:
+    client = current_app.extensions.get(_EXTENSION)
+    if client is None:
+        abort(404)
+    try:
+        token = client.authorize_access_token()
+        reply = client.get(current_app.config["OAUTH_PROFILE_URL"], token=token)
+        reply.raise_for_status()
+        profile = reply.json()
+    except OAuthError as exc:
+        abort(400, f"Login failed: {exc.description or exc.error}")
+    except (requests.RequestException, ValueError) as exc:
+        log.warning("OAuth token or profile request failed: %s", exc)
+        abort(502, "Wikimedia's login service did not answer as expected. Try again later.")
+    username = profile.get("username") if isinstance(profile, dict) else None
+    if not isinstance(username, str) or not username.strip():
+        abort(502, "Wikimedia's login service returned no username.")
+    target = safe_next(session.get("login_next"))
+    _start_session(
+        {"name": normalise_username(username), "sub": str(profile.get("sub", "")), "via": "oauth"}
+    )
+    flash(f"Logged in as {normalise_username(username)}.", "success")
+    return redirect(target)
+
+
+@bp.post("/dev-login")
+def dev_login() -> Response:
+    """Password-less login for local development; 404 unless DEV_LOGIN is on."""
+    if not current_app.config["DEV_LOGIN"]:
+        abort(404)
+    name = normalise_username(request.form.get("username", ""))
+    if not name or len(name) > 85:
+        abort(400, "Give a username (at most 85 characters).")
+    _start_session(
+        {"name": name, "via": "dev", "dev_maintainer": request.form.get("maintainer") == "1"}
+    )
+    flash(f"Logged in as {name} with the development login.", "success")
+    return redirect(safe_next(request.form.get("next")))
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    session.clear()
+    flash("Logged out.", "success")
+    return redirect(url_for("review.queue"))

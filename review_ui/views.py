@@ -1,0 +1,381 @@
+"""The queue, one conflict, a decision, a bulk decision: thin views over ``bot.store``.
+
+Every query goes through the store's Python API (``list_conflicts``, ``decide``, ...);
+this module only turns request parameters into a ``QueueFilter`` and rows into pages.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response
+
+from bot.ids import WRITTEN_PROPERTIES
+from bot.store import DECIDABLE_FROM, DECISIONS, ConflictStatus, InvalidTransition, QueueFilter
+from review_ui import render
+from review_ui.app import get_store
+from review_ui.auth import actor_name, maintainer_required
+
+bp = Blueprint("review", __name__)
+
+STATUS_LABELS: Final[dict[str, str]] = {
+    ConflictStatus.OPEN: "Open",
+    ConflictStatus.SKIP: "Skipped",
+    ConflictStatus.ACCEPT_FLICKR: "Use Flickr's value (waiting for the bot)",
+    ConflictStatus.KEEP_COMMONS: "Keep Commons' value",
+    ConflictStatus.APPLIED: "Applied",
+    ConflictStatus.SUPERSEDED: "Superseded",
+}
+STATUS_TABS: Final = (
+    (ConflictStatus.OPEN, "Open"),
+    (ConflictStatus.SKIP, "Skipped"),
+    (ConflictStatus.ACCEPT_FLICKR, "Use Flickr"),
+    (ConflictStatus.KEEP_COMMONS, "Keep Commons"),
+    (ConflictStatus.APPLIED, "Applied"),
+    (ConflictStatus.SUPERSEDED, "Superseded"),
+)
+STATUS_WORDS: Final[dict[str, str]] = {  # "<these> conflicts" in a sentence
+    ConflictStatus.OPEN: "open conflicts",
+    ConflictStatus.SKIP: "skipped conflicts",
+    ConflictStatus.ACCEPT_FLICKR: "conflicts marked “use Flickr's value”",
+    ConflictStatus.KEEP_COMMONS: "conflicts marked “keep Commons' value”",
+    ConflictStatus.APPLIED: "applied conflicts",
+    ConflictStatus.SUPERSEDED: "superseded conflicts",
+}
+DECISION_LABELS: Final = {
+    ConflictStatus.ACCEPT_FLICKR: "Use Flickr's value",
+    ConflictStatus.KEEP_COMMONS: "Keep Commons' value",
+    ConflictStatus.SKIP: "Skip for now",
+}
+BULK_STATUSES: Final = (ConflictStatus.OPEN, ConflictStatus.SKIP)
+NOTE_MAX: Final = 1000
+_PROPERTY_RE: Final = re.compile(r"^P\d{1,9}$")
+
+
+# --------------------------------------------------------------------------- filters
+
+
+@dataclass(slots=True)
+class View:
+    """The queue filter of a request plus its sort order, and how to put it in a URL."""
+
+    flt: QueueFilter
+    newest_first: bool = False
+
+    def args(self) -> dict[str, Any]:
+        """Query parameters that reproduce this view (defaults left out)."""
+        out: dict[str, Any] = {}
+        if self.flt.status != ConflictStatus.OPEN:
+            out["status"] = self.flt.status or "all"
+        for key in ("reason", "property", "owner", "title"):
+            value = getattr(self.flt, key)
+            if value:
+                out[key] = value
+        if self.newest_first:
+            out["sort"] = "newest"
+        return out
+
+    def describe(self) -> str:
+        """The filter in words, for headings and the bulk confirmation."""
+        status = self.flt.status
+        parts = [
+            STATUS_WORDS.get(status, f"{status} conflicts") if status else "conflicts in any state"
+        ]
+        if self.flt.reason:
+            parts.append(f"reason “{self.flt.reason}”")
+        if self.flt.property:
+            ref = render.entity_ref(self.flt.property)
+            parts.append(f"property {ref.text} ({ref.id})" if ref.label else f"property {ref.id}")
+        if self.flt.owner:
+            parts.append(f"Flickr owner {self.flt.owner}")
+        if self.flt.title:
+            parts.append(f"title containing “{self.flt.title}”")
+        return ", ".join(parts)
+
+    def heading(self) -> str:
+        text = self.describe()
+        return text[:1].upper() + text[1:]
+
+
+def _text(params: Mapping[str, Any], key: str, limit: int) -> str | None:
+    value = str(params.get(key) or "").strip()
+    return value[:limit] or None
+
+
+def parse_view(params: Mapping[str, Any]) -> View:
+    """Filter and sort from GET parameters or a form's hidden fields; 400 on nonsense."""
+    raw_status = str(params.get("status") or ConflictStatus.OPEN)
+    if raw_status == "all":
+        status: str | None = None
+    elif raw_status in {s.value for s in ConflictStatus}:
+        status = raw_status
+    else:
+        abort(400, f"Unknown status {raw_status!r}.")
+    prop = _text(params, "property", 12)
+    if prop is not None:
+        prop = prop.upper()
+        if not _PROPERTY_RE.match(prop):
+            abort(400, "A property filter looks like P170.")
+    flt = QueueFilter(
+        status=status,
+        reason=_text(params, "reason", 100),
+        property=prop,
+        owner=_text(params, "owner", 100),
+        title=_text(params, "title", 200),
+    )
+    return View(flt=flt, newest_first=params.get("sort") == "newest")
+
+
+def _int_arg(name: str) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        abort(400, f"{name} must be a conflict id.")
+    return int(raw)
+
+
+# --------------------------------------------------------------------------- queue
+
+
+def _row(conflict: dict[str, Any], owner_names: Mapping[str, str]) -> dict[str, Any]:
+    existing = conflict["existing"]
+    return {
+        **conflict,
+        "property_ref": render.entity_ref(conflict["property"]),
+        "reason_text": render.reason_text(conflict["reason"]),
+        "existing_summary": render.summary(existing[0]) if existing else "—",
+        "existing_more": max(0, len(existing) - 1),
+        "proposed_summary": render.summary(conflict["proposed"]),
+        "owner_name": owner_names.get(conflict["owner_nsid"] or ""),
+    }
+
+
+def _owner_names(nsids: set[str]) -> dict[str, str]:
+    store = get_store()
+    names: dict[str, str] = {}
+    for nsid in nsids:
+        owner = store.get_owner(nsid)
+        if owner and owner.display_name:
+            names[nsid] = owner.display_name
+    return names
+
+
+@bp.get("/")
+def queue() -> str:
+    view = parse_view(request.args)
+    after, before = _int_arg("after"), _int_arg("before")
+    size = int(current_app.config["PAGE_SIZE"])
+    store = get_store()
+    nf = view.newest_first
+    if before is not None:
+        rows = store.list_conflicts(view.flt, before_id=before, limit=size + 1, newest_first=nf)
+        has_prev = len(rows) > size
+        rows = rows[-size:]
+        has_next = bool(rows) and bool(
+            store.list_conflicts(view.flt, after_id=rows[-1]["id"], limit=1, newest_first=nf)
+        )
+    else:
+        rows = store.list_conflicts(view.flt, after_id=after, limit=size + 1, newest_first=nf)
+        has_next = len(rows) > size
+        rows = rows[:size]
+        has_prev = (
+            after is not None
+            and bool(rows)
+            and bool(
+                store.list_conflicts(view.flt, before_id=rows[0]["id"], limit=1, newest_first=nf)
+            )
+        )
+    owner_names = _owner_names({r["owner_nsid"] for r in rows if r["owner_nsid"]})
+    counts = store.conflict_counts(view.flt.status)
+    reasons = sorted(
+        set(counts["reason"])
+        | set(render.known_reasons())
+        | ({view.flt.reason} if view.flt.reason else set())
+    )
+    properties = list(
+        dict.fromkeys(
+            [
+                *WRITTEN_PROPERTIES,
+                *sorted(counts["property"]),
+                *([view.flt.property] if view.flt.property else []),
+            ]
+        )
+    )
+    return render_template(
+        "queue.html",
+        view=view,
+        rows=[_row(r, owner_names) for r in rows],
+        has_prev=has_prev,
+        has_next=has_next,
+        page_after=after,
+        page_before=before,
+        counts=counts,
+        totals=store.status_totals(),
+        status_tabs=STATUS_TABS,
+        status_labels=STATUS_LABELS,
+        reasons=reasons,
+        properties=[render.entity_ref(p) for p in properties],
+        decision_labels=DECISION_LABELS,
+        bulk_allowed=view.flt.status in BULK_STATUSES,
+        reason_text=render.reason_text,
+    )
+
+
+# --------------------------------------------------------------------------- one conflict
+
+
+def _neighbours(conflict_id: int, view: View) -> tuple[int | None, int | None]:
+    """(previous, next) in the view's order."""
+    older, newer = get_store().neighbours(conflict_id, view.flt)
+    return (newer, older) if view.newest_first else (older, newer)
+
+
+@bp.get("/conflict/<int:conflict_id>")
+def conflict(conflict_id: int) -> str:
+    view = parse_view(request.args)
+    store = get_store()
+    record = store.get_conflict(conflict_id)
+    if record is None:
+        abort(404, f"There is no conflict {conflict_id}.")
+    prev_id, next_id = _neighbours(conflict_id, view)
+    owner = store.get_owner(record["owner_nsid"]) if record["owner_nsid"] else None
+    title = record["title"] or record["mid"]
+    proposed = record["proposed"]
+    return render_template(
+        "conflict.html",
+        view=view,
+        c=record,
+        prev_id=prev_id,
+        next_id=next_id,
+        history=store.conflict_history(conflict_id),
+        owner=owner,
+        owner_url=render.flickr_people_url(
+            (owner.path_alias if owner else None) or record["owner_nsid"]
+        ),
+        existing=render.render_statements(record["existing"], target_id=record["statement_id"]),
+        proposed=render.render_statement(proposed) if proposed else None,
+        property_ref=render.entity_ref(record["property"]),
+        reason_text=render.reason_text(record["reason"]),
+        distance=render.distance_between(record["existing"][0], proposed)
+        if record["existing"] and proposed
+        else None,
+        decidable=record["status"] in DECIDABLE_FROM,
+        links={
+            "file": render.commons_file_url(title) if record["title"] else None,
+            "history": render.commons_history_url(title) if record["title"] else None,
+            "thumb": render.commons_thumb_url(title) if record["title"] else None,
+            "entity": render.commons_entity_url(record["mid"]),
+            "flickr": render.flickr_photo_url(record["flickr_photo_id"]),
+            "base": render.commons_revision_url(record["base_revid"])
+            if record["base_revid"]
+            else None,
+            "diff": render.commons_diff_url(record["applied_revid"])
+            if record["applied_revid"]
+            else None,
+        },
+        status_labels=STATUS_LABELS,
+        decision_labels=DECISION_LABELS,
+        revision_url=render.commons_diff_url,
+    )
+
+
+@bp.post("/conflict/<int:conflict_id>/decide")
+@maintainer_required
+def decide(conflict_id: int) -> Response | tuple[str, int]:
+    """Record a decision, then show the next conflict of the same view."""
+    view = parse_view(request.form)
+    decision = request.form.get("decision", "")
+    if decision not in DECISIONS:
+        abort(400, "Choose one of: use Flickr's value, keep Commons' value, skip.")
+    note = (request.form.get("note") or "").strip()[:NOTE_MAX] or None
+    store = get_store()
+    record = store.get_conflict(conflict_id)
+    if record is None:
+        abort(404, f"There is no conflict {conflict_id}.")
+    seen = request.form.get("seen_status")
+    if seen and seen != record["status"]:
+        return _refused(
+            f"Conflict {conflict_id} changed while you were looking at it: it is now "
+            f"“{STATUS_LABELS.get(record['status'], record['status'])}”"
+            + (f" (by {record['decided_by']})" if record["decided_by"] else "")
+            + ". Nothing was changed; look again and decide.",
+            url_for("review.conflict", conflict_id=conflict_id, **view.args()),
+        )
+    try:
+        store.decide(conflict_id, decision, actor=actor_name(), note=note)
+    except KeyError:
+        abort(404, f"There is no conflict {conflict_id}.")
+    except InvalidTransition as exc:
+        return _refused(
+            f"{exc}.", url_for("review.conflict", conflict_id=conflict_id, **view.args())
+        )
+    flash(f"Conflict {conflict_id}: {DECISION_LABELS[ConflictStatus(decision)]}.", "success")
+    _, next_id = _neighbours(conflict_id, view)
+    if next_id is None:
+        flash("That was the last conflict in this view.", "info")
+        return redirect(url_for("review.queue", **view.args()), 303)
+    return redirect(url_for("review.conflict", conflict_id=next_id, **view.args()), 303)
+
+
+def _refused(message: str, back: str) -> tuple[str, int]:
+    return render_template("refused.html", message=message, back=back), 409
+
+
+# --------------------------------------------------------------------------- bulk
+
+
+def _bulk_view(params: Mapping[str, Any]) -> tuple[View, str]:
+    view = parse_view(params)
+    decision = str(params.get("decision") or "")
+    if decision not in DECISIONS:
+        abort(400, "Choose the decision to apply to every matching conflict.")
+    if view.flt.status not in BULK_STATUSES:
+        abort(
+            400,
+            "Bulk decisions apply to open or skipped conflicts only: "
+            "choose one of those states in the filter.",
+        )
+    return view, decision
+
+
+@bp.get("/bulk")
+@maintainer_required
+def bulk_confirm() -> str:
+    """Say how many conflicts a bulk decision would change, and ask to confirm."""
+    view, decision = _bulk_view(request.args)
+    count = get_store().count_matching(view.flt, decision)
+    return render_template(
+        "bulk.html",
+        view=view,
+        decision=decision,
+        count=count,
+        decision_label=DECISION_LABELS[ConflictStatus(decision)],
+    )
+
+
+@bp.post("/bulk")
+@maintainer_required
+def bulk_apply() -> Response | tuple[str, int]:
+    """Apply it, but only to the count that was confirmed: a changed queue is refused."""
+    view, decision = _bulk_view(request.form)
+    raw_expected = request.form.get("expected", "")
+    if not raw_expected.isdigit():
+        abort(400, "The confirmed count is missing.")
+    note = (request.form.get("note") or "").strip()[:NOTE_MAX] or None
+    try:
+        done = get_store().bulk_decide(
+            view.flt, decision, actor=actor_name(), note=note, expected=int(raw_expected)
+        )
+    except InvalidTransition as exc:
+        again = url_for("review.bulk_confirm", decision=decision, **view.args())
+        return _refused(
+            f"The queue changed since you confirmed: {exc}. Nothing was changed.", again
+        )
+    label = DECISION_LABELS[ConflictStatus(decision)]
+    flash(f"{done} conflict{'s' if done != 1 else ''} marked “{label}”.", "success")
+    return redirect(url_for("review.queue", **view.args()), 303)

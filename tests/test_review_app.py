@@ -1,0 +1,718 @@
+"""The review page through Flask's test client: routes, decisions, permissions, safety."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from bot import ids
+from bot.store import ConflictRecord, ConflictStatus, QueueFilter, Store
+from review_ui import sample
+from review_ui.app import create_app
+
+SECRET = "test-secret-key-0123456789"
+TOKEN = "test-csrf-token"
+
+
+@pytest.fixture(autouse=True)
+def no_tool_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests configure the app explicitly; stray TOOL_* variables must not leak in."""
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("TOOL_"):
+            monkeypatch.delenv(key)
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("seed") / "bot.db"
+    with Store(path) as store:
+        sample.seed(store, 16)  # ids 1..16, two of each of the eight kinds
+    return path
+
+
+@pytest.fixture()
+def db(seeded: Path, tmp_path: Path) -> Path:
+    """A fresh copy of the seeded queue for each test."""
+    path = tmp_path / "bot.db"
+    shutil.copyfile(seeded, path)
+    return path
+
+
+def make_app(db: Path, **config: Any) -> Flask:
+    settings: dict[str, Any] = {"DB_PATH": str(db), "SECRET_KEY": SECRET, "MAINTAINERS": "Alice"}
+    settings.update(config)
+    return create_app(settings)
+
+
+@pytest.fixture()
+def app(db: Path) -> Flask:
+    return make_app(db)
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def login(client: FlaskClient, name: str = "Alice") -> None:
+    """A session as the OAuth callback leaves it (the flow itself: test_review_auth)."""
+    with client.session_transaction() as session:
+        session["user"] = {"name": name, "sub": "1", "via": "oauth"}
+        session["csrf"] = TOKEN
+
+
+@pytest.fixture()
+def maintainer(client: FlaskClient) -> FlaskClient:
+    login(client, "Alice")
+    return client
+
+
+def html(response: Any) -> str:
+    return str(response.get_data(as_text=True))
+
+
+def ids_on_page(text: str) -> list[int]:
+    return [int(i) for i in re.findall(r'href="/conflict/(\d+)[?"]', text)]
+
+
+def decide(client: FlaskClient, cid: int, decision: str, **form: str) -> Any:
+    data = {"csrf_token": TOKEN, "decision": decision, **form}
+    return client.post(f"/conflict/{cid}/decide", data=data)
+
+
+def status_of(db: Path, cid: int) -> str:
+    with Store(db, migrate=False) as store:
+        conflict = store.get_conflict(cid)
+        assert conflict is not None
+        return str(conflict["status"])
+
+
+# --------------------------------------------------------------------------- the queue
+
+
+def test_queue_lists_open_conflicts_oldest_first_with_counts(client: FlaskClient) -> None:
+    response = client.get("/")
+    assert response.status_code == 200
+    text = html(response)
+    assert ids_on_page(text) == list(range(1, 17))
+    assert "By reason" in text and "By property" in text
+    assert re.search(r'creator_differs</span></a>\s*<span class="count">2<', text)
+    assert re.search(
+        r">inception</a>\s*<span class=\"mono muted\">P571</span>\s*"
+        r"<span class=\"count\">4<",
+        text,
+    )
+    assert re.search(r'aria-current="page">\s*Open <span class="count">16<', text)
+    assert "File:Harbour 0000000.jpg" in text
+    assert "Photographer 0" in text  # owner name from the owners cache
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("reason=date_differs", [2, 10]),
+        ("property=P1259", [4, 12]),
+        ("property=p1259", [4, 12]),
+        ("owner=20000003@N03", [4]),
+        ("title=harbour", [1, 13]),
+        ("title=0000015", [16]),
+        ("title=%25", []),
+        ("reason=creator_differs&property=P170&title=street", [9]),
+        ("status=skip", []),
+        ("status=all&reason=bhl_page_differs", [8, 16]),
+        ("sort=newest&reason=date_differs", [10, 2]),
+    ],
+)
+def test_queue_filters(client: FlaskClient, query: str, expected: list[int]) -> None:
+    response = client.get(f"/?{query}")
+    assert response.status_code == 200
+    assert ids_on_page(html(response)) == expected
+
+
+@pytest.mark.parametrize("query", ["status=nonsense", "property=creator", "after=abc", "before=-1"])
+def test_queue_rejects_nonsense_parameters(client: FlaskClient, query: str) -> None:
+    assert client.get(f"/?{query}").status_code == 400
+
+
+def test_keyset_pagination_forwards_and_back(db: Path) -> None:
+    client = make_app(db, PAGE_SIZE=5).test_client()
+    first = html(client.get("/?reason="))
+    assert ids_on_page(first) == [1, 2, 3, 4, 5]
+    assert 'rel="prev"' not in first
+    assert 'href="/?after=5" rel="next"' in first or 'rel="next" href="/?after=5"' in first
+    second = html(client.get("/?after=5"))
+    assert ids_on_page(second) == [6, 7, 8, 9, 10]
+    assert 'href="/?before=6"' in second and 'href="/?after=10"' in second
+    last = html(client.get("/?after=15"))
+    assert ids_on_page(last) == [16]
+    assert 'rel="next"' not in last and 'href="/?before=16"' in last
+    back = html(client.get("/?before=6"))
+    assert ids_on_page(back) == [1, 2, 3, 4, 5]
+    assert 'rel="prev"' not in back
+    middle = html(client.get("/?before=12"))
+    assert ids_on_page(middle) == [7, 8, 9, 10, 11]
+    assert 'href="/?before=7"' in middle and 'href="/?after=11"' in middle
+    # the filter travels with the page links
+    filtered = html(client.get("/?property=P571"))
+    assert ids_on_page(filtered) == [2, 3, 10, 11]
+    newest = html(client.get("/?sort=newest"))
+    assert ids_on_page(newest) == [16, 15, 14, 13, 12]
+    assert "after=12" in newest and "sort=newest" in newest
+    assert ids_on_page(html(client.get("/?sort=newest&after=12"))) == [11, 10, 9, 8, 7]
+
+
+def test_the_heading_says_what_the_filter_is(client: FlaskClient) -> None:
+    text = html(client.get("/?property=P1259&title=Harbour&owner=1@N00&reason=x"))
+    assert (
+        "Open conflicts, reason “x”, property coordinates of the point of view (P1259), "
+        "Flickr owner 1@N00, title containing “Harbour”"
+    ) in text
+    assert "Conflicts in any state" in html(client.get("/?status=all"))
+
+
+def test_an_empty_page_offers_the_first_one(client: FlaskClient) -> None:
+    text = html(client.get("/?after=999"))
+    assert "No conflicts here." in text and "Back to the first page" in text
+
+
+# --------------------------------------------------------------------------- one conflict
+
+
+def test_conflict_page_shows_both_sides_in_words(client: FlaskClient) -> None:
+    text = html(client.get("/conflict/2"))  # inception: circa 1943 vs 17 May 1965
+    assert "On Commons now" in text and "From Flickr" in text
+    assert "circa 1943" in text and "17 May 1965" in text
+    assert "precision: year" in text and "precision: day" in text
+    assert 'href="https://www.wikidata.org/wiki/Property:P571"' in text
+    assert "inception" in text
+    assert "The statement a decision would change." in text
+    assert "normal rank" in text and "no references" in text
+    assert (
+        'src="https://commons.wikimedia.org/wiki/Special:FilePath/Bridge_0000001.jpg?width=400"'
+    ) in text
+    assert 'href="https://commons.wikimedia.org/wiki/File:Bridge_0000001.jpg"' in text
+    assert (
+        'href="https://commons.wikimedia.org/wiki/File:Bridge_0000001.jpg?action=history"' in text
+    )
+    assert 'href="https://www.flickr.com/photo.gne?id=50000000001"' in text
+    assert 'href="https://www.flickr.com/people/20000001@N01/"' in text
+    assert "date_differs" in text
+    # history, and neighbours in the (default: open) queue
+    assert "History" in text and ">bot<" in text
+    assert 'rel="prev" href="/conflict/1"' in text and 'rel="next" href="/conflict/3"' in text
+
+
+def test_coordinates_and_creator_pages(client: FlaskClient) -> None:
+    coords = html(client.get("/conflict/4"))
+    assert "51.5074° N, 0.1278° W" in coords and "48.858370° N, 2.294481° E" in coords
+    assert "https://www.openstreetmap.org/?mlat=48.858370&amp;mlon=2.294481" in coords
+    assert "The two points are about 341 km apart." in coords
+    creator = html(client.get("/conflict/1"))
+    assert "A. N. Other" in creator and "Photographer 0" in creator
+    assert "author name string" in creator and "Flickr user ID" in creator
+
+
+def test_neighbours_follow_the_filter(client: FlaskClient) -> None:
+    text = html(client.get("/conflict/10?reason=date_differs"))
+    assert 'rel="prev" href="/conflict/2?reason=date_differs"' in text
+    assert 'rel="next"' not in text
+
+
+def test_unknown_conflict_is_404(client: FlaskClient) -> None:
+    response = client.get("/conflict/999")
+    assert response.status_code == 404
+    assert "There is no conflict 999." in html(response)
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+@pytest.mark.parametrize("decision", ["accept_flickr", "keep_commons", "skip"])
+def test_an_open_conflict_can_be_decided(maintainer: FlaskClient, db: Path, decision: str) -> None:
+    response = decide(maintainer, 3, decision, note="checked the EXIF")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/conflict/4"  # the next one in the same view
+    assert status_of(db, 3) == decision
+    with Store(db, migrate=False) as store:
+        last = store.conflict_history(3)[-1]
+    assert (last["actor"], last["from_status"], last["to_status"], last["note"]) == (
+        "Alice",
+        "open",
+        decision,
+        "checked the EXIF",
+    )
+    page = html(maintainer.get("/conflict/4"))
+    assert "Conflict 3:" in page  # the flash message on the next page
+
+
+def test_after_a_decision_the_next_conflict_keeps_the_filter(maintainer: FlaskClient) -> None:
+    response = decide(maintainer, 2, "keep_commons", reason="date_differs", sort="")
+    assert response.headers["Location"] == "/conflict/10?reason=date_differs"
+    last = decide(maintainer, 10, "keep_commons", reason="date_differs")
+    assert last.headers["Location"] == "/?reason=date_differs"
+    assert "That was the last conflict in this view." in html(
+        maintainer.get(last.headers["Location"])
+    )
+
+
+def test_newest_first_goes_to_the_older_one_next(maintainer: FlaskClient) -> None:
+    response = decide(maintainer, 10, "skip", reason="date_differs", sort="newest")
+    assert response.headers["Location"] == "/conflict/2?reason=date_differs&sort=newest"
+
+
+def test_a_skipped_conflict_can_be_decided_later(maintainer: FlaskClient, db: Path) -> None:
+    decide(maintainer, 5, "skip")
+    text = html(maintainer.get("/conflict/5?status=skip"))
+    assert 'name="seen_status" value="skip"' in text
+    assert decide(maintainer, 5, "accept_flickr", status="skip").status_code == 303
+    assert status_of(db, 5) == "accept_flickr"
+
+
+def test_applied_and_superseded_conflicts_cannot_be_decided(
+    maintainer: FlaskClient, db: Path
+) -> None:
+    decide(maintainer, 6, "accept_flickr")
+    with Store(db, migrate=False) as store:
+        store.mark_applied([6], 123456789)
+        store.supersede(7, "the file was deleted")
+    applied = html(maintainer.get("/conflict/6"))
+    assert "Applied" in applied
+    assert 'href="https://commons.wikimedia.org/w/index.php?diff=123456789"' in applied
+    assert 'id="decide-form"' not in applied and "cannot be decided any more" in applied
+    superseded = html(maintainer.get("/conflict/7"))
+    assert "the file was deleted" in superseded and 'id="decide-form"' not in superseded
+    for cid in (6, 7):
+        response = decide(maintainer, cid, "keep_commons")
+        assert response.status_code == 409
+        assert "cannot be decided" in html(response)
+    assert (status_of(db, 6), status_of(db, 7)) == ("applied", "superseded")
+
+
+def test_a_decision_on_a_conflict_changed_meanwhile_is_refused(
+    maintainer: FlaskClient, db: Path
+) -> None:
+    with Store(db, migrate=False) as store:
+        store.decide(8, "keep_commons", actor="Bob")
+    response = decide(maintainer, 8, "accept_flickr", seen_status="open")
+    assert response.status_code == 409
+    assert "changed while you were looking at it" in html(response) and "Bob" in html(response)
+    assert status_of(db, 8) == "keep_commons"
+
+
+@pytest.mark.parametrize("decision", ["", "applied", "open", "delete"])
+def test_only_the_three_decisions_exist(maintainer: FlaskClient, decision: str) -> None:
+    assert decide(maintainer, 1, decision).status_code == 400
+
+
+def test_deciding_an_unknown_conflict_is_404(maintainer: FlaskClient) -> None:
+    assert decide(maintainer, 999, "skip").status_code == 404
+
+
+def test_decide_is_post_only(maintainer: FlaskClient) -> None:
+    response = maintainer.get("/conflict/1/decide")
+    assert response.status_code == 405
+    assert "POST" in response.headers["Allow"]
+
+
+# --------------------------------------------------------------------------- permissions
+
+
+def test_anonymous_visitors_read_but_cannot_decide(client: FlaskClient, db: Path) -> None:
+    text = html(client.get("/conflict/1"))
+    assert 'id="decide-form"' not in text and "as a maintainer to decide" in text
+    with client.session_transaction() as session:
+        session["csrf"] = TOKEN  # even with a valid token
+    assert decide(client, 1, "accept_flickr").status_code == 403
+    assert status_of(db, 1) == "open"
+
+
+def test_non_maintainers_read_but_cannot_decide(client: FlaskClient, db: Path) -> None:
+    login(client, "Mallory")
+    text = html(client.get("/conflict/1"))
+    assert "read-only" in text and "not on this tool's maintainers list" in text
+    assert 'id="decide-form"' not in text
+    assert decide(client, 1, "accept_flickr").status_code == 403
+    assert client.get("/bulk?decision=skip").status_code == 403
+    assert (
+        client.post(
+            "/bulk", data={"csrf_token": TOKEN, "decision": "skip", "expected": "16"}
+        ).status_code
+        == 403
+    )
+    assert status_of(db, 1) == "open"
+
+
+def test_maintainers_see_the_decision_form(maintainer: FlaskClient) -> None:
+    text = html(maintainer.get("/conflict/1"))
+    assert 'id="decide-form"' in text and "maintainer" in text
+    for value in ("accept_flickr", "keep_commons", "skip"):
+        assert f'name="decision" value="{value}"' in text
+    assert '<label for="note">' in text
+
+
+def test_without_public_read_only_maintainers_see_the_queue(db: Path) -> None:
+    client = make_app(db, PUBLIC_READ=False).test_client()
+    for url in ("/", "/conflict/1", "/?reason=date_differs", "/bulk?decision=skip"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response.headers["Location"].startswith("/login?next=")
+    login_page = client.get("/login")
+    assert login_page.status_code == 200 and "visible to maintainers only" in html(login_page)
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/static/review.css").status_code == 200
+    login(client, "Mallory")
+    assert client.get("/").status_code == 302
+    assert "cannot see the queue" in html(client.get("/login"))
+    assert decide(client, 1, "skip").status_code == 403
+    login(client, "Alice")
+    assert client.get("/").status_code == 200
+
+
+def test_public_read_can_be_turned_off_from_the_environment(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOOL_DB_PATH", str(db))
+    monkeypatch.setenv("TOOL_SECRET_KEY", "1234567890123456789")  # digits stay a string
+    monkeypatch.setenv("TOOL_PUBLIC_READ", "0")
+    monkeypatch.setenv("TOOL_MAINTAINERS", "Alice, Bob_Smith")
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "1234567890123456789"
+    assert app.config["PUBLIC_READ"] is False
+    client = app.test_client()
+    assert client.get("/").status_code == 302
+    login(client, "Bob Smith")
+    assert client.get("/").status_code == 200
+
+
+# --------------------------------------------------------------------------- CSRF
+
+
+def test_a_post_without_csrf_token_is_400(maintainer: FlaskClient, db: Path) -> None:
+    response = maintainer.post("/conflict/1/decide", data={"decision": "accept_flickr"})
+    assert response.status_code == 400
+    assert "CSRF token is missing" in html(response)
+    assert status_of(db, 1) == "open"
+
+
+def test_a_post_with_a_wrong_csrf_token_is_403(maintainer: FlaskClient, db: Path) -> None:
+    response = decide(maintainer, 1, "accept_flickr", csrf_token="forged")
+    assert response.status_code == 403
+    assert status_of(db, 1) == "open"
+    bulk = maintainer.post(
+        "/bulk", data={"csrf_token": "forged", "decision": "skip", "expected": "16"}
+    )
+    assert bulk.status_code == 403
+    logout = maintainer.post("/logout", data={})
+    assert logout.status_code == 400
+
+
+def test_the_csrf_token_is_random_per_session(app: Flask) -> None:
+    tokens = set()
+    for _ in range(3):
+        client = app.test_client()
+        login(client)
+        with client.session_transaction() as session:
+            del session["csrf"]
+        text = html(client.get("/conflict/1"))
+        token = re.search(r'name="csrf_token" value="([^"]+)"', text)
+        assert token is not None and len(token.group(1)) >= 32
+        tokens.add(token.group(1))
+    assert len(tokens) == 3
+
+
+# --------------------------------------------------------------------------- bulk
+
+
+def test_bulk_decision_with_confirmation(maintainer: FlaskClient, db: Path) -> None:
+    confirm = maintainer.get("/bulk?reason=date_precision_differs&decision=keep_commons")
+    assert confirm.status_code == 200
+    text = html(confirm)
+    assert "<strong>2</strong>" in text and "Keep Commons" in text
+    assert 'name="expected" value="2"' in text
+    response = maintainer.post(
+        "/bulk",
+        data={
+            "csrf_token": TOKEN,
+            "decision": "keep_commons",
+            "reason": "date_precision_differs",
+            "expected": "2",
+            "note": "precision only",
+        },
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/?reason=date_precision_differs"
+    assert (status_of(db, 3), status_of(db, 11)) == ("keep_commons", "keep_commons")
+    assert "2 conflicts marked" in html(maintainer.get(response.headers["Location"]))
+    with Store(db, migrate=False) as store:
+        assert store.conflict_history(3)[-1]["note"] == "precision only"
+    again = html(maintainer.get("/bulk?reason=date_precision_differs&decision=keep_commons"))
+    assert "Nothing to do" in again
+
+
+def test_bulk_decision_is_refused_when_the_queue_changed(maintainer: FlaskClient, db: Path) -> None:
+    text = html(maintainer.get("/bulk?property=P170&decision=skip"))
+    assert 'name="expected" value="2"' in text
+    with Store(db, migrate=False) as store:  # meanwhile the bot finds another one
+        store.record_conflicts(
+            mid="M9",
+            title="File:New.jpg",
+            flickr_photo_id="9",
+            owner_nsid=None,
+            base_revid=1,
+            run_id=2,
+            dry_run=False,
+            conflicts=[
+                ConflictRecord(ids.P_CREATOR, "creator_differs", [], sample.creator("9@N00", "New"))
+            ],
+        )
+    response = maintainer.post(
+        "/bulk", data={"csrf_token": TOKEN, "decision": "skip", "property": "P170", "expected": "2"}
+    )
+    assert response.status_code == 409
+    body = html(response)
+    assert "The queue changed" in body and "3 conflicts match now, not 2" in body
+    assert "/bulk?decision=skip&amp;property=P170" in body
+    with Store(db, migrate=False) as store:
+        assert store.count_matching(QueueFilter(property="P170", status="skip")) == 0
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["status=applied&decision=skip", "status=all&decision=skip", "decision=", "decision=open"],
+)
+def test_bulk_needs_a_decision_and_an_undecided_view(maintainer: FlaskClient, query: str) -> None:
+    assert maintainer.get(f"/bulk?{query}").status_code == 400
+
+
+def test_bulk_form_only_for_maintainers_on_open_views(client: FlaskClient) -> None:
+    assert "Decide everything in this view" not in html(client.get("/"))
+    login(client)
+    assert "Decide everything in this view" in html(client.get("/"))
+    assert "Decide everything in this view" not in html(client.get("/?status=applied"))
+
+
+# --------------------------------------------------------------------------- escaping
+
+
+EVIL_TITLE = 'File:<script>alert(1)</script>"onmouseover="alert(1).jpg'
+EVIL_NAME = '<script>alert(1)</script>"onmouseover="alert(1)'
+
+
+@pytest.fixture()
+def evil(db: Path) -> int:
+    existing = sample.creator("1@N00", EVIL_NAME, sid="M7$EVIL")
+    existing["qualifiers"][ids.P_URL][0]["datavalue"]["value"] = "javascript:alert(1)"
+    proposed = sample.source("javascript:alert(1)")
+    proposed["qualifiers"][ids.P_URL] = [
+        sample._string(ids.P_URL, 'https://x.org/"onmouseover="alert(1)')
+    ]
+    with Store(db, migrate=False) as store:
+        out = store.record_conflicts(
+            mid="M7",
+            title=EVIL_TITLE,
+            flickr_photo_id="javascript:alert(1)",
+            owner_nsid='"><script>alert(1)</script>',
+            base_revid=1,
+            run_id=1,
+            dry_run=False,
+            conflicts=[
+                ConflictRecord(ids.P_CREATOR, "<b>reason</b>", [existing], proposed, "M7$EVIL")
+            ],
+        )
+    return out.ids[0]
+
+
+def assert_safe(text: str) -> None:
+    assert "<script>alert(1)</script>" not in text
+    assert "<b>reason</b>" not in text
+    assert '"onmouseover="' not in text
+    assert not re.search(r'href="\s*javascript:', text, re.I)
+    assert not re.search(r'src="\s*javascript:', text, re.I)
+    # the only scripts are the page's own static file
+    assert re.findall(r"<script[^>]*>", text) == ['<script src="/static/review.js" defer>']
+
+
+def test_values_from_commons_and_flickr_are_escaped(client: FlaskClient, evil: int) -> None:
+    login(client)
+    page = html(client.get(f"/conflict/{evil}"))
+    assert_safe(page)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&#34;onmouseover=&#34;alert(1)" in page
+    assert "<span>javascript:alert(1)</span>" in page  # shown, not linked
+    assert 'href="https://x.org/&#34;onmouseover=&#34;alert(1)"' in page
+    queue = html(client.get("/?status=all"))
+    assert_safe(queue)
+    assert "File:&lt;script&gt;alert(1)&lt;/script&gt;" in queue
+    search = html(client.get("/?title=%3Cscript%3E&owner=%22%3E%3Cscript%3E"))
+    assert_safe(search)
+
+
+def test_escaped_values_survive_a_round_trip_through_forms(client: FlaskClient, evil: int) -> None:
+    login(client)
+    page = html(client.get(f"/conflict/{evil}?title=%22onmouseover%3D%22x"))
+    assert 'name="title" value="&#34;onmouseover=&#34;x"' in page
+    assert_safe(page)
+
+
+def test_pages_need_no_inline_script_or_style(maintainer: FlaskClient) -> None:
+    for url in ("/", "/conflict/1", "/bulk?decision=skip", "/login"):
+        text = html(maintainer.get(url))
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", text), url
+        assert not re.search(r"\sstyle=", text), url
+        assert not re.search(r"\son[a-z]+=", text), url
+
+
+# --------------------------------------------------------------------------- headers, health
+
+
+def test_security_headers(client: FlaskClient) -> None:
+    for url in ("/", "/conflict/1", "/login", "/conflict/999", "/static/review.css"):
+        headers = client.get(url).headers
+        assert headers["X-Frame-Options"] == "DENY", url
+        assert headers["X-Content-Type-Options"] == "nosniff", url
+        csp = headers["Content-Security-Policy"]
+        assert "default-src 'self'" in csp and "script-src 'self'" in csp
+        assert "frame-ancestors 'none'" in csp and "form-action 'self'" in csp
+        assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert client.get("/").headers["Cache-Control"] == "no-store"
+
+
+def test_session_cookie_flags(maintainer: FlaskClient) -> None:
+    response = decide(maintainer, 1, "skip")  # the flash message writes the session
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("review_session=")
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_anonymous_readers_get_no_cookie(client: FlaskClient) -> None:
+    assert "Set-Cookie" not in client.get("/conflict/1").headers
+
+
+def test_healthz(client: FlaskClient, tmp_path: Path, db: Path) -> None:
+    response = client.get("/healthz")
+    assert (response.status_code, response.get_data(as_text=True)) == (200, "ok")
+    assert response.mimetype == "text/plain"
+    missing = make_app(tmp_path / "missing.db").test_client().get("/healthz")
+    assert missing.status_code == 503 and "does not exist" in missing.get_data(as_text=True)
+    assert not (tmp_path / "missing.db").exists()  # the page never creates a database
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()
+    assert make_app(empty).test_client().get("/healthz").status_code == 503
+    assert make_app(empty).test_client().get("/").status_code == 503
+
+
+def test_static_files_are_served(client: FlaskClient) -> None:
+    css = client.get("/static/review.css")
+    assert css.status_code == 200 and b"#36c" in css.data
+    js = client.get("/static/review.js")
+    assert js.status_code == 200 and b"keydown" in js.data
+
+
+# --------------------------------------------------------------------------- dev login
+
+
+def test_dev_login_banner_on_every_page(db: Path) -> None:
+    client = make_app(db, DEV_LOGIN=True).test_client()
+    for url in ("/", "/conflict/1", "/login", "/conflict/999", "/?status=bogus"):
+        assert "Development login is enabled." in html(client.get(url)), url
+    normal = make_app(db).test_client()
+    for url in ("/", "/login", "/conflict/999"):
+        assert "Development login is enabled." not in html(normal.get(url))
+
+
+def test_dev_login_from_the_environment_only_when_asked(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TOOL_DB_PATH", str(db))
+    monkeypatch.setenv("TOOL_DEV_LOGIN", "0")
+    with pytest.raises(RuntimeError, match="TOOL_SECRET_KEY"):
+        create_app()
+    monkeypatch.setenv("TOOL_DEV_LOGIN", "1")
+    app = create_app()
+    assert app.config["DEV_LOGIN"] is True and len(app.config["SECRET_KEY"]) >= 32
+
+
+# --------------------------------------------------------------------------- start-up
+
+
+def test_refuses_to_start_without_secret_or_database(db: Path) -> None:
+    with pytest.raises(RuntimeError, match="TOOL_SECRET_KEY"):
+        create_app({"DB_PATH": str(db)})
+    with pytest.raises(RuntimeError, match="too short"):
+        create_app({"DB_PATH": str(db), "SECRET_KEY": "short"})
+    with pytest.raises(RuntimeError, match="TOOL_DB_PATH"):
+        create_app({"SECRET_KEY": SECRET})
+    assert create_app({"DB_PATH": str(db), "DEV_LOGIN": True}).config["SECRET_KEY"]
+
+
+def test_wsgi_module_builds_the_app_from_the_environment(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+    import sys
+
+    monkeypatch.setenv("TOOL_DB_PATH", str(db))
+    monkeypatch.setenv("TOOL_SECRET_KEY", SECRET)
+    sys.modules.pop("review_ui.wsgi", None)
+    wsgi = importlib.import_module("review_ui.wsgi")
+    assert wsgi.app.test_client().get("/healthz").status_code == 200
+    sys.modules.pop("review_ui.wsgi", None)
+
+
+def test_toolforge_shim_exposes_the_app(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import runpy
+
+    monkeypatch.setenv("TOOL_DB_PATH", str(db))
+    monkeypatch.setenv("TOOL_SECRET_KEY", SECRET)
+    monkeypatch.setenv("TOOL_REPO_DIR", str(Path(__file__).resolve().parent.parent))
+    shim = Path(__file__).resolve().parent.parent / "config" / "toolforge" / "app.py"
+    namespace = runpy.run_path(str(shim))
+    assert namespace["app"].test_client().get("/healthz").get_data(as_text=True) == "ok"
+
+
+def test_backfill_review_command(
+    db: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import argparse
+
+    from bot import cli, cli_review
+
+    assert "bot.cli_review" in cli.COMMAND_MODULES
+
+    def build_parser() -> argparse.ArgumentParser:
+        parser = argparse.ArgumentParser()
+        cli_review.register(parser.add_subparsers())
+        return parser
+
+    served: dict[str, Any] = {}
+
+    def fake_run_simple(host: str, port: int, app: Flask, **kwargs: Any) -> None:
+        served.update(host=host, port=port, app=app)
+
+    monkeypatch.setattr("werkzeug.serving.run_simple", fake_run_simple)
+    args = build_parser().parse_args(["review", "--db", str(db), "--port", "8123", "--dev-login"])
+    assert args.func is cli_review.run
+    assert args.func(args) == 0
+    app = served["app"]
+    assert (served["host"], served["port"]) == ("127.0.0.1", 8123)
+    assert app.config["DEV_LOGIN"] is True and app.config["SESSION_COOKIE_SECURE"] is False
+    assert "Development login is enabled." in html(app.test_client().get("/"))
+    args = build_parser().parse_args(["review", "--db", str(db)])
+    assert args.func(args) == 2  # no TOOL_SECRET_KEY and no --dev-login
+    assert "TOOL_SECRET_KEY" in capsys.readouterr().err
+    missing = build_parser().parse_args(["review", "--db", str(db) + ".nope", "--dev-login"])
+    assert missing.func(missing) == 2
+
+
+def test_conflict_statuses_all_have_labels() -> None:
+    from review_ui.views import STATUS_LABELS
+
+    assert set(STATUS_LABELS) == {s.value for s in ConflictStatus}
