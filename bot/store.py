@@ -44,7 +44,7 @@ import sqlite_utils
 
 from bot.flickr_photo import FlickrOwner
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -274,7 +274,35 @@ CREATE TABLE IF NOT EXISTS locks (
 );
 """
 
-MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1}
+# v2: substring search on titles. A trigram FTS5 index over conflicts.title, kept by
+# triggers: ``LIKE '%x%'`` must scan every row when few match (seconds on a million).
+_SCHEMA_V2 = """
+CREATE VIRTUAL TABLE IF NOT EXISTS conflict_titles USING fts5(
+    title, content='conflicts', content_rowid='id', tokenize='trigram'
+);
+CREATE TRIGGER IF NOT EXISTS conflict_titles_insert AFTER INSERT ON conflicts BEGIN
+    INSERT INTO conflict_titles(rowid, title) VALUES (NEW.id, NEW.title);
+END;
+CREATE TRIGGER IF NOT EXISTS conflict_titles_delete AFTER DELETE ON conflicts BEGIN
+    INSERT INTO conflict_titles(conflict_titles, rowid, title) VALUES ('delete', OLD.id, OLD.title);
+END;
+CREATE TRIGGER IF NOT EXISTS conflict_titles_update AFTER UPDATE OF title ON conflicts
+WHEN OLD.title IS NOT NEW.title BEGIN
+    INSERT INTO conflict_titles(conflict_titles, rowid, title) VALUES ('delete', OLD.id, OLD.title);
+    INSERT INTO conflict_titles(rowid, title) VALUES (NEW.id, NEW.title);
+END;
+INSERT INTO conflict_titles(conflict_titles) VALUES ('rebuild');
+"""
+
+MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
+
+# Title searches this long use the trigram index; shorter ones fall back to LIKE.
+FTS_MIN_CHARS = 3
+
+
+def fts_phrase(text: str) -> str:
+    """A search string as one FTS5 phrase (quotes doubled), matched as a substring."""
+    return '"' + text.replace('"', '""') + '"'
 
 
 # --------------------------------------------------------------------------- records
@@ -346,7 +374,11 @@ class QueueFilter:
     owner: str | None = None
     title: str | None = None  # substring of the title (case-insensitive prefix match on File:)
 
-    def where(self) -> tuple[str, list[Any]]:
+    def uses_title_index(self) -> bool:
+        return bool(self.title) and len(self.title) >= FTS_MIN_CHARS
+
+    def where(self, alias: str = "", *, skip_title: bool = False) -> tuple[str, list[Any]]:
+        """SQL conditions and parameters; ``alias`` prefixes columns (``"c."``)."""
         clauses: list[str] = []
         params: list[Any] = []
         for column, value in (
@@ -356,10 +388,15 @@ class QueueFilter:
             ("owner_nsid", self.owner),
         ):
             if value:
-                clauses.append(f"{column} = ?")
+                clauses.append(f"{alias}{column} = ?")
                 params.append(value)
-        if self.title:
-            clauses.append("title LIKE ? ESCAPE '\\'")
+        if self.title and self.uses_title_index() and not skip_title:
+            clauses.append(
+                f"{alias}id IN (SELECT rowid FROM conflict_titles WHERE conflict_titles MATCH ?)"
+            )
+            params.append(fts_phrase(self.title))
+        elif self.title and not skip_title:
+            clauses.append(f"{alias}title LIKE ? ESCAPE '\\'")
             escaped = self.title.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             params.append(f"%{escaped}%")
         return (" AND ".join(clauses) or "1"), params
@@ -983,9 +1020,17 @@ class Store:
         )
 
     def decide(
-        self, conflict_id: int, decision: str, *, actor: str, note: str | None = None
+        self,
+        conflict_id: int,
+        decision: str,
+        *,
+        actor: str,
+        note: str | None = None,
+        expected_status: str | None = None,
     ) -> None:
-        """A maintainer's decision. Raises ``InvalidTransition`` for closed conflicts."""
+        """A maintainer's decision. Raises ``InvalidTransition`` for closed conflicts, and
+        when ``expected_status`` (what the maintainer saw) is no longer the status: the
+        check and the write are one transaction, so two maintainers cannot both win."""
         if decision not in DECISIONS:
             raise InvalidTransition(f"unknown decision {decision!r}")
         now = utcnow()
@@ -995,6 +1040,10 @@ class Store:
             ).fetchone()
             if row is None:
                 raise KeyError(conflict_id)
+            if expected_status is not None and row[0] != expected_status:
+                raise InvalidTransition(
+                    f"conflict {conflict_id} is now {row[0]}, not {expected_status}"
+                )
             if row[0] not in DECIDABLE_FROM:
                 raise InvalidTransition(f"conflict {conflict_id} is {row[0]}; it cannot be decided")
             self._transition(conn, conflict_id, row[0], decision, actor, note, now)
@@ -1095,6 +1144,8 @@ class Store:
         newest_first: bool = False,
     ) -> list[dict[str, Any]]:
         """One page of the queue, by keyset (``after_id``/``before_id``): no OFFSET scans."""
+        if flt.uses_title_index():
+            return self._list_by_title(flt, after_id, before_id, limit, newest_first)
         where, params = flt.where()
         order = "DESC" if newest_first else "ASC"
         if after_id is not None:
@@ -1107,6 +1158,38 @@ class Store:
         rows = self.conn.execute(
             f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE {where} ORDER BY id {order} LIMIT ?",
             (*params, limit),
+        ).fetchall()
+        result = [_conflict(r) for r in rows]
+        if before_id is not None:
+            result.reverse()
+        return result
+
+    def _list_by_title(
+        self,
+        flt: QueueFilter,
+        after_id: int | None,
+        before_id: int | None,
+        limit: int,
+        newest_first: bool,
+    ) -> list[dict[str, Any]]:
+        """A title search page driven by the trigram index, joined to the conflicts:
+        the index yields matching ids in order, so a rare title costs as little as a
+        common one."""
+        assert flt.title is not None
+        where, params = flt.where("c.", skip_title=True)
+        order = "DESC" if newest_first else "ASC"
+        if after_id is not None:
+            where += " AND f.rowid < ?" if newest_first else " AND f.rowid > ?"
+            params.append(after_id)
+        if before_id is not None:
+            where += " AND f.rowid > ?" if newest_first else " AND f.rowid < ?"
+            params.append(before_id)
+            order = "ASC" if newest_first else "DESC"
+        columns = ", ".join(f"c.{k.strip()}" for k in _CONFLICT_COLUMNS.split(","))
+        rows = self.conn.execute(
+            f"SELECT {columns} FROM conflict_titles f JOIN conflicts c ON c.id = f.rowid "
+            f"WHERE conflict_titles MATCH ? AND {where} ORDER BY f.rowid {order} LIMIT ?",
+            (fts_phrase(flt.title), *params, limit),
         ).fetchall()
         result = [_conflict(r) for r in rows]
         if before_id is not None:

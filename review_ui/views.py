@@ -307,7 +307,9 @@ def decide(conflict_id: int) -> Response | tuple[str, int]:
             url_for("review.conflict", conflict_id=conflict_id, **view.args()),
         )
     try:
-        store.decide(conflict_id, decision, actor=actor_name(), note=note)
+        store.decide(
+            conflict_id, decision, actor=actor_name(), note=note, expected_status=seen or None
+        )
     except KeyError:
         abort(404, f"There is no conflict {conflict_id}.")
     except InvalidTransition as exc:

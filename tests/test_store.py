@@ -320,3 +320,98 @@ def test_two_processes_share_the_file(store: Store) -> None:
     other.execute("INSERT INTO meta VALUES ('x', 'y')")
     other.commit()
     assert store.conn.execute("SELECT value FROM meta WHERE key='x'").fetchone()[0] == "y"
+
+
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [
+        ("harbour", ["M1", "M3"]),  # substring, any case, through the trigram index
+        ("HARBOUR AT", ["M1"]),
+        ('"quoted"', ["M2"]),  # quotes are text, not FTS syntax
+        ("%", []),  # LIKE wildcards are text too
+        ("ex", ["M2"]),  # under three characters: LIKE
+        ("nothing like it", []),
+    ],
+)
+def test_title_search(store: Store, search: str, expected: list[str]) -> None:
+    titles = {
+        "M1": "File:Harbour at dusk.jpg",
+        "M2": 'File:Text "quoted".png',
+        "M3": "File:Old harbour.jpg",
+    }
+    for mid, title in titles.items():
+        store.record_conflicts(
+            mid=mid,
+            title=title,
+            flickr_photo_id="1",
+            owner_nsid=None,
+            base_revid=1,
+            conflicts=[creator_conflict(mid)],
+            run_id=1,
+            dry_run=False,
+        )
+    flt = QueueFilter(title=search)
+    assert [c["mid"] for c in store.list_conflicts(flt)] == expected
+    assert store.count_matching(flt) == len(expected)
+
+
+def test_title_index_follows_title_changes(store: Store) -> None:
+    out = store.record_conflicts(
+        mid="M1",
+        title="File:Before.jpg",
+        flickr_photo_id="1",
+        owner_nsid=None,
+        base_revid=1,
+        conflicts=[creator_conflict()],
+        run_id=1,
+        dry_run=False,
+    )
+    store.record_conflicts(
+        mid="M1",
+        title="File:After rename.jpg",
+        flickr_photo_id="1",
+        owner_nsid=None,
+        base_revid=2,
+        conflicts=[creator_conflict()],
+        run_id=2,
+        dry_run=False,
+    )
+    assert store.list_conflicts(QueueFilter(title="before")) == []
+    assert [c["id"] for c in store.list_conflicts(QueueFilter(title="rename"))] == out.ids
+
+
+def test_v1_database_is_migrated_to_v2_with_its_titles_indexed(tmp_path: Path) -> None:
+    from bot import store as store_module
+
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    for statement in store_module._split_sql(store_module._SCHEMA_V1):
+        conn.execute(statement)
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '1')")
+    conn.execute(
+        "INSERT INTO conflicts(fingerprint, mid, title, property, reason, existing, found_at, "
+        "updated_at) VALUES ('f', 'M9', 'File:Lighthouse.jpg', 'P170', 'r', '[]', 'x', 'x')"
+    )
+    conn.commit()
+    conn.close()
+    migrated = Store(path)
+    assert migrated.schema_version() == 2
+    assert [c["mid"] for c in migrated.list_conflicts(QueueFilter(title="lighthouse"))] == ["M9"]
+
+
+def test_a_decision_on_a_conflict_that_changed_meanwhile_is_refused(store: Store) -> None:
+    out = store.record_conflicts(
+        mid="M1",
+        title="File:M1.jpg",
+        flickr_photo_id="1",
+        owner_nsid=None,
+        base_revid=1,
+        conflicts=[creator_conflict()],
+        run_id=1,
+        dry_run=False,
+    )
+    cid = out.ids[0]
+    store.decide(cid, "skip", actor="Alice", expected_status="open")
+    with pytest.raises(InvalidTransition, match="now skip"):
+        store.decide(cid, "keep_commons", actor="Bob", expected_status="open")
+    assert store.get_conflict(cid)["decided_by"] == "Alice"  # type: ignore[index]
