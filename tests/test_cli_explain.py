@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from job_world import FLICKR_KEY, World, p571
 
 from bot.cli import main
-from job_world import FLICKR_KEY, World, p571
 
 
 def test_explain_prints_the_plan_and_writes_nothing(
