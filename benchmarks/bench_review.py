@@ -102,6 +102,8 @@ def main(argv: list[str] | None = None) -> int:
     seed_seconds = seed_db(db, args.conflicts, rebuild=args.rebuild)
     if seed_seconds:
         print(f"seeded in {seed_seconds:.0f} s", file=sys.stderr)
+    with Store(db):  # a file cached by an older version is migrated (the page never does)
+        pass
 
     app = create_app(
         {

@@ -544,11 +544,17 @@ class Store:
     def _upsert_batch(
         self, batch: Sequence[FileEvidence], snapshot_name: str | None
     ) -> tuple[int, int]:
+        """One transaction per batch: a single ``executemany`` upsert on ``mid``.
+
+        Rows added by ``--titles`` (no M-id yet) are merged by title first; that slower
+        path only runs while such rows exist.
+        """
         now = utcnow()
-        inserted = updated = 0
-        with self.transaction() as conn:
-            for row in batch:
-                values = (
+        rows = []
+        for row in batch:
+            rows.append(
+                (
+                    row.mid,
                     row.pageid,
                     row.title,
                     row.snapshot_revid,
@@ -561,37 +567,43 @@ class Store:
                     dumps(list(row.evidence_sources)),
                     int(row.has_p12120),
                     int(row.user_only),
+                    now,
+                    now,
                 )
-                cur = conn.execute(
-                    "UPDATE files SET pageid=?, title=?, snapshot_revid=?, snapshot_name=?, "
-                    "photo_ids=?, multi_photo=?, owner_nsid=?, owner_alias=?, evidence=?, "
-                    "evidence_sources=?, has_p12120=?, user_only=?, evidence_updated_at=? "
-                    "WHERE mid = ?",
-                    (*values, now, row.mid),
-                )
-                if cur.rowcount:
-                    updated += 1
-                    continue
-                if row.title:
+            )
+        with self.transaction() as conn:
+            merged = 0
+            if conn.execute("SELECT 1 FROM files WHERE mid IS NULL LIMIT 1").fetchone():
+                for values in rows:
                     cur = conn.execute(
-                        "UPDATE files SET mid=?, pageid=?, title=?, snapshot_revid=?, "
-                        "snapshot_name=?, photo_ids=?, multi_photo=?, owner_nsid=?, owner_alias=?, "
-                        "evidence=?, evidence_sources=?, has_p12120=?, user_only=?, "
-                        "evidence_updated_at=? WHERE mid IS NULL AND title = ?",
-                        (row.mid, *values, now, row.title),
+                        "UPDATE files SET mid = ? WHERE mid IS NULL AND title = ? AND NOT EXISTS "
+                        "(SELECT 1 FROM files WHERE mid = ?)",
+                        (values[0], values[2], values[0]),
                     )
-                    if cur.rowcount:
-                        updated += 1
-                        continue
-                conn.execute(
-                    "INSERT INTO files(mid, pageid, title, snapshot_revid, snapshot_name, "
-                    "photo_ids, multi_photo, owner_nsid, owner_alias, evidence, evidence_sources, "
-                    "has_p12120, user_only, origin, added_at, evidence_updated_at) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'snapshot', ?, ?)",
-                    (row.mid, *values, now, now),
-                )
-                inserted += 1
-        return inserted, updated
+                    merged += cur.rowcount
+            existing = 0
+            for start in range(0, len(rows), 500):
+                chunk = [r[0] for r in rows[start : start + 500]]
+                marks = ",".join("?" * len(chunk))
+                existing += conn.execute(
+                    f"SELECT count(*) FROM files WHERE mid IN ({marks})", chunk
+                ).fetchone()[0]
+            conn.executemany(
+                "INSERT INTO files(mid, pageid, title, snapshot_revid, snapshot_name, photo_ids, "
+                "multi_photo, owner_nsid, owner_alias, evidence, evidence_sources, has_p12120, "
+                "user_only, added_at, evidence_updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(mid) DO UPDATE SET pageid=excluded.pageid, title=excluded.title, "
+                "snapshot_revid=excluded.snapshot_revid, snapshot_name=excluded.snapshot_name, "
+                "photo_ids=excluded.photo_ids, multi_photo=excluded.multi_photo, "
+                "owner_nsid=excluded.owner_nsid, owner_alias=excluded.owner_alias, "
+                "evidence=excluded.evidence, evidence_sources=excluded.evidence_sources, "
+                "has_p12120=excluded.has_p12120, user_only=excluded.user_only, "
+                "evidence_updated_at=excluded.evidence_updated_at",
+                rows,
+            )
+        updated = existing
+        return len(rows) - updated, updated
 
     def add_titles(self, titles: Iterable[str]) -> int:
         """Add files known only by title (their evidence is found at run time)."""
