@@ -171,7 +171,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
     extracted, summary, facts = run_demo(args.dir)
     print("== 1. extract: the bundled sample snapshot → worklist")
-    print(extracted.render() if hasattr(extracted, "render") else extracted)
+    print(extracted.format_text())
     print("\n== 2. run: the bot against the local stand-in Commons and Flickr")
     if args.json:
         print(orjson.dumps(summary.to_json(), option=orjson.OPT_INDENT_2).decode())

@@ -375,7 +375,7 @@ class QueueFilter:
     title: str | None = None  # substring of the title (case-insensitive prefix match on File:)
 
     def uses_title_index(self) -> bool:
-        return bool(self.title) and len(self.title) >= FTS_MIN_CHARS
+        return self.title is not None and len(self.title) >= FTS_MIN_CHARS
 
     def where(self, alias: str = "", *, skip_title: bool = False) -> tuple[str, list[Any]]:
         """SQL conditions and parameters; ``alias`` prefixes columns (``"c."``)."""
