@@ -106,8 +106,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 
 def run_demo(workdir: Path, *, put_throttle: float = 0.2) -> tuple[Any, Any, dict[str, int]]:
     """Extract, run against the stand-ins; returns (extract summary, run summary, wiki facts)."""
-    from bot.cli_run import build_adapters
-    from bot.job import Job, RunOptions
+    from bot.cli_run import build_adapters, make_job
+    from bot.job import RunOptions
     from bot.pywikibot_setup import ENV_BOTPASSWORD, ENV_BOTPASSWORD_NAME
     from bot.sandbox import (
         DEMO_BOT,
@@ -120,7 +120,6 @@ def run_demo(workdir: Path, *, put_throttle: float = 0.2) -> tuple[Any, Any, dic
     )
     from bot.snapshot import extract
     from bot.store import Store
-    from bot.wikitext import find_flickr_source
 
     if workdir.exists():
         shutil.rmtree(workdir)
@@ -153,15 +152,7 @@ def run_demo(workdir: Path, *, put_throttle: float = 0.2) -> tuple[Any, Any, dic
             environ=environ,
             flickr_api_key=DEMO_FLICKR_KEY,
         ) as ad:
-            job = Job(
-                ad.store,
-                ad.commons,
-                ad.flickr,
-                options,
-                wikidata=ad.wikidata.fetch_flickr_user_ids,
-                find_in_wikitext=find_flickr_source,
-            )
-            summary = job.run()
+            summary = make_job(ad, options).run()
         facts = {"wbeditentity_received": len(wiki.writes)}
     return extracted, summary, facts
 

@@ -163,11 +163,25 @@ def build_adapters(
         store.close()
 
 
+def make_job(ad: Adapters, options: Any) -> Any:
+    """The job wired to the adapters, as every entry point (run, demo, tests) wants it."""
+    from bot.job import Job
+    from bot.wikitext import find_flickr_source
+
+    return Job(
+        ad.store,
+        ad.commons,
+        ad.flickr,
+        options,
+        wikidata=ad.wikidata.fetch_flickr_user_ids,
+        find_in_wikitext=find_flickr_source,
+    )
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.flickr import FlickrAuthError
-    from bot.job import Job, RunOptions
+    from bot.job import RunOptions
     from bot.pywikibot_setup import resolve_username
-    from bot.wikitext import find_flickr_source
 
     settings = settings_from_args(args)
     username = None
@@ -202,15 +216,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     try:
         with build_adapters(settings, anonymous=args.dry_run, username=username) as ad:
-            job = Job(
-                ad.store,
-                ad.commons,
-                ad.flickr,
-                options,
-                wikidata=ad.wikidata.fetch_flickr_user_ids,
-                find_in_wikitext=find_flickr_source,
-            )
-            summary = job.run()
+            summary = make_job(ad, options).run()
     except FlickrAuthError as exc:
         print(f"backfill run: Flickr refused the API key, stopping: {exc}", file=sys.stderr)
         return 3

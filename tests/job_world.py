@@ -13,16 +13,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.cli_run import Adapters, build_adapters
+from bot.cli_run import Adapters, build_adapters, make_job
 from bot.commons_standin import StandinData as CommonsData
 from bot.commons_standin import StandinHandle, run_commons_standin
 from bot.config import Settings
 from bot.flickr_standin import StandinData as FlickrData
 from bot.flickr_standin import make_person, make_photo, run_flickr_standin
-from bot.job import Job, RunOptions, RunSummary
+from bot.job import RunOptions, RunSummary
 from bot.pywikibot_setup import ENV_BOTPASSWORD, ENV_BOTPASSWORD_NAME
 from bot.store import FileEvidence, Store
-from bot.wikitext import find_flickr_source
 
 BOT = "FlickrSdcBot"
 BOTPASSWORD_NAME = "FlickrSdcBot@backfill"
@@ -217,15 +216,8 @@ class Running:
         options.setdefault("progress", False)
         options.setdefault("report_path", self.world.tmp / "reports" / "run.jsonl")
         with self.adapters(dry_run=dry_run) as ad:
-            job = Job(
-                ad.store,
-                ad.commons,
-                ad.flickr,
-                RunOptions(**options),
-                wikidata=ad.wikidata.fetch_flickr_user_ids,
-                find_in_wikitext=find_flickr_source,
-            )
-            return job.run()
+            summary: RunSummary = make_job(ad, RunOptions(**options)).run()
+            return summary
 
     def store(self) -> Store:
         return Store(self.settings.db_path)
