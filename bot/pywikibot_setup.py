@@ -78,6 +78,9 @@ def prepare_config_dir(config_dir: Path) -> Path:
     if not user_config.exists():
         user_config.write_text(_GENERATED_USER_CONFIG, encoding="utf-8")
         user_config.chmod(0o600)
+    # pywikibot >= 11.x raises FileNotFoundError when a process that already started a
+    # throttle (its module-level pid is set) opens a config dir with no throttle.ctrl.
+    (config_dir / "throttle.ctrl").touch(exist_ok=True)
     return config_dir
 
 
