@@ -45,8 +45,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Final, Literal
+from typing import Final, Literal, NamedTuple
 from urllib.parse import unquote
 
 import hyperlink
@@ -91,9 +90,12 @@ class UnrecognisedFlickrUrl(FlickrUrlError):
     """A URL on a Flickr host whose path this module cannot classify."""
 
 
-@dataclass(frozen=True, slots=True)
-class ParsedFlickrUrl:
-    """What a Flickr URL points at; fields that do not apply are None."""
+class ParsedFlickrUrl(NamedTuple):
+    """What a Flickr URL points at; fields that do not apply are None.
+
+    A named tuple rather than a frozen dataclass: the extractor builds one for every
+    Flickr URL in the snapshot, and a tuple is built ~7× faster.
+    """
 
     type: UrlType
     photo_id: str | None = None  # decimal, no leading zeros; set only for single_photo
@@ -483,6 +485,17 @@ _FAST_PAGE_RE: Final = re.compile(
     r"|people/(" + _NAME_PATTERN + r")/?(?:[?#].*)?)",
     re.ASCII | re.DOTALL,
 )
+_FAST_GNE_RE: Final = re.compile(
+    _FAST_SCHEME
+    + r"(?:(?:www|secure|m)\.)?flickr\.com/photo(?:_edit|_zoom)?\.gne\?id="
+    + _ID_PATTERN
+    + r"(?:[&#].*)?",
+    re.ASCII | re.DOTALL,
+)
+_FAST_SHORT_RE: Final = re.compile(
+    _FAST_SCHEME + r"flic\.kr/p/([1-9a-km-zA-HJ-NP-Z]+)/?(?:[?#].*)?",
+    re.ASCII | re.DOTALL,
+)
 _FAST_STATIC_RE: Final = re.compile(
     _FAST_SCHEME + r"(?:(?:live|farm[0-9]{1,3}|c[0-9]{1,3})\.staticflickr\.com"
     r"|(?:farm[0-9]{1,3}\.)?static\.flickr\.com)/(?:[0-9]+/){1,2}"
@@ -506,9 +519,13 @@ def _parse_fast(s: str) -> ParsedFlickrUrl | None:
                 )
             return ParsedFlickrUrl("user", user=user, user_is_nsid="@" in user)
         return ParsedFlickrUrl("user", user=person, user_is_nsid="@" in person)
-    m = _FAST_STATIC_RE.fullmatch(s)
+    m = _FAST_STATIC_RE.fullmatch(s) or _FAST_GNE_RE.fullmatch(s)
     if m is not None:
         return ParsedFlickrUrl("single_photo", photo_id=m[1])
+    m = _FAST_SHORT_RE.fullmatch(s)
+    if m is not None:
+        photo_id = _base58_id(m[1])
+        return ParsedFlickrUrl("single_photo", photo_id=photo_id) if photo_id else None
     return None
 
 
