@@ -44,11 +44,12 @@ from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO, Final, Literal, cast
 
 import orjson
-from isal import igzip, isal_zlib
+from isal import igzip, igzip_lib
 
 from bot.evidence import SOURCES, MalformedEntity, entity_mid, evidence_from_entity
 from bot.store import FileEvidence, Store
@@ -61,8 +62,9 @@ log = logging.getLogger(__name__)
 # (they are decoded and give no evidence): cheap, and nothing slips through.
 MARKERS: Final = (b"lickr", b"flic.kr", b"P12120", b"P3267", b"LICKR")
 
-CHUNK_SIZE: Final = 4 << 20  # decompressed bytes handed to the scanner at a time
-READ_SIZE: Final = 1 << 18  # decompressed bytes read at a time (and at most lost at a cut)
+CHUNK_SIZE: Final = 4 << 20  # decompressed bytes handed to the scanner at a time (at most)
+INPUT_SIZE: Final = 1 << 20  # compressed bytes read from the file at a time
+SWITCH_INTERVAL: Final = 0.0005  # seconds; CPython's default is 0.005
 QUEUE_DEPTH: Final = 4  # chunks buffered between the threads (memory: depth × chunk)
 EXCERPT_CHARS: Final = 80
 LOGGED_MALFORMED: Final = 100  # malformed lines logged one by one; the rest are counted
@@ -73,7 +75,7 @@ WORKER_MIN_BYTES: Final = 64 << 20  # smaller snapshots are not worth starting a
 Format = Literal["gzip", "bz2", "plain"]
 
 _decode = orjson.loads  # module attribute so tests can count decodes
-_IsalError: type[Exception] = getattr(isal_zlib, "error", OSError)  # corrupt gzip data
+_IsalError: type[Exception] = getattr(igzip_lib, "IsalError", OSError)  # corrupt gzip data
 
 
 class SnapshotError(Exception):
@@ -119,65 +121,111 @@ class _Progress:
     decompressed: int = 0
 
 
-def _decompressed_chunks(raw: BinaryIO, fmt: Format, pos: _Progress) -> Iterator[bytes]:
-    """Decompressed chunks of about ``CHUNK_SIZE``.
+def _inflate(raw: BinaryIO, fmt: Format, pos: _Progress) -> Iterator[bytes]:
+    """Decompressed pieces of at most ``CHUNK_SIZE`` bytes.
 
-    ISA-L's gzip reader (``igzip``) and the stdlib's bz2 reader both drop the GIL while
-    they inflate, so this runs in parallel with the scanner when it is in a thread. Both
-    read multi-member gzip / multi-stream bz2 (parallel compressors write those) to the
-    end. Reads are small (``READ_SIZE``) and joined, because a read that hits the end of
-    a truncated stream loses what it had decompressed: on truncation this yields every
-    complete read first, then raises ``TruncatedInput``.
+    The streaming decompressors are driven by hand (``max_length`` bounds each call's
+    output) rather than through a file object, for three reasons: each call inflates a
+    few MB with the GIL released, so the scanner thread runs meanwhile and the two hand
+    the GIL over a few hundred times per GB instead of thousands; on a truncated stream
+    every byte decompressed before the cut is yielded (a file reader drops its last
+    read); and multi-member gzip / multi-stream bz2 (what parallel compressors and the
+    dump's own shard concatenation write) are read to the end. ISA-L checks each gzip
+    member's CRC. Trailing NUL padding after the last member is ignored (gzip(1) does
+    too); any other trailing bytes must be a valid member.
     """
+    read = raw.read
     if fmt == "plain":
-        while data := raw.read(CHUNK_SIZE):
+        while data := read(CHUNK_SIZE):
             pos.compressed += len(data)
             pos.decompressed += len(data)
             yield data
         return
-    stream: BinaryIO
+    new: Callable[[], Any]
     if fmt == "gzip":
-        stream = cast(BinaryIO, igzip.IGzipFile(fileobj=raw, mode="rb"))
+        new = partial(igzip_lib.IgzipDecompressor, igzip_lib.DECOMP_GZIP)
     else:
-        stream = cast(BinaryIO, bz2.BZ2File(raw, "rb"))
-    parts: list[bytes] = []
-    size = 0
-    read = stream.read
+        new = bz2.BZ2Decompressor
+    decompressor = new()
+    started = False  # the current member has begun: its end marker must come
+    data = b""
     while True:
+        if decompressor.eof:  # the next member starts with what is left over
+            data = decompressor.unused_data
+            decompressor = new()
+            started = False
+        elif decompressor.needs_input or not started:
+            data = read(INPUT_SIZE)
+            pos.compressed += len(data)
+        else:
+            data = b""  # output is still pending from the input already given
+        if not started:
+            if not data:
+                data = read(INPUT_SIZE)
+                pos.compressed += len(data)
+            while data and not data.strip(b"\0"):  # NUL padding after the last member
+                data = read(INPUT_SIZE)
+                pos.compressed += len(data)
+            if not data:
+                return
+        elif not data and decompressor.needs_input:
+            raise TruncatedInput("compressed stream ended before its end-of-stream marker")
         try:
-            data = read(READ_SIZE)
-        except EOFError as exc:
-            if parts:
-                yield b"".join(parts)
-            raise TruncatedInput(str(exc) or "compressed stream ended early") from exc
-        except (OSError, ValueError, _IsalError) as exc:  # corrupt data
-            if parts:
-                yield b"".join(parts)
+            out = decompressor.decompress(data, CHUNK_SIZE)
+        except (OSError, ValueError, EOFError, _IsalError) as exc:  # corrupt data
             raise CorruptInput(str(exc) or type(exc).__name__) from exc
-        if not data:
-            break
-        parts.append(data)
-        size += len(data)
-        pos.decompressed += len(data)
-        pos.compressed = raw.tell()
-        if size >= CHUNK_SIZE:
-            yield parts[0] if len(parts) == 1 else b"".join(parts)
-            parts = []
-            size = 0
-    if parts:
-        yield b"".join(parts)
+        started = True
+        if out:
+            pos.decompressed += len(out)
+            yield out
+
+
+_Segment = tuple[bytes, int, int]
+"""Whole lines ``buf[start:end]``: ``end`` follows a newline; ``start`` is 0 or follows one."""
+
+
+def _segments(pieces: Iterator[bytes]) -> Iterator[_Segment]:
+    """Cut decompressed pieces into runs of whole lines.
+
+    Lines are left in place; only a line split between two pieces is copied. A last line
+    without a newline gets one. (The marker search is not done here, in the reading
+    thread: ``strstr`` drops and retakes the GIL on every call, and each retake would
+    wait for the busy scanner thread's switch interval.)
+    """
+    carry: list[bytes] = []
+    for piece in pieces:
+        first = piece.find(b"\n") + 1
+        if not first:
+            carry.append(piece)
+            continue
+        start = 0
+        if carry:
+            carry.append(piece[:first])
+            head = b"".join(carry)
+            carry = []
+            yield head, 0, len(head)
+            start = first
+        end = piece.rfind(b"\n") + 1
+        if end > start:
+            yield piece, start, end
+        if end < len(piece):
+            carry.append(piece[end:])
+    tail = b"".join(carry)
+    if tail.strip():
+        tail += b"\n"
+        yield tail, 0, len(tail)
 
 
 class _ThreadedChunks:
-    """Runs a chunk iterator in a thread, handing chunks over through a small queue.
+    """Runs an iterator in a thread, handing its items over through a small queue.
 
-    Exceptions raised by the iterator are re-raised in the consumer, after the chunks
+    Exceptions raised by the iterator are re-raised in the consumer, after the items
     that came before them. ``close()`` stops the thread early.
     """
 
     _END: Final = object()
 
-    def __init__(self, source: Iterator[bytes]) -> None:
+    def __init__(self, source: Iterator[Any]) -> None:
         self._source = source
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=QUEUE_DEPTH)
         self._stop = threading.Event()
@@ -203,7 +251,7 @@ class _ThreadedChunks:
         else:
             self._put(self._END)
 
-    def __iter__(self) -> Iterator[bytes]:
+    def __iter__(self) -> Iterator[Any]:
         while True:
             item = self._queue.get()
             if item is self._END:
@@ -376,66 +424,43 @@ class SnapshotScanner:
         except OSError as exc:
             raise SnapshotError(f"cannot open {self.path}: {exc.strerror or exc}") from exc
         pos = _Progress()
-        chunks: Iterable[bytes]
+        segments: Iterable[_Segment]
         threaded: _ThreadedChunks | None = None
+        switch_interval = sys.getswitchinterval()
         try:
             self.format = sniff_format(raw.read(4))
             raw.seek(0)
             self.total_compressed = self.path.stat().st_size
-            source = _decompressed_chunks(raw, self.format, pos)
+            source = _segments(_inflate(raw, self.format, pos))
             if self.threaded:
+                # The reader needs the GIL for a moment after each few MB it inflates;
+                # a busy scanner thread would make it wait the whole switch interval.
+                sys.setswitchinterval(min(switch_interval, SWITCH_INTERVAL))
                 threaded = _ThreadedChunks(source)
-                chunks = threaded
+                segments = threaded
             else:
-                chunks = source
-            carry: list[bytes] = []  # the start of a line continued in the next chunk
+                segments = source
             stats = self.stats
-            it = iter(chunks)
+            it = iter(segments)
             while True:
                 try:
-                    chunk = next(it)
+                    segment = next(it)
                 except StopIteration:
                     break
-                except TruncatedInput as exc:
+                except (TruncatedInput, CorruptInput, OSError) as exc:
+                    what = "truncated" if isinstance(exc, TruncatedInput) else "unreadable"
                     stats.truncated = True
                     stats.error = (
-                        f"input truncated: {exc} (after {stats.decompressed_bytes:,} "
-                        f"decompressed bytes, at line {self._line_no + 1})"
+                        f"input {what}: {exc} (after {pos.decompressed:,} decompressed "
+                        f"bytes, at line {self._line_no + 1})"
                     )
                     break
-                except (CorruptInput, OSError) as exc:
-                    stats.truncated = True
-                    stats.error = (
-                        f"input unreadable: {exc} (after "
-                        f"{stats.decompressed_bytes:,} decompressed bytes, at line "
-                        f"{self._line_no + 1})"
-                    )
-                    break
+                buf, start, end = segment
                 stats.compressed_bytes = pos.compressed
-                stats.decompressed_bytes += len(chunk)
-                # Lines are scanned in place; only a line split between chunks is copied.
-                first = chunk.find(b"\n") + 1
-                if not first:
-                    carry.append(chunk)
-                    continue
-                start = 0
-                if carry:
-                    carry.append(chunk[:first])
-                    head = b"".join(carry)
-                    carry = []
-                    yield from self._scan(head, 0, len(head))
-                    start = first
-                end = chunk.rfind(b"\n") + 1
-                if end > start:
-                    yield from self._scan(chunk, start, end)
-                if end < len(chunk):
-                    carry.append(chunk[end:])
+                stats.decompressed_bytes += end - start
+                yield from self._scan(buf, start, end, _candidate_starts(buf, start, end))
                 if self.on_chunk is not None:
                     self.on_chunk(stats)
-            tail = b"".join(carry)
-            if tail.strip():  # a last line without a newline
-                tail += b"\n"
-                yield from self._scan(tail, 0, len(tail))
             stats.compressed_bytes = pos.compressed
             if stats.error is None and self._first == b"[" and self._last != b"]":
                 stats.truncated = True
@@ -448,13 +473,15 @@ class SnapshotScanner:
         finally:
             if threaded is not None:
                 threaded.close()
+                sys.setswitchinterval(switch_interval)
             raw.close()
 
-    def _scan(self, buf: bytes, start: int, end: int) -> Iterator[tuple[int, bytes]]:
-        """Every line in ``buf[start:end]``: ``end`` follows a newline, and so does ``start``
-        unless it is 0."""
+    def _scan(
+        self, buf: bytes, start: int, end: int, starts: set[int]
+    ) -> Iterator[tuple[int, bytes]]:
+        """Every line in ``buf[start:end]`` (``end`` follows a newline, and so does ``start``
+        unless it is 0); ``starts`` are the offsets of its candidate lines."""
         find = buf.find
-        starts = _candidate_starts(buf, start, end)
         stats = self.stats
         line_no = self._line_no
         pos = start
@@ -661,7 +688,7 @@ class _ProgressReporter:
 def _evidence_batch(
     batch: list[tuple[int, bytes]],
 ) -> list[tuple[int, FileEvidence | None, str | None]]:
-    """Decode candidate lines and find their evidence: ``(line, row or None, error)``.
+    """Find the evidence of candidate lines: ``(line, row or None, error)``.
 
     The per-candidate work (JSON decoding, evidence) is most of the CPU an extract needs,
     so with a worker process this runs there, on the second core.
@@ -717,6 +744,25 @@ def default_workers(compressed_size: int) -> int:
     return 1 if usable_cpus() >= 2 and compressed_size >= WORKER_MIN_BYTES else 0
 
 
+def _inline_pipeline(
+    scanner: SnapshotScanner, tally: Callable[[FileEvidence], None]
+) -> Iterator[FileEvidence]:
+    """:func:`_pipeline` without a worker: the same per-line work as ``_evidence_batch``,
+    without the batching (it runs once per candidate line, so layers cost)."""
+    decode = _decode
+    for line_no, line in scanner.iter_candidates():
+        try:
+            found = evidence_from_entity(decode(line))
+        except orjson.JSONDecodeError as exc:
+            scanner.record_malformed(line_no, f"invalid JSON ({exc})", line)
+        except MalformedEntity as exc:
+            scanner.record_malformed(line_no, str(exc), line)
+        else:
+            if found is not None:
+                tally(found)
+                yield found
+
+
 def _pipeline(
     scanner: SnapshotScanner,
     pool: ProcessPoolExecutor | None,
@@ -726,6 +772,9 @@ def _pipeline(
     """Candidate lines → evidence rows, in order. With a pool, batches of lines go to the
     worker and a few are in flight at once (bounded memory); without, each line is done
     at once, so malformed lines are reported in line order."""
+    if pool is None:
+        yield from _inline_pipeline(scanner, tally)
+        return
     pending: deque[tuple[Any, list[tuple[int, bytes]]]] = deque()
     batch: list[tuple[int, bytes]] = []
     size = 0
