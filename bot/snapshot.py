@@ -486,43 +486,49 @@ class SnapshotScanner:
         line_no = self._line_no
         pos = start
         entities = 0
+        last = self._last
+        first_pending = self._first is None
         while pos < end:
             nl = find(b"\n", pos, end)
             line_no += 1
-            stop = nl
-            if stop > pos and buf[stop - 1] == 0x0D:  # \r\n
-                stop -= 1
-            if stop > pos and buf[stop - 1] == 0x2C:  # the comma after an entity
-                stop -= 1
             if pos in starts:
+                stop = nl
+                if stop > pos and buf[stop - 1] == 0x0D:  # \r\n
+                    stop -= 1
+                if stop > pos and buf[stop - 1] == 0x2C:  # the comma after an entity
+                    stop -= 1
                 entities += 1
                 stats.candidates += 1
                 self._line_no = line_no
+                last = b"{"
                 yield line_no, buf[pos:stop]
-            elif stop > pos and buf[pos] == 0x7B:  # "{"
+            elif buf[pos] == 0x7B:  # "{": the common case, kept short
                 entities += 1
-                if buf[stop - 1] != 0x7D:  # "}"
+                k = nl - 1
+                if buf[k] == 0x0D:
+                    k -= 1
+                if buf[k] == 0x2C:
+                    k -= 1
+                if buf[k] != 0x7D:  # "}"
                     self.record_malformed(
                         line_no, "truncated or garbled line (no closing '}')", buf[pos:nl]
                     )
+                last = b"{"
             else:
-                text = buf[pos:stop].strip()
+                text = buf[pos:nl].strip()
+                if text.endswith(b","):
+                    text = text[:-1].rstrip()
                 if text in (b"[", b"]"):
-                    if self._first is None:
-                        self._first = text
-                    self._last = text
-                    pos = nl + 1
-                    continue
-                if text:
+                    last = text
+                elif text:
                     entities += 1
                     self.record_malformed(line_no, "not an entity line", buf[pos:nl])
-                else:
-                    pos = nl + 1
-                    continue
-            if self._first is None:
-                self._first = b"{"
-            self._last = b"{"
+                    last = b"{"
+            if first_pending and last is not None:
+                self._first = last
+                first_pending = False
             pos = nl + 1
+        self._last = last
         self._line_no = line_no
         stats.lines = line_no
         stats.entities += entities
