@@ -442,26 +442,50 @@ def test_optional_statements_are_left_out(case: str, p: FlickrPhoto, expected: l
 
 
 GONE = FlickrPhotoGone(id="28952265972", reason=GoneReason.NOT_FOUND, code=1)
+PRIVATE = FlickrPhotoGone(id="28952265972", reason=GoneReason.PRIVATE, code=2)
+GONE_WITH_OWNER = FlickrPhotoGone(
+    id="28952265972", reason=GoneReason.OWNER_DELETED, code=5, message="User deleted"
+)
+LIVE_ACCOUNT = FlickrOwner(  # as flickr.people.getInfo describes it
+    nsid="55696846@N04",
+    username="Rafael Moura SP",
+    realname="Rafael B. de Moura",
+    path_alias="rbmoura",
+    photos_count=2718,
+)
 
 
 @pytest.mark.parametrize(
-    ("case", "hint", "expected"),
+    ("case", "photo_gone", "hint", "expected"),
     [
-        ("gone, owner unknown", None, ["P12120"]),
+        ("deleted photo, no account confirmed", GONE, None, ["P12120"]),
+        ("deleted photo, account exists", GONE, LIVE_ACCOUNT, ["P12120", "P170"]),
+        ("private photo, account exists", PRIVATE, LIVE_ACCOUNT, ["P12120", "P170"]),
         (
-            "gone, owner known from evidence",
+            "account exists, people.getInfo gave no names",
+            GONE,
             FlickrOwner(nsid="55696846@N04", path_alias="rbmoura"),
             ["P12120", "P170"],
         ),
         (
-            "gone, owner account deleted",
+            "people.getInfo: account deleted (code 5)",
+            GONE,
             FlickrOwner(nsid="55696846@N04", is_deleted=True),
+            ["P12120"],
+        ),
+        ("getInfo code 5: owner deleted, no hint", GONE_WITH_OWNER, None, ["P12120"]),
+        (
+            "getInfo code 5 even with a stale live hint",
+            GONE_WITH_OWNER,
+            LIVE_ACCOUNT,
             ["P12120"],
         ),
     ],
 )
-def test_gone_photo(case: str, hint: FlickrOwner | None, expected: list[str]) -> None:
-    statements = wanted_statements(GONE, hint)
+def test_gone_photo(
+    case: str, photo_gone: FlickrPhotoGone, hint: FlickrOwner | None, expected: list[str]
+) -> None:
+    statements = wanted_statements(photo_gone, hint)
     assert props(statements) == expected
     assert statements[0]["mainsnak"]["datavalue"]["value"] == "28952265972"
     if hint is not None and len(statements) > 1:
