@@ -245,9 +245,12 @@ def bhl_page_id(photo: FlickrPhoto) -> str | None:
     """The BHL page id of a Biodiversity Heritage Library photo, if exactly one is tagged.
 
     Only the BHL account's own ``bhl:page=<digits>`` machine tags count; several
-    different ones (or a non-numeric one) are ambiguous and give None.
+    different ones (or a non-numeric one) are ambiguous and give None. Only raw tags
+    (photos.getInfo's ``tag[].raw``) are read: Flickr's normalised form, all a photo
+    list gives, strips punctuation from the value (``41C651(+5)`` becomes ``41c6515``),
+    so a value that was not a page number can look like one.
     """
-    if photo.owner.nsid != ids.BHL_NSID:
+    if photo.owner.nsid != ids.BHL_NSID or photo.machine_tags_normalised:
         return None
     values = {
         tag.strip()[len(_BHL_PAGE_PREFIX) :].strip()

@@ -41,7 +41,7 @@ import orjson
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_base
 
-from bot import __version__
+from bot import __version__, ids
 from bot.flickr_photo import FlickrLocation, FlickrOwner, FlickrPhoto, FlickrPhotoGone, GoneReason
 from bot.ratelimit import TokenBucket
 
@@ -67,6 +67,10 @@ LISTING_EXTRAS: Final = (
 # Below this many wanted photos of an owner whose photo count we do not know, a
 # people.getInfo call to learn the count costs more on average than it can save.
 DEFAULT_LOOKUP_THRESHOLD: Final = 4
+# Owners whose photos the data model needs raw machine tags of (``bot.claims.bhl_page_id``
+# reads BHL's ``bhl:page=``). A photo list only carries normalised tags, so completing a
+# listing would cost its pages *plus* one getInfo per photo: getInfo alone is cheaper.
+RAW_TAG_OWNERS: Final = frozenset({ids.BHL_NSID})
 
 _TRANSIENT_CODES: Final = frozenset({105, 201})
 _AUTH_CODES: Final = frozenset({100})
@@ -823,7 +827,8 @@ class FlickrClient:
     def fetch_photos(self, nsid: str | None, photo_ids: Collection[str]) -> dict[str, FetchResult]:
         """Read a group of photos believed to belong to ``nsid`` in as few calls as possible.
 
-        See ``choose_strategy``. Photos not met in the owner's public list (deleted,
+        See ``choose_strategy``; photos of ``RAW_TAG_OWNERS`` (BHL) are always read with
+        getInfo, for their raw machine tags. Photos not met in the owner's public list (deleted,
         private, hidden by safe search, or not the owner's at all) are asked about one by
         one with getInfo, which says which. A photo Flickr keeps failing on becomes a
         ``FetchError``; the others are still returned. ``FlickrAuthError`` propagates.
@@ -859,7 +864,7 @@ class FlickrClient:
         self, nsid: str, owner: FlickrOwner | None, n_wanted: int, *, looked_up: bool = False
     ) -> Strategy:
         """``choose_strategy`` for what we know about the owner now."""
-        if owner is not None and owner.is_deleted:
+        if nsid in RAW_TAG_OWNERS or (owner is not None and owner.is_deleted):
             return Strategy.GET_INFO
         count = owner.photos_count if owner is not None else None
         if count is None and looked_up:

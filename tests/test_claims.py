@@ -10,6 +10,7 @@ import pytest
 from bot import ids
 from bot.claims import (
     FLICKR_LICENCES,
+    bhl_page_id,
     coordinates_statement,
     creator_statement,
     date_taken,
@@ -414,6 +415,22 @@ def test_bhl_page_id(
     statements = wanted_statements(photo(owner=owner, machine_tags=tags))
     found = [s for s in statements if s["mainsnak"]["property"] == "P687"]
     assert [s["mainsnak"]["datavalue"]["value"] for s in found] == ([page] if page else [])
+
+
+@pytest.mark.parametrize(
+    ("case", "raw", "normalised"),
+    [
+        # What a photo list gives for a raw tag: the value loses its punctuation.
+        ("a plain page number", "bhl:page=33665645", "bhl:page=33665645"),
+        ("punctuation that normalises into digits", "bhl:page=4321(2)", "bhl:page=43212"),
+        ("a range", "bhl:page=33665645-33665646", "bhl:page=3366564533665646"),
+    ],
+)
+def test_bhl_page_id_is_read_from_raw_tags_only(case: str, raw: str, normalised: str) -> None:
+    from_info = bhl_page_id(photo(owner=BHL, machine_tags=(raw,)))
+    assert from_info == (raw.removeprefix("bhl:page=") if raw == normalised else None)
+    listed = photo(owner=BHL, machine_tags=(normalised,), machine_tags_normalised=True)
+    assert bhl_page_id(listed) is None
 
 
 # --- the whole set -----------------------------------------------------------------

@@ -28,6 +28,8 @@ import vcr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot import ids
+from bot.claims import bhl_page_id
 from bot.flickr import (
     DEFAULT_USER_AGENT,
     LISTING_EXTRAS,
@@ -477,6 +479,21 @@ def test_cassette_people_get_photos_page(cassette_client: FlickrClient) -> None:
     assert cassette_client.calls_by_method == Counter({GET_PHOTOS: 1})
 
 
+def test_cassette_bhl_raw_tags_come_from_getinfo(cassette_client: FlickrClient) -> None:
+    with cassette("bhl_listing_and_getinfo.yaml"):
+        listed = {p.id: p for p in cassette_client.iter_owner_photos(ids.BHL_NSID)}
+        fetched = cassette_client.fetch_photos(ids.BHL_NSID, ["54400000001", "54400000002"])
+    # The list's normalised tag looks like a page number; it is not what was tagged.
+    assert listed["54400000002"].machine_tags[0] == "bhl:page=43212"
+    assert [bhl_page_id(p) for p in listed.values()] == [None, None]
+    assert {pid: bhl_page_id(p) for pid, p in fetched.items() if isinstance(p, FlickrPhoto)} == {
+        "54400000001": "33665645",
+        "54400000002": None,  # raw "bhl:page=4321(2)"
+    }
+    # fetch_photos read BHL's photos with getInfo, not with the list it had just seen.
+    assert cassette_client.calls_by_method == Counter({GET_PHOTOS: 1, GET_INFO: 2})
+
+
 def test_cassette_invalid_key(cassette_client: FlickrClient) -> None:
     with cassette("invalid_api_key.yaml"), pytest.raises(FlickrAuthError) as err:
         cassette_client.get_photo("54000000001")
@@ -818,6 +835,37 @@ def test_owner_cache_spares_people_getinfo_within_and_across_runs(
     second_run.fetch_photos(BIG, ids_of(51_000_000_000, range(2, 2000, 10)))
     assert standin.counts == Counter({GET_PHOTOS: 4})
     assert second_run.get_owner(BIG) is not None and second_run.calls == 4
+
+
+def test_bhl_photos_are_always_read_with_getinfo_for_their_raw_tags(
+    standin: StandinHandle, make_client: Callable[..., FlickrClient]
+) -> None:
+    first = 56_000_000_000
+    for i in range(600):
+        raw = "bhl:page=4321(2)" if i == 7 else f"bhl:page={70_000_000 + i}"
+        standin.data.add_photo(
+            make_photo(
+                str(first + i),
+                ids.BHL_NSID,
+                username="BioDivLibrary",
+                realname="Biodiversity Heritage Library",
+                path_alias="biodivlibrary",
+                posted=1_600_000_000 + i,
+                machine_tags=[raw],
+            )
+        )
+    cache = MemoryOwnerCache()
+    cache.put_owner(FlickrOwner(ids.BHL_NSID, "BioDivLibrary", photos_count=600))
+    client = make_client(owner_cache=cache)
+    wanted = ids_of(first, range(60))  # 2 pages of the list would be cheaper, were tags raw
+    results = client.fetch_photos(ids.BHL_NSID, wanted)
+    assert standin.counts == Counter({GET_INFO: 60})
+    pages = {pid: bhl_page_id(r) for pid, r in results.items() if isinstance(r, FlickrPhoto)}
+    assert pages[str(first)] == "70000000"
+    assert pages[str(first + 7)] is None  # its list entry says "bhl:page=43212"
+    assert len(pages) == 60
+    listed = next(p for p in client.iter_owner_photos(ids.BHL_NSID) if p.id == str(first + 7))
+    assert listed.machine_tags == ("bhl:page=43212",) and bhl_page_id(listed) is None
 
 
 def test_lookup_user_and_alias_cache(
