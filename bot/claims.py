@@ -16,7 +16,13 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
 
 from bot import ids
-from bot.flickr_photo import FlickrLocation, FlickrOwner, FlickrPhoto, FlickrPhotoGone
+from bot.flickr_photo import (
+    FlickrLocation,
+    FlickrOwner,
+    FlickrPhoto,
+    FlickrPhotoGone,
+    GoneReason,
+)
 from bot.wikibase import (
     Statement,
     date_snak,
@@ -239,9 +245,12 @@ def bhl_page_id(photo: FlickrPhoto) -> str | None:
     """The BHL page id of a Biodiversity Heritage Library photo, if exactly one is tagged.
 
     Only the BHL account's own ``bhl:page=<digits>`` machine tags count; several
-    different ones (or a non-numeric one) are ambiguous and give None.
+    different ones (or a non-numeric one) are ambiguous and give None. Only raw tags
+    (photos.getInfo's ``tag[].raw``) are read: Flickr's normalised form, all a photo
+    list gives, strips punctuation from the value (``41C651(+5)`` becomes ``41c6515``),
+    so a value that was not a page number can look like one.
     """
-    if photo.owner.nsid != ids.BHL_NSID:
+    if photo.owner.nsid != ids.BHL_NSID or photo.machine_tags_normalised:
         return None
     values = {
         tag.strip()[len(_BHL_PAGE_PREFIX) :].strip()
@@ -268,14 +277,22 @@ def wanted_statements(
 ) -> list[Statement]:
     """Every statement the bot wants on the file, in ``ids.WRITTEN_PROPERTIES`` order.
 
-    For a photo Flickr no longer shows only the photo id is certain; the creator is
-    added when the file's own evidence names the owner (``owner_hint``) and that
-    account still exists. ``owner_hint`` is ignored for a live photo, whose owner
-    Flickr has just told us.
+    For a photo Flickr no longer shows only the photo id is certain. The creator is
+    added only when ``owner_hint`` is the account the file's evidence names *as
+    flickr.people.getInfo describes it*: the caller passes it only when Flickr has said
+    the account exists (the job through the client's owner cache, ``backfill plan``
+    from ``--flickr-owner``), never an owner guessed from the evidence alone. A deleted
+    account (people.getInfo code 5, or a photo gone with code 5) gets no creator: the
+    account can no longer be checked, and its NSID may have been anybody's.
+    ``owner_hint`` is ignored for a live photo, whose owner Flickr has just told us.
     """
     if isinstance(photo, FlickrPhotoGone):
         gone = [photo_id_statement(photo.id)]
-        if owner_hint is not None and not owner_hint.is_deleted:
+        if (
+            owner_hint is not None
+            and not owner_hint.is_deleted
+            and photo.reason is not GoneReason.OWNER_DELETED
+        ):
             gone.append(creator_statement(owner_hint))
         return gone
     candidates = [

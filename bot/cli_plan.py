@@ -9,7 +9,9 @@ fetched or written, so the output can be attached to a bug report or a review di
 Like the job, it takes the file's evidence (photo ids, owner) from the entity itself
 (``bot.evidence``). A getInfo error body (``{"stat": "fail", "code": 1, ...}``) means the
 photo is gone; its id then comes from ``--photo-id`` or, if it names exactly one, the
-evidence.
+evidence. A gone photo gets a creator only from ``--flickr-owner``, as the job only
+writes one for an account people.getInfo says exists; a people.getInfo error body with
+code 5 (``User deleted``) says the account is gone, and then no creator is written.
 """
 
 from __future__ import annotations
@@ -65,7 +67,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--flickr-owner",
         type=Path,
         metavar="PEOPLE_GETINFO.json",
-        help="flickr.people.getInfo response for the owner",
+        help=(
+            "flickr.people.getInfo response for the owner (a code-5 error body: the account "
+            "is deleted); a gone photo gets a creator only from this"
+        ),
     )
     parser.add_argument(
         "--wikidata",
@@ -157,6 +162,28 @@ def photo_from_body(body: Any, photo_id: str | None) -> FlickrPhoto | FlickrPhot
     return gone
 
 
+def owner_from_body(body: Any, evidence_nsid: str | None) -> FlickrOwner:
+    """A people.getInfo body as the owner: the person, or a deleted account for code 5.
+
+    Flickr's code-5 body does not name the account, so it is the evidence's owner.
+    """
+    if isinstance(body, Mapping) and body.get("stat") == "fail":
+        code = _code(body.get("code"))
+        if code == 5:
+            return FlickrOwner(nsid=evidence_nsid or "", is_deleted=True)
+        raise PlanInputError(
+            f"--flickr-owner: Flickr error {body.get('code')} ({body.get('message', '')}) "
+            "is no answer about the owner; only code 5 (user deleted) is"
+        )
+    person = body.get("person") if isinstance(body, Mapping) else None
+    if not isinstance(person, Mapping):
+        raise PlanInputError("--flickr-owner: expected a people.getInfo response with 'person'")
+    try:
+        return parse_owner(person)
+    except FlickrResponseError as exc:
+        raise PlanInputError(f"--flickr-owner: {exc}") from exc
+
+
 def _code(value: Any) -> int | None:
     """Flickr's error code, which arrives as a number or a string."""
     try:
@@ -183,19 +210,23 @@ def build_plan(
     if photo_id is None and len(cited) == 1:
         photo_id = cited[0]
     photo = photo_from_body(photo_body, photo_id)
-    owner: FlickrOwner | None = None
-    if owner_body is not None:
-        person = owner_body.get("person") if isinstance(owner_body, Mapping) else None
-        if not isinstance(person, Mapping):
-            raise PlanInputError("--flickr-owner: expected a people.getInfo response with 'person'")
-        try:
-            owner = parse_owner(person)
-        except FlickrResponseError as exc:
-            raise PlanInputError(f"--flickr-owner: {exc}") from exc
+    evidence_nsid = evidence.owner_nsid if evidence is not None else None
+    owner = None if owner_body is None else owner_from_body(owner_body, evidence_nsid)
+    if (
+        isinstance(photo, FlickrPhotoGone)
+        and owner is not None
+        and evidence_nsid
+        and owner.nsid != evidence_nsid
+    ):
+        raise PlanInputError(
+            f"--flickr-owner: the response is about {owner.nsid}, but the file's evidence "
+            f"names {evidence_nsid} as the owner"
+        )
+    # Only people.getInfo can say the owner of a gone photo still exists (see the docstring).
     hint = owner
-    if hint is None and evidence is not None and evidence.owner_nsid:
-        hint = FlickrOwner(nsid=evidence.owner_nsid, path_alias=evidence.owner_alias)
-    if isinstance(photo, FlickrPhoto) and (owner is None or owner.nsid != photo.owner.nsid):
+    if isinstance(photo, FlickrPhoto) and (
+        owner is None or owner.is_deleted or owner.nsid != photo.owner.nsid
+    ):
         owner = photo.owner
     lookups = wikidata_flickr_ids(wikidata_body) if wikidata_body is not None else {}
     return plan(

@@ -152,6 +152,7 @@ def build_adapters(
         user_agent=settings.user_agent,
         owner_cache=store,
         rate_limiter=TokenBucket(calls_per_hour=settings.flickr_calls_per_hour),
+        owner_max_age=settings.owner_cache_max_age,
     )
     wikidata = WikidataClient(settings.wikidata_api_url, user_agent=settings.user_agent)
     commons = CommonsClient(site, run_page=settings.run_page, tags=settings.edit_tags)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ class Settings:
     wikidata_api_url: str = "https://www.wikidata.org/w/api.php"
     flickr_api_url: str = "https://api.flickr.com/services/rest/"
     flickr_calls_per_hour: int = 3600
+    owner_cache_max_age_days: float = 30
     user_agent: str = "flickr-sdc-backfill/0.1"
     documentation_page: str = "Commons:Flickr SDC backfill bot"
     edit_tags: tuple[str, ...] = field(default_factory=tuple)
@@ -36,6 +38,11 @@ class Settings:
     run_page: str = "User:{username}/Run"
     max_attempts: int = 3
     batch_size: int = 50
+
+    @property
+    def owner_cache_max_age(self) -> timedelta:
+        """How long a cached people.getInfo answer is trusted."""
+        return timedelta(days=max(0.0, self.owner_cache_max_age_days))
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the non-None overrides applied (command-line flags)."""

@@ -12,7 +12,14 @@ Everything the bot learns from Flickr comes through ``FlickrClient``. It
   counted per method, and ``fetch_photos`` reads a group of photos of one owner either one
   ``getInfo`` per photo or by paging through the owner's photo list with extras, whichever
   needs fewer calls (``choose_strategy``);
-- remembers owners and path aliases across runs through an ``OwnerCache``.
+- keeps the owner-list pages it fetched for the rest of the run (``ListingCache``), so the
+  job's 50-file batches of one owner page its list once, not once per batch;
+- remembers owners and path aliases across runs through an ``OwnerCache``, trusting an
+  owner for ``owner_max_age`` (30 days by default) before asking people.getInfo again.
+
+Owner lists are read with ``flickr.people.getPhotos`` only. ``flickr.photos.search`` with
+``user_id`` would list the same photos, but Flickr returns at most the first 4,000
+results of a search, which would silently cut every big owner's list short.
 
 The API key never appears in a log line, exception message or repr: it is only ever put
 into the query string of the request itself, and the ``httpx`` request log is redacted.
@@ -29,10 +36,10 @@ import re
 import threading
 import time
 import urllib.parse
-from collections import Counter
+from collections import Counter, OrderedDict
 from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final, Protocol
 
@@ -41,7 +48,7 @@ import orjson
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 from tenacity.wait import wait_base
 
-from bot import __version__
+from bot import __version__, ids
 from bot.flickr_photo import FlickrLocation, FlickrOwner, FlickrPhoto, FlickrPhotoGone, GoneReason
 from bot.ratelimit import TokenBucket
 
@@ -67,6 +74,10 @@ LISTING_EXTRAS: Final = (
 # Below this many wanted photos of an owner whose photo count we do not know, a
 # people.getInfo call to learn the count costs more on average than it can save.
 DEFAULT_LOOKUP_THRESHOLD: Final = 4
+# Owners whose photos the data model needs raw machine tags of (``bot.claims.bhl_page_id``
+# reads BHL's ``bhl:page=``). A photo list only carries normalised tags, so completing a
+# listing would cost its pages *plus* one getInfo per photo: getInfo alone is cheaper.
+RAW_TAG_OWNERS: Final = frozenset({ids.BHL_NSID})
 
 _TRANSIENT_CODES: Final = frozenset({105, 201})
 _AUTH_CODES: Final = frozenset({100})
@@ -130,10 +141,18 @@ class _Transient(Exception):
 # --------------------------------------------------------------------------- owner cache
 
 
-class OwnerCache(Protocol):
-    """Owners and path aliases remembered across runs (``bot.store.Store`` implements it)."""
+DEFAULT_OWNER_MAX_AGE: Final = timedelta(days=30)
+"""How long a people.getInfo answer is trusted (names, photo count, deleted or not)."""
 
-    def get_owner(self, nsid: str) -> FlickrOwner | None: ...
+
+class OwnerCache(Protocol):
+    """Owners and path aliases remembered across runs (``bot.store.Store`` implements it).
+
+    ``get_owner`` answers None for an owner fetched longer than ``max_age`` ago, so the
+    client asks people.getInfo again: names change, accounts get deleted.
+    """
+
+    def get_owner(self, nsid: str, max_age: timedelta | None = None) -> FlickrOwner | None: ...
 
     def put_owner(self, owner: FlickrOwner) -> None: ...
 
@@ -145,18 +164,28 @@ class OwnerCache(Protocol):
 class MemoryOwnerCache:
     """In-process ``OwnerCache`` (the default, and for tests); aliases are case-insensitive."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self._lock = threading.Lock()
+        self._clock = clock
         self.owners: dict[str, FlickrOwner] = {}
+        self.fetched_at: dict[str, datetime] = {}
         self.aliases: dict[str, str | None] = {}
 
-    def get_owner(self, nsid: str) -> FlickrOwner | None:
+    def get_owner(self, nsid: str, max_age: timedelta | None = None) -> FlickrOwner | None:
         with self._lock:
-            return self.owners.get(nsid)
+            owner = self.owners.get(nsid)
+            if (
+                owner is not None
+                and max_age is not None
+                and self._clock() - self.fetched_at[nsid] > max_age
+            ):
+                return None
+            return owner
 
     def put_owner(self, owner: FlickrOwner) -> None:
         with self._lock:
             self.owners[owner.nsid] = owner
+            self.fetched_at[owner.nsid] = self._clock()
 
     def get_alias(self, alias: str) -> tuple[bool, str | None]:
         with self._lock:
@@ -166,6 +195,101 @@ class MemoryOwnerCache:
     def put_alias(self, alias: str, nsid: str | None) -> None:
         with self._lock:
             self.aliases[alias.lower()] = nsid
+
+
+# --------------------------------------------------------------------------- listing cache
+
+
+DEFAULT_LISTING_CACHE_PHOTOS: Final = 100_000
+"""Photos of owner lists kept for the run: ~300 bytes each, so ~30 MB at most."""
+
+
+class ListingCache:
+    """The owner photo-list pages this run has already fetched, by owner and page.
+
+    The job asks ``fetch_photos`` about 50 files at a time, and one owner's files can
+    span many batches; without this every batch would page the owner's list from page 1
+    again. Pages are kept whole (a page is what a call costs), least recently used pages
+    are dropped first once more than ``max_photos`` photos are held, and a dropped page
+    simply counts as not fetched. Nothing here is persisted: lists change between runs.
+    Thread-safe.
+    """
+
+    def __init__(self, max_photos: int = DEFAULT_LISTING_CACHE_PHOTOS) -> None:
+        self.max_photos = max(0, max_photos)
+        self._lock = threading.Lock()
+        self._pages: OrderedDict[tuple[str, int], list[FlickrPhoto]] = OrderedDict()
+        self._where: dict[str, dict[str, int]] = {}  # owner -> photo id -> page holding it
+        self._page_count: dict[str, int | None] = {}  # owner -> pages, as Flickr last said
+        self._size = 0
+
+    def __len__(self) -> int:
+        """Photos held."""
+        with self._lock:
+            return self._size
+
+    def photo(self, nsid: str, photo_id: str) -> FlickrPhoto | None:
+        """The photo as the owner's list showed it this run, if a page held it."""
+        with self._lock:
+            page = self._where.get(nsid, {}).get(photo_id)
+            if page is None:
+                return None
+            key = (nsid, page)
+            self._pages.move_to_end(key)
+            return next(p for p in self._pages[key] if p.id == photo_id)
+
+    def has_page(self, nsid: str, page: int) -> bool:
+        with self._lock:
+            return (nsid, page) in self._pages
+
+    def pages(self, nsid: str) -> int | None:
+        """How many pages the owner's list has, as Flickr said last (None: not asked yet)."""
+        with self._lock:
+            return self._page_count.get(nsid)
+
+    def pages_fetched(self, nsid: str) -> int:
+        with self._lock:
+            return sum(1 for owner, _page in self._pages if owner == nsid)
+
+    def complete(self, nsid: str) -> bool:
+        """Every page of the owner's list is held: a photo not in it is not listed."""
+        with self._lock:
+            count = self._page_count.get(nsid)
+            return count is not None and all((nsid, p) in self._pages for p in range(1, count + 1))
+
+    def put_page(self, nsid: str, page: int, pages: int | None, photos: list[FlickrPhoto]) -> None:
+        """Keep one fetched page (and Flickr's page count), dropping old pages if full."""
+        with self._lock:
+            if pages is not None or nsid not in self._page_count:
+                self._page_count[nsid] = pages
+            key = (nsid, page)
+            if key in self._pages:
+                self._drop(key)
+            if len(photos) > self.max_photos:
+                return
+            self._pages[key] = photos
+            where = self._where.setdefault(nsid, {})
+            for photo in photos:
+                where[photo.id] = page
+            self._size += len(photos)
+            while self._size > self.max_photos:
+                self._drop(next(iter(self._pages)))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._pages.clear()
+            self._where.clear()
+            self._page_count.clear()
+            self._size = 0
+
+    def _drop(self, key: tuple[str, int]) -> None:
+        nsid, page = key
+        photos = self._pages.pop(key)
+        self._size -= len(photos)
+        where = self._where.get(nsid, {})
+        for photo in photos:
+            if where.get(photo.id) == page:
+                del where[photo.id]
 
 
 # --------------------------------------------------------------------------- cost decision
@@ -190,20 +314,26 @@ def choose_strategy(
     *,
     per_page: int = MAX_PER_PAGE,
     lookup_threshold: int = DEFAULT_LOOKUP_THRESHOLD,
+    pages: int | None = None,
+    pages_fetched: int = 0,
 ) -> Strategy:
     """Pick the cheaper way to read ``n_wanted`` photos of one owner.
 
-    With the owner's photo count known (owner cache, or a people.getInfo already paid
-    for) the choice is pages-of-the-owner's-list against one getInfo per photo; ties go to
-    getInfo, whose answer is richer (raw machine tags). Without the count, listing costs at
-    least one people.getInfo plus one page, so the count is only worth asking for when
-    the group is big enough (``lookup_threshold``, never below 3).
+    With the size of the owner's list known (``pages`` as Flickr said this run, else
+    from the photo count of the owner cache or of a people.getInfo already paid for) the
+    choice is the pages not yet fetched this run (``pages_fetched``) against one getInfo
+    per photo; ties go to getInfo, whose answer is richer (raw machine tags). Without
+    it, listing costs at least one people.getInfo plus one page, so the count is only
+    worth asking for when the group is big enough (``lookup_threshold``, never below 3).
+    ``n_wanted`` may include photos the caller will ask for later in the run: pages
+    fetched now are kept for them (``ListingCache``).
     """
     if n_wanted <= 0:
         return Strategy.GET_INFO
-    if photos_count is None:
+    if pages is None and photos_count is None:
         return Strategy.LOOKUP_OWNER if n_wanted >= max(3, lookup_threshold) else Strategy.GET_INFO
-    if listing_pages(photos_count, per_page) < n_wanted:
+    total = pages if pages is not None else listing_pages(photos_count or 0, per_page)
+    if max(0, total - pages_fetched) < n_wanted:
         return Strategy.OWNER_PAGES
     return Strategy.GET_INFO
 
@@ -393,8 +523,8 @@ def parse_photo_info(photo: Mapping[str, Any]) -> FlickrPhoto:
 
 
 def parse_listing_photo(entry: Mapping[str, Any], nsid: str | None = None) -> FlickrPhoto:
-    """One photo of a photo list (people.getPhotos, photos.search) requested with
-    ``LISTING_EXTRAS``; ``machine_tags`` are then Flickr's normalised ones."""
+    """One photo of a photo list (people.getPhotos) requested with ``LISTING_EXTRAS``;
+    ``machine_tags`` are then Flickr's normalised ones."""
     photo_id = _text(entry.get("id"))
     owner_nsid = _text(entry.get("owner")) or nsid
     if not photo_id or not owner_nsid:
@@ -538,9 +668,13 @@ class FlickrClient:
         transport: httpx.BaseTransport | None = None,
         per_page: int = MAX_PER_PAGE,
         lookup_threshold: int = DEFAULT_LOOKUP_THRESHOLD,
-        listing_method: str = METHOD_PEOPLE_GET_PHOTOS,
+        owner_max_age: timedelta | None = DEFAULT_OWNER_MAX_AGE,
+        listing_cache: ListingCache | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        """``owner_max_age``: a cached owner older than this is looked up again (None:
+        never). ``listing_cache``: owner list pages kept for this client's lifetime (one
+        run); a fresh one by default."""
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV, "")
         if not key.strip():
             raise FlickrAuthError(f"no Flickr API key: set {API_KEY_ENV}")
@@ -556,7 +690,8 @@ class FlickrClient:
         self.retry = retry if retry is not None else RetryPolicy()
         self.per_page = per_page
         self.lookup_threshold = lookup_threshold
-        self.listing_method = listing_method
+        self.owner_max_age = owner_max_age
+        self.listings = listing_cache if listing_cache is not None else ListingCache()
         self._sleep = sleep
         self._owns_http = http_client is None
         self._http = http_client or httpx.Client(
@@ -718,10 +853,10 @@ class FlickrClient:
 
         Returns None for an unknown NSID (code 1) and a ``FlickrOwner`` with
         ``is_deleted=True`` for a deleted account (code 5); both the live and the deleted
-        owner are cached.
+        owner are cached, for ``owner_max_age``.
         """
         if not refresh:
-            cached = self.owner_cache.get_owner(nsid)
+            cached = self._cached_owner(nsid)
             if cached is not None:
                 return cached
         try:
@@ -778,75 +913,103 @@ class FlickrClient:
 
         Lazy: stop iterating and no further pages are fetched. Entries that cannot be
         parsed are skipped with a warning (``fetch_photos`` then asks getInfo about them).
+        Always asks Flickr (the run's ``ListingCache`` is ``fetch_photos``' business).
         """
-        for _page, _pages, photos in self._iter_owner_pages(nsid, per_page or self.per_page):
-            yield from photos
-
-    def _iter_owner_pages(
-        self, nsid: str, per_page: int
-    ) -> Iterator[tuple[int, int | None, list[FlickrPhoto]]]:
-        """(page number, number of pages if Flickr says, photos) for each page fetched."""
+        size = per_page or self.per_page
         page = 1
         while True:
-            body = self.call(
-                self.listing_method,
-                {
-                    "user_id": nsid,
-                    "extras": LISTING_EXTRAS,
-                    "per_page": str(per_page),
-                    "page": str(page),
-                },
-            )
-            photos = body.get("photos")
-            if not isinstance(photos, Mapping):
-                raise FlickrResponseError(f"{self.listing_method} {nsid}: no photos in the answer")
-            entries = _as_list(photos.get("photo"))
-            records = []
-            for entry in entries:
-                if not isinstance(entry, Mapping):
-                    continue
-                try:
-                    records.append(parse_listing_photo(entry, nsid))
-                except FlickrResponseError as exc:
-                    log.warning("skipping a photo of %s's list: %s", nsid, exc)
-            pages = _int(photos.get("pages"))
-            yield page, pages, records
-            if not entries:
-                return
-            if pages is not None:
-                if page >= pages:
-                    return
-            elif len(entries) < per_page and not _flag(photos.get("has_next_page")):
+            _pages, photos, more = self._listing_page(nsid, page, size)
+            yield from photos
+            if not more:
                 return
             page += 1
 
-    def fetch_photos(self, nsid: str | None, photo_ids: Collection[str]) -> dict[str, FetchResult]:
+    def _listing_page(
+        self, nsid: str, page: int, per_page: int
+    ) -> tuple[int | None, list[FlickrPhoto], bool]:
+        """One page of people.getPhotos: (pages if Flickr says, photos, whether more follow)."""
+        body = self.call(
+            METHOD_PEOPLE_GET_PHOTOS,
+            {
+                "user_id": nsid,
+                "extras": LISTING_EXTRAS,
+                "per_page": str(per_page),
+                "page": str(page),
+            },
+        )
+        photos = body.get("photos")
+        if not isinstance(photos, Mapping):
+            raise FlickrResponseError(f"{METHOD_PEOPLE_GET_PHOTOS} {nsid}: no photos in the answer")
+        entries = _as_list(photos.get("photo"))
+        records = []
+        for entry in entries:
+            if not isinstance(entry, Mapping):
+                continue
+            try:
+                records.append(parse_listing_photo(entry, nsid))
+            except FlickrResponseError as exc:
+                log.warning("skipping a photo of %s's list: %s", nsid, exc)
+        pages = _int(photos.get("pages"))
+        if not entries:
+            more = False
+        elif pages is not None:
+            more = page < pages
+        else:
+            more = len(entries) >= per_page or _flag(photos.get("has_next_page"))
+        return pages, records, more
+
+    def fetch_photos(
+        self, nsid: str | None, photo_ids: Collection[str], *, expected_later: int = 0
+    ) -> dict[str, FetchResult]:
         """Read a group of photos believed to belong to ``nsid`` in as few calls as possible.
 
-        See ``choose_strategy``. Photos not met in the owner's public list (deleted,
-        private, hidden by safe search, or not the owner's at all) are asked about one by
-        one with getInfo, which says which. A photo Flickr keeps failing on becomes a
-        ``FetchError``; the others are still returned. ``FlickrAuthError`` propagates.
+        Photos already seen in the owner's list this run come from the ``ListingCache``
+        at no cost. For the rest, see ``choose_strategy``: getInfo per photo, or the pages
+        of the owner's list not fetched yet. ``expected_later`` (optional) is how many more
+        photos of this owner the caller will ask about later in the run (the rest of its
+        worklist): pages fetched now serve them too, so a big owner is listed even when
+        one batch alone would not pay for it. Photos of ``RAW_TAG_OWNERS`` (BHL) are
+        always read with getInfo, for their raw machine tags.
+
+        Photos not met in the owner's public list (deleted, private, hidden by safe
+        search, or not the owner's at all) are asked about one by one with getInfo,
+        which says which. A photo Flickr keeps failing on becomes a ``FetchError``; the
+        others are still returned. ``FlickrAuthError`` propagates.
         """
         wanted = list(dict.fromkeys(str(p).strip() for p in photo_ids))
         results: dict[str, FetchResult] = {}
         if not wanted:
             return results
-        owner = self.owner_cache.get_owner(nsid) if nsid else None
-        if nsid:
-            strategy = self._strategy_for(nsid, owner, len(wanted))
-            if strategy is Strategy.LOOKUP_OWNER:
-                try:
-                    owner = self.get_owner(nsid, refresh=True)
-                except FlickrAuthError:
-                    raise
-                except FlickrError as exc:
-                    log.warning("owner %s: people.getInfo failed (%s); using getInfo", nsid, exc)
-                    owner = None
-                strategy = self._strategy_for(nsid, owner, len(wanted), looked_up=True)
-            log.debug("owner %s: %d photos wanted, strategy %s", nsid, len(wanted), strategy)
-            if strategy is Strategy.OWNER_PAGES:
-                self._fill_from_listing(nsid, wanted, results)
+        owner = self._cached_owner(nsid) if nsid else None
+        if nsid and nsid not in RAW_TAG_OWNERS:
+            for photo_id in wanted:
+                seen = self.listings.photo(nsid, photo_id)
+                if seen is not None:
+                    results[photo_id] = seen
+            missing = [p for p in wanted if p not in results]
+            if missing and not self.listings.complete(nsid):
+                later = max(0, expected_later)
+                strategy = self._strategy_for(nsid, owner, len(missing) + later)
+                if strategy is Strategy.LOOKUP_OWNER:
+                    try:
+                        owner = self.get_owner(nsid, refresh=True)
+                    except FlickrAuthError:
+                        raise
+                    except FlickrError as exc:
+                        log.warning(
+                            "owner %s: people.getInfo failed (%s); using getInfo", nsid, exc
+                        )
+                        owner = None
+                    strategy = self._strategy_for(nsid, owner, len(missing) + later, looked_up=True)
+                log.debug(
+                    "owner %s: %d photos wanted (%d later), strategy %s",
+                    nsid,
+                    len(missing),
+                    later,
+                    strategy,
+                )
+                if strategy is Strategy.OWNER_PAGES:
+                    self._fill_from_listing(nsid, missing, results, later)
         owner_deleted = owner is not None and owner.is_deleted
         for photo_id in wanted:
             if photo_id not in results:
@@ -855,17 +1018,27 @@ class FlickrClient:
 
     # ----------------------------------------------------------------- helpers
 
+    def _cached_owner(self, nsid: str) -> FlickrOwner | None:
+        """The owner cache's answer, if younger than ``owner_max_age``."""
+        return self.owner_cache.get_owner(nsid, max_age=self.owner_max_age)
+
     def _strategy_for(
         self, nsid: str, owner: FlickrOwner | None, n_wanted: int, *, looked_up: bool = False
     ) -> Strategy:
-        """``choose_strategy`` for what we know about the owner now."""
-        if owner is not None and owner.is_deleted:
+        """``choose_strategy`` for what we know about the owner and its list now."""
+        if nsid in RAW_TAG_OWNERS or (owner is not None and owner.is_deleted):
             return Strategy.GET_INFO
         count = owner.photos_count if owner is not None else None
-        if count is None and looked_up:
+        pages = self.listings.pages(nsid)
+        if count is None and pages is None and looked_up:
             return Strategy.GET_INFO
         return choose_strategy(
-            n_wanted, count, per_page=self.per_page, lookup_threshold=self.lookup_threshold
+            n_wanted,
+            count,
+            per_page=self.per_page,
+            lookup_threshold=self.lookup_threshold,
+            pages=pages,
+            pages_fetched=self.listings.pages_fetched(nsid),
         )
 
     def _fill_from_listing(
@@ -873,27 +1046,43 @@ class FlickrClient:
         nsid: str,
         wanted: list[str],
         results: dict[str, FetchResult],
+        expected_later: int = 0,
     ) -> None:
-        """Page through the owner's list until every wanted photo has been seen, or until
-        the pages left cost at least as much as getInfo for the photos still missing (a
-        stale cached count, or wanted photos that are gone and will never show up)."""
+        """Fetch the owner's pages not held yet, in order, until every wanted photo has
+        been seen, or until the pages left cost at least as much as getInfo for the photos
+        still missing plus those expected later (a stale cached count, or wanted photos
+        that are gone and will never show up). Every page fetched is kept for the run."""
         remaining = set(wanted)
+        pages = self.listings.pages(nsid)
+        page = 0
         try:
-            for page, pages, photos in self._iter_owner_pages(nsid, self.per_page):
+            while remaining:
+                page += 1
+                if pages is not None and page > pages:
+                    break
+                if self.listings.has_page(nsid, page):
+                    continue
+                if pages is not None:
+                    left = sum(
+                        1 for p in range(page, pages + 1) if not self.listings.has_page(nsid, p)
+                    )
+                    if left >= len(remaining) + expected_later:
+                        log.debug(
+                            "owner %s: %d pages left for %d photos; getInfo is cheaper now",
+                            nsid,
+                            left,
+                            len(remaining),
+                        )
+                        break
+                said, photos, more = self._listing_page(nsid, page, self.per_page)
+                self.listings.put_page(nsid, page, said, photos)
                 for photo in photos:
                     if photo.id in remaining:
                         results[photo.id] = photo
                         remaining.discard(photo.id)
-                if not remaining:
+                if not more:
                     break
-                if pages is not None and pages - page >= len(remaining):
-                    log.debug(
-                        "owner %s: %d pages left for %d photos; getInfo is cheaper now",
-                        nsid,
-                        pages - page,
-                        len(remaining),
-                    )
-                    break
+                pages = said if said is not None else pages
         except FlickrAuthError:
             raise
         except FlickrError as exc:

@@ -28,6 +28,12 @@ P_SOURCING_CIRCUMSTANCES: Final = "P1480"
 P_COPYRIGHT_LICENSE: Final = "P275"
 P_COPYRIGHT_STATUS: Final = "P6216"
 
+# Qualifiers other editors put on creators, read when deciding whether a creator
+# statement is about this Flickr account (``bot.reconcile``).
+P_WIKIMEDIA_USERNAME: Final = "P4174"
+P_OBJECT_HAS_ROLE: Final = "P3831"
+P_SERIES_ORDINAL: Final = "P1545"
+
 # Items.
 Q_FILE_AVAILABLE_ON_INTERNET: Final = "Q74228490"
 Q_FLICKR: Final = "Q103204"

@@ -475,9 +475,20 @@ class Job:
         self, f: WorkFile, state: EntityStateLike, photo: Any, creators: Mapping[str, Sequence[str]]
     ) -> Plan:
         owner_hint = None
-        if f.owner_nsid:
-            cached = self.store.get_owner(f.owner_nsid)
-            owner_hint = cached or FlickrOwner(nsid=f.owner_nsid, path_alias=f.owner_alias)
+        if f.owner_nsid and isinstance(photo, FlickrPhotoGone):
+            # A gone photo gets a creator only for an account people.getInfo says exists
+            # (through the client's owner cache, the store's owners table); an owner named
+            # only by the file's evidence, deleted or unreadable gets none.
+            from bot.flickr import FlickrAuthError, FlickrError
+
+            try:
+                owner_hint = self.flickr.get_owner(f.owner_nsid)
+            except FlickrAuthError:
+                raise
+            except FlickrError as exc:
+                log.warning(
+                    "owner %s of gone photo %s: %s; no creator", f.owner_nsid, photo.id, exc
+                )
         if photo is not None:
             wanted = wanted_statements(photo, owner_hint)
         else:

@@ -20,12 +20,28 @@ Decisions worth knowing:
 
 - A creator with our account's P3267 (NSID, or the path alias some editors put there)
   is ``unchanged`` whatever else it says; the bot does not add names or URLs to it.
+- A creator without P3267 is extended (``add_qualifiers``) only when it positively names
+  this Flickr account and nothing else: an author name (P2093) that is the account's
+  real name, username, path alias or NSID, or a P2699 profile URL of this user, with
+  every other qualifier one of those or neutral (P3831 role, P1545 ordinal). A bare
+  "unknown value", a Wikimedia username (P4174), another name or URL, or any qualifier
+  the bot does not know is ``creator_differs``: attaching our account to it could
+  declare someone else's work to be this Flickr user's.
 - Extending beats replacing: a creator whose only qualifier is exactly our author
-  name gets our P3267 and P2699 added (``add_qualifiers``); a placeholder name that
-  differs from ours (``null``, alias, username, NSID, ``Flickr user X``, any case and
-  spacing) is replaced.
-- Statements that describe another fact are not conflicts: a P7482 whose URLs are all
-  off Flickr (another website's copy), a P1433 of another publication.
+  name gets our P3267 and P2699 added; a placeholder name that differs from ours
+  (``null``, alias, username, real name in another spelling, NSID, ``Flickr user X``,
+  any case and spacing) is replaced. When we have no author name of our own (a gone
+  photo of an owner without names) a placeholder that names the account is extended,
+  so its name is not lost.
+- P7482 (source of file): a "file available on the internet" statement whose
+  qualifiers agree with ours is unchanged or extended (a missing P973 URL or P137
+  operator added). One with another URL, another Flickr page or a page elsewhere, is
+  ``source_url_differs``; with another operator ``source_operator_differs``. The bot
+  never adds a second source next to a source that is not ours; a source off Flickr
+  does not stop it from extending one of ours on the same file, though.
+- P1433 (published in) naming another publication is another fact, not a conflict: a
+  photo can have been printed in a magazine and posted on Flickr, and both statements
+  are true side by side, so ours (Flickr, with the posting day) is added.
 - Circa is part of an inception's value (P1480 = circa), not an extra qualifier.
 - Several statements that could each be extended or replaced are a conflict
   (``multiple_candidate_statements``) rather than a guess.
@@ -289,7 +305,8 @@ class _Owner:
 
     nsid: str | None = None
     identifiers: frozenset[str] = frozenset()  # casefolded NSID and path alias
-    placeholders: frozenset[str] = frozenset()  # normalised placeholder author names
+    names: frozenset[str] = frozenset()  # normalised names that identify the account
+    placeholders: frozenset[str] = frozenset()  # ``names`` and "null"
 
 
 def _owner_context(wanted: Sequence[Statement], owner: FlickrOwner | None) -> _Owner:
@@ -318,9 +335,12 @@ def _owner_context(wanted: Sequence[Statement], owner: FlickrOwner | None) -> _O
         names.append(nsid)
         identifiers.add(nsid.casefold())
     normalised = {_norm_name(n) for n in names if n.strip()}
-    placeholders = {"null"} | normalised | {f"flickr user {n}" for n in normalised}
+    naming = normalised | {f"flickr user {n}" for n in normalised}
     return _Owner(
-        nsid=nsid, identifiers=frozenset(identifiers), placeholders=frozenset(placeholders)
+        nsid=nsid,
+        identifiers=frozenset(identifiers),
+        names=frozenset(naming),
+        placeholders=frozenset(naming | {"null"}),
     )
 
 
@@ -355,6 +375,7 @@ class _Kind(Enum):
     EXTENDABLE = 3
     PLACEHOLDER = 4
     UNRELATED = 5
+    OTHER = 6  # another statement of the same kind: blocks adding ours, not extending ours
 
 
 @dataclass(frozen=True, slots=True)
@@ -438,12 +459,62 @@ def _verdict_creator(
         if any(u is not None and u.strip().casefold() in owner.identifiers for u in user_ids):
             return _Verdict(_Kind.EQUIVALENT, "same_flickr_user")
         return _Verdict(_Kind.DIFFERENT, "creator_differs")
-    verdict = _compare_qualifiers(existing, wanted, owner)
-    if verdict.kind is _Kind.EXTENDABLE:
-        return verdict
     if _is_placeholder(existing, owner):
-        return _PLACEHOLDER
-    return _Verdict(_Kind.DIFFERENT, "creator_differs")
+        return _verdict_placeholder(existing, wanted, owner)
+    if not _names_this_account(existing, owner):
+        return _Verdict(_Kind.DIFFERENT, "creator_differs")
+    present = set(qualifier_order(existing))
+    missing = tuple(o for o in qualifiers_of(wanted) if o["property"] not in present)
+    return _Verdict(_Kind.EXTENDABLE, "missing_qualifiers", missing)
+
+
+# Creator qualifiers that say something about the creation, not about who the creator
+# is: they neither identify the account nor contradict it.
+_NEUTRAL_CREATOR_QUALIFIERS: Final = frozenset({ids.P_OBJECT_HAS_ROLE, ids.P_SERIES_ORDINAL})
+
+
+def _names_this_account(existing: Statement, owner: _Owner) -> bool:
+    """Whether a creator without P3267 positively names this Flickr account and nothing
+    else: at least one author name (P2093) that is one of the account's names or a
+    profile URL (P2699) of this user, and every other qualifier either such a name or
+    URL or a neutral one (role, ordinal). Anything else (a Wikimedia username, another
+    name or URL, a qualifier the bot does not know) may be someone else."""
+    identified = False
+    for snak in qualifiers_of(existing):
+        prop = snak.get("property")
+        if prop in _NEUTRAL_CREATOR_QUALIFIERS:
+            continue
+        text = string_value(snak)
+        if text is None:
+            return False
+        names_us = (prop == ids.P_AUTHOR_NAME_STRING and _norm_name(text) in owner.names) or (
+            prop == ids.P_URL and _url_user(text.strip()) in owner.identifiers
+        )
+        if not names_us:
+            return False
+        identified = True
+    return identified
+
+
+def _verdict_placeholder(existing: Statement, wanted: Statement, owner: _Owner) -> _Verdict:
+    """A creator whose only qualifier is a placeholder author name.
+
+    Exactly our own P2093 is extended (nothing of theirs is lost). Another placeholder
+    is replaced by our statement, except when we have no author name of our own (a gone
+    photo whose owner's names are unknown) and the placeholder names the account: then
+    replacing would lose the only readable name, so it is extended instead.
+    """
+    (name_snak,) = qualifiers_of(existing)
+    ours = qualifiers_of(wanted, ids.P_AUTHOR_NAME_STRING)
+    name = _norm_name(string_value(name_snak) or "")
+    if any(_qualifier_equivalent(ids.P_AUTHOR_NAME_STRING, name_snak, o, owner) for o in ours) or (
+        not ours and name in owner.names
+    ):
+        missing = tuple(
+            o for o in qualifiers_of(wanted) if o["property"] != ids.P_AUTHOR_NAME_STRING
+        )
+        return _Verdict(_Kind.EXTENDABLE, "missing_qualifiers", missing)
+    return _PLACEHOLDER
 
 
 def _is_placeholder(existing: Statement, owner: _Owner) -> bool:
@@ -458,7 +529,9 @@ def _is_placeholder(existing: Statement, owner: _Owner) -> bool:
 def _verdict_source(
     existing: Statement, wanted: Statement, owner: _Owner, lookups: Mapping[str, Collection[str]]
 ) -> _Verdict:
-    """P7482: another website's source statement is unrelated, another Flickr URL differs."""
+    """P7482: another source, or the same kind of source at another URL (Flickr or not),
+    differs; one that names our photo page among its URLs is compared qualifier by
+    qualifier."""
     theirs = existing["mainsnak"]
     if not is_value(theirs):
         return _Verdict(_Kind.DIFFERENT, "existing_not_a_value")
@@ -467,7 +540,7 @@ def _verdict_source(
     urls = [string_value(s) or "" for s in qualifiers_of(existing, ids.P_DESCRIBED_AT_URL)]
     operators = [item_value(s) for s in qualifiers_of(existing, ids.P_OPERATOR)]
     if urls and not any(_is_flickr_url(u.strip()) for u in urls) and ids.Q_FLICKR not in operators:
-        return _UNRELATED
+        return _Verdict(_Kind.OTHER, "source_url_differs")
     return _compare_qualifiers(existing, wanted, owner)
 
 
@@ -613,6 +686,9 @@ def _decide(
             )
         claim = _replaced(statement, wanted)
         return Action(prop, ActionKind.REPLACE, verdict.reason, statement["id"], everything, claim)
+    if other := of(_Kind.OTHER):
+        only = other[0][0].get("id") if len(other) == 1 else None
+        return Action(prop, ActionKind.CONFLICT, other[0][1].reason, only, everything, wanted)
     return Action(prop, ActionKind.ADD, "absent", None, everything, wanted)
 
 

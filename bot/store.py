@@ -1310,11 +1310,17 @@ class Store:
 
     # ----------------------------------------------------------------- caches
 
-    def get_owner(self, nsid: str) -> FlickrOwner | None:
+    def get_owner(self, nsid: str, max_age: timedelta | None = None) -> FlickrOwner | None:
+        """A cached people.getInfo answer; None if unknown or fetched over ``max_age`` ago."""
+        cutoff = (
+            (datetime.now(UTC) - max_age).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            if max_age is not None
+            else ""
+        )
         row = self.conn.execute(
             "SELECT nsid, username, realname, path_alias, photos_count, is_deleted FROM owners "
-            "WHERE nsid = ?",
-            (nsid,),
+            "WHERE nsid = ? AND fetched_at >= ?",
+            (nsid, cutoff),
         ).fetchone()
         if not row:
             return None

@@ -30,6 +30,7 @@ PROPERTY_LABELS: Final[dict[str, str]] = {
     "P1480": "sourcing circumstances",
     "P123": "publisher",
     "P4174": "Wikimedia username",
+    "P3831": "object has role",
     "P1545": "series ordinal",
     "P304": "page(s)",
     # read for licence information

@@ -10,6 +10,7 @@ import pytest
 from bot import ids
 from bot.claims import (
     FLICKR_LICENCES,
+    bhl_page_id,
     coordinates_statement,
     creator_statement,
     date_taken,
@@ -416,6 +417,22 @@ def test_bhl_page_id(
     assert [s["mainsnak"]["datavalue"]["value"] for s in found] == ([page] if page else [])
 
 
+@pytest.mark.parametrize(
+    ("case", "raw", "normalised"),
+    [
+        # What a photo list gives for a raw tag: the value loses its punctuation.
+        ("a plain page number", "bhl:page=33665645", "bhl:page=33665645"),
+        ("punctuation that normalises into digits", "bhl:page=4321(2)", "bhl:page=43212"),
+        ("a range", "bhl:page=33665645-33665646", "bhl:page=3366564533665646"),
+    ],
+)
+def test_bhl_page_id_is_read_from_raw_tags_only(case: str, raw: str, normalised: str) -> None:
+    from_info = bhl_page_id(photo(owner=BHL, machine_tags=(raw,)))
+    assert from_info == (raw.removeprefix("bhl:page=") if raw == normalised else None)
+    listed = photo(owner=BHL, machine_tags=(normalised,), machine_tags_normalised=True)
+    assert bhl_page_id(listed) is None
+
+
 # --- the whole set -----------------------------------------------------------------
 
 
@@ -442,26 +459,50 @@ def test_optional_statements_are_left_out(case: str, p: FlickrPhoto, expected: l
 
 
 GONE = FlickrPhotoGone(id="28952265972", reason=GoneReason.NOT_FOUND, code=1)
+PRIVATE = FlickrPhotoGone(id="28952265972", reason=GoneReason.PRIVATE, code=2)
+GONE_WITH_OWNER = FlickrPhotoGone(
+    id="28952265972", reason=GoneReason.OWNER_DELETED, code=5, message="User deleted"
+)
+LIVE_ACCOUNT = FlickrOwner(  # as flickr.people.getInfo describes it
+    nsid="55696846@N04",
+    username="Rafael Moura SP",
+    realname="Rafael B. de Moura",
+    path_alias="rbmoura",
+    photos_count=2718,
+)
 
 
 @pytest.mark.parametrize(
-    ("case", "hint", "expected"),
+    ("case", "photo_gone", "hint", "expected"),
     [
-        ("gone, owner unknown", None, ["P12120"]),
+        ("deleted photo, no account confirmed", GONE, None, ["P12120"]),
+        ("deleted photo, account exists", GONE, LIVE_ACCOUNT, ["P12120", "P170"]),
+        ("private photo, account exists", PRIVATE, LIVE_ACCOUNT, ["P12120", "P170"]),
         (
-            "gone, owner known from evidence",
+            "account exists, people.getInfo gave no names",
+            GONE,
             FlickrOwner(nsid="55696846@N04", path_alias="rbmoura"),
             ["P12120", "P170"],
         ),
         (
-            "gone, owner account deleted",
+            "people.getInfo: account deleted (code 5)",
+            GONE,
             FlickrOwner(nsid="55696846@N04", is_deleted=True),
+            ["P12120"],
+        ),
+        ("getInfo code 5: owner deleted, no hint", GONE_WITH_OWNER, None, ["P12120"]),
+        (
+            "getInfo code 5 even with a stale live hint",
+            GONE_WITH_OWNER,
+            LIVE_ACCOUNT,
             ["P12120"],
         ),
     ],
 )
-def test_gone_photo(case: str, hint: FlickrOwner | None, expected: list[str]) -> None:
-    statements = wanted_statements(GONE, hint)
+def test_gone_photo(
+    case: str, photo_gone: FlickrPhotoGone, hint: FlickrOwner | None, expected: list[str]
+) -> None:
+    statements = wanted_statements(photo_gone, hint)
     assert props(statements) == expected
     assert statements[0]["mainsnak"]["datavalue"]["value"] == "28952265972"
     if hint is not None and len(statements) > 1:

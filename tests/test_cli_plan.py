@@ -101,14 +101,73 @@ CASES = [
         ],
     ),
     (
-        "photo gone: id and owner from the file's evidence",
+        "photo gone, owner only from the evidence: no creator",
         [
             "--entity",
             fixture("commons-wbgetentities-M140000004-gone.json"),
             "--flickr-photo",
             fixture("flickr-getinfo-gone.json"),
         ],
+        [("P12120", "add", "absent")],
+    ),
+    (
+        "photo gone, people.getInfo says the owner exists",
+        [
+            "--entity",
+            fixture("commons-wbgetentities-M140000004-gone.json"),
+            "--flickr-photo",
+            fixture("flickr-getinfo-gone.json"),
+            "--flickr-owner",
+            fixture("flickr-people-getinfo-30000009@N07.json"),
+        ],
         [("P12120", "add", "absent"), ("P170", "unchanged", "same_flickr_user")],
+    ),
+    (
+        "photo gone, file without SDC, owner exists: creator added",
+        [
+            "--entity",
+            fixture("commons-wbgetentities-M140000002-missing.json"),
+            "--flickr-photo",
+            fixture("flickr-getinfo-gone.json"),
+            "--photo-id",
+            "54300000009",
+            "--flickr-owner",
+            fixture("flickr-people-getinfo-30000009@N07.json"),
+        ],
+        [("P12120", "add", "absent"), ("P170", "add", "absent")],
+    ),
+    (
+        "photo gone, owner deleted (people.getInfo code 5)",
+        [
+            "--entity",
+            fixture("commons-wbgetentities-M140000002-missing.json"),
+            "--flickr-photo",
+            fixture("flickr-getinfo-gone.json"),
+            "--photo-id",
+            "54300000009",
+            "--flickr-owner",
+            fixture("flickr-people-getinfo-deleted.json"),
+        ],
+        [("P12120", "add", "absent")],
+    ),
+    (
+        "live photo, owner body says deleted: the photo's owner counts",
+        [
+            "--entity",
+            fixture("commons-wbgetentities-M140000001.json"),
+            "--flickr-photo",
+            fixture("flickr-getinfo-54300000001.json"),
+            "--flickr-owner",
+            fixture("flickr-people-getinfo-deleted.json"),
+        ],
+        [
+            ("P12120", "add", "absent"),
+            ("P170", "replace", "placeholder_creator"),
+            ("P7482", "add_qualifiers", "missing_qualifiers"),
+            ("P571", "unchanged", "equivalent"),
+            ("P1259", "add", "absent"),
+            ("P1433", "add", "absent"),
+        ],
     ),
     (
         "photo gone, file without SDC, id given",
@@ -266,6 +325,33 @@ def test_unusable_input_exits_2(
     status, out, err = run_plan(capsys, "--entity", str(path), "--flickr-photo", fixture(photo))
     assert (status, out) == (2, None)
     assert err.startswith("backfill plan: ") and message in err
+
+
+@pytest.mark.parametrize(
+    ("case", "owner", "message"),
+    [
+        (
+            "people.getInfo of another account than the evidence names",
+            "flickr-people-getinfo-30000001@N05.json",
+            "names 30000009@N07",
+        ),
+        ("people.getInfo code 1", "flickr-people-getinfo-not-found.json", "only code 5"),
+    ],
+)
+def test_unusable_owner_exits_2(
+    capsys: pytest.CaptureFixture[str], case: str, owner: str, message: str
+) -> None:
+    status, out, err = run_plan(
+        capsys,
+        "--entity",
+        fixture("commons-wbgetentities-M140000004-gone.json"),
+        "--flickr-photo",
+        fixture("flickr-getinfo-gone.json"),
+        "--flickr-owner",
+        fixture(owner),
+    )
+    assert (status, out) == (2, None)
+    assert err.startswith("backfill plan: --flickr-owner: ") and message in err
 
 
 def test_unreadable_files_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

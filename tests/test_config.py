@@ -1,5 +1,6 @@
 """Settings: defaults file, overrides from a file and from BACKFILL_* variables."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,12 @@ def test_defaults_file_matches_the_dataclass_defaults() -> None:
     assert settings.flickr_calls_per_hour == 3600
     assert settings.maxlag == 5
     assert settings.edit_tags == ()
+    assert settings.owner_cache_max_age == timedelta(days=30) == Settings().owner_cache_max_age
+
+
+def test_owner_cache_max_age_from_the_environment() -> None:
+    settings = load_settings(environ={"BACKFILL_OWNER_CACHE_MAX_AGE_DAYS": "0.5"})
+    assert settings.owner_cache_max_age == timedelta(hours=12)
 
 
 def test_environment_overrides_and_types(tmp_path: Path) -> None:

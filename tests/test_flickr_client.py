@@ -17,7 +17,7 @@ import random
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +28,8 @@ import vcr
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot import ids
+from bot.claims import bhl_page_id
 from bot.flickr import (
     DEFAULT_USER_AGENT,
     LISTING_EXTRAS,
@@ -36,6 +38,7 @@ from bot.flickr import (
     FlickrAuthError,
     FlickrClient,
     FlickrUnavailableError,
+    ListingCache,
     MemoryOwnerCache,
     RetryPolicy,
     Strategy,
@@ -60,6 +63,7 @@ from bot.flickr_standin import (
     save_standin_data,
 )
 from bot.ratelimit import TokenBucket
+from bot.store import Store
 
 FIXTURES = Path(__file__).parent / "fixtures" / "flickr"
 CASSETTES = FIXTURES / "cassettes"
@@ -179,6 +183,28 @@ def test_choose_strategy(n_wanted: int, count: int | None, expected: Strategy) -
     assert choose_strategy(n_wanted, count) is expected
 
 
+@pytest.mark.parametrize(
+    ("case", "n_wanted", "count", "pages", "fetched", "expected"),
+    [
+        ("3 of 4 pages already held: 1 page < 2 getInfo", 2, 2000, None, 3, Strategy.OWNER_PAGES),
+        ("nothing held: 4 pages > 2 getInfo", 2, 2000, None, 0, Strategy.GET_INFO),
+        ("Flickr's page count beats a stale count", 3, 50_000, 2, 0, Strategy.OWNER_PAGES),
+        ("page count known, no owner count", 30, None, 20, 0, Strategy.OWNER_PAGES),
+        ("a batch plus the owner's later files", 50 + 250, 90_000, None, 0, Strategy.OWNER_PAGES),
+        ("the same batch alone", 50, 90_000, None, 0, Strategy.GET_INFO),
+    ],
+)
+def test_choose_strategy_counts_only_the_pages_still_to_fetch(
+    case: str,
+    n_wanted: int,
+    count: int | None,
+    pages: int | None,
+    fetched: int,
+    expected: Strategy,
+) -> None:
+    assert choose_strategy(n_wanted, count, pages=pages, pages_fetched=fetched) is expected
+
+
 def test_choose_strategy_threshold_is_configurable_but_never_below_three() -> None:
     assert choose_strategy(10, None, lookup_threshold=20) is Strategy.GET_INFO
     assert choose_strategy(2, None, lookup_threshold=1) is Strategy.GET_INFO
@@ -190,13 +216,20 @@ def test_listing_pages() -> None:
     assert listing_pages(250, per_page=100) == 3
 
 
-@given(n=st.integers(1, 5000), count=st.integers(0, 2_000_000), per_page=st.integers(1, 500))
-def test_choose_strategy_never_picks_the_dearer_plan(n: int, count: int, per_page: int) -> None:
-    strategy = choose_strategy(n, count, per_page=per_page)
-    pages = listing_pages(count, per_page)
-    cost = pages if strategy is Strategy.OWNER_PAGES else n
+@given(
+    n=st.integers(1, 5000),
+    count=st.integers(0, 2_000_000),
+    per_page=st.integers(1, 500),
+    fetched=st.integers(0, 5000),
+)
+def test_choose_strategy_never_picks_the_dearer_plan(
+    n: int, count: int, per_page: int, fetched: int
+) -> None:
+    strategy = choose_strategy(n, count, per_page=per_page, pages_fetched=fetched)
+    pages_left = max(0, listing_pages(count, per_page) - fetched)
+    cost = pages_left if strategy is Strategy.OWNER_PAGES else n
     assert strategy in (Strategy.OWNER_PAGES, Strategy.GET_INFO)
-    assert cost == min(pages, n)
+    assert cost == min(pages_left, n)
 
 
 # --------------------------------------------------------------------------- normalising
@@ -477,6 +510,21 @@ def test_cassette_people_get_photos_page(cassette_client: FlickrClient) -> None:
     assert cassette_client.calls_by_method == Counter({GET_PHOTOS: 1})
 
 
+def test_cassette_bhl_raw_tags_come_from_getinfo(cassette_client: FlickrClient) -> None:
+    with cassette("bhl_listing_and_getinfo.yaml"):
+        listed = {p.id: p for p in cassette_client.iter_owner_photos(ids.BHL_NSID)}
+        fetched = cassette_client.fetch_photos(ids.BHL_NSID, ["54400000001", "54400000002"])
+    # The list's normalised tag looks like a page number; it is not what was tagged.
+    assert listed["54400000002"].machine_tags[0] == "bhl:page=43212"
+    assert [bhl_page_id(p) for p in listed.values()] == [None, None]
+    assert {pid: bhl_page_id(p) for pid, p in fetched.items() if isinstance(p, FlickrPhoto)} == {
+        "54400000001": "33665645",
+        "54400000002": None,  # raw "bhl:page=4321(2)"
+    }
+    # fetch_photos read BHL's photos with getInfo, not with the list it had just seen.
+    assert cassette_client.calls_by_method == Counter({GET_PHOTOS: 1, GET_INFO: 2})
+
+
 def test_cassette_invalid_key(cassette_client: FlickrClient) -> None:
     with cassette("invalid_api_key.yaml"), pytest.raises(FlickrAuthError) as err:
         cassette_client.get_photo("54000000001")
@@ -698,6 +746,141 @@ def test_three_hundred_photos_of_a_2000_photo_owner_cost_five_calls(
     assert page.params["user_id"] == BIG
 
 
+def test_two_consecutive_batches_of_one_owner_reuse_the_fetched_pages(
+    standin: StandinHandle, make_client: Callable[..., FlickrClient]
+) -> None:
+    # What the job does: one fetch_photos per 50-file batch, the owner's files in order.
+    client = make_client()
+    first = client.fetch_photos(BIG, ids_of(51_000_000_000, range(0, 2000, 40)))  # 50
+    assert standin.counts == Counter({PEOPLE_GET_INFO: 1, GET_PHOTOS: 4})
+    standin.reset()
+    second = client.fetch_photos(BIG, ids_of(51_000_000_000, range(1, 2000, 40)))  # 50 more
+    assert standin.counts == Counter()  # every page was held: no call at all
+    assert len(first) == len(second) == 50
+    assert all(isinstance(r, FlickrPhoto) for r in [*first.values(), *second.values()])
+    assert second["51000000041"] == parse_listing_photo(
+        listing_entry(standin.data.photos["51000000041"], LISTING_EXTRAS.split(",")), BIG
+    )
+
+
+def test_a_later_batch_fetches_only_the_pages_not_held(
+    standin: StandinHandle, make_client: Callable[..., FlickrClient]
+) -> None:
+    client = make_client()
+    client.fetch_photos(BIG, ids_of(51_000_000_000, range(1950, 2000)))  # newest: page 1
+    assert standin.counts == Counter({PEOPLE_GET_INFO: 1, GET_PHOTOS: 1})
+    standin.reset()
+    results = client.fetch_photos(BIG, ids_of(51_000_000_000, range(0, 2000, 40)))
+    assert [r.params["page"] for r in standin.requests] == ["2", "3", "4"]
+    assert all(isinstance(r, FlickrPhoto) for r in results.values())
+
+
+def test_a_photo_missing_from_a_complete_held_list_goes_straight_to_getinfo(
+    standin: StandinHandle, make_client: Callable[..., FlickrClient]
+) -> None:
+    client = make_client()
+    client.fetch_photos(BIG, ids_of(51_000_000_000, range(0, 2000, 40)))
+    standin.reset()
+    gone = "51000009999"
+    results = client.fetch_photos(BIG, [gone, "51000000003"])
+    assert standin.counts == Counter({GET_INFO: 1})
+    assert isinstance(results[gone], FlickrPhotoGone)
+    assert isinstance(results["51000000003"], FlickrPhoto)
+
+
+def test_the_owners_later_files_can_make_listing_worth_it(
+    standin: StandinHandle, make_client: Callable[..., FlickrClient]
+) -> None:
+    cache = MemoryOwnerCache()
+    cache.put_owner(FlickrOwner(SMALL, "smallarchive", photos_count=1000))  # 2 pages
+    newest = ids_of(52_000_000_000, [999])
+    alone = make_client(owner_cache=cache)
+    alone.fetch_photos(SMALL, newest)
+    assert standin.counts == Counter({GET_INFO: 1})  # 2 pages would cost more
+    standin.reset()
+    hinted = make_client(owner_cache=cache)
+    hinted.fetch_photos(SMALL, newest, expected_later=5)  # 1 + 5 photos > 2 pages
+    assert standin.counts == Counter({GET_PHOTOS: 1})  # found on page 1: stop there
+    standin.reset()
+    hinted.fetch_photos(SMALL, ids_of(52_000_000_000, [998, 3]), expected_later=3)
+    assert [r.params["page"] for r in standin.requests] == ["2"]
+    standin.reset()
+    cold = make_client()
+    cold.fetch_photos(SMALL, newest, expected_later=9)  # count unknown: worth asking
+    assert standin.counts == Counter({PEOPLE_GET_INFO: 1, GET_PHOTOS: 1})
+
+
+def test_listing_cache_keeps_whole_pages_and_drops_the_least_recently_used() -> None:
+    def page(start: int) -> list[FlickrPhoto]:
+        posted = datetime(2024, 1, 1, tzinfo=UTC)
+        return [FlickrPhoto(str(i), FlickrOwner(BIG), posted) for i in range(start, start + 3)]
+
+    cache = ListingCache(max_photos=6)
+    cache.put_page(BIG, 1, 3, page(100))
+    cache.put_page(BIG, 2, 3, page(200))
+    assert (len(cache), cache.pages(BIG), cache.pages_fetched(BIG)) == (6, 3, 2)
+    assert not cache.complete(BIG)
+    assert cache.photo(BIG, "100") is not None  # page 1 is now the most recently used
+    cache.put_page(BIG, 3, 3, page(300))
+    assert len(cache) == 6 and not cache.has_page(BIG, 2) and cache.has_page(BIG, 1)
+    assert cache.photo(BIG, "201") is None and cache.photo(BIG, "301") is not None
+    assert cache.photo(SMALL, "100") is None  # per owner
+    cache.put_page(BIG, 2, 3, page(200))
+    assert cache.has_page(BIG, 2) and not cache.complete(BIG)  # page 3 made room for it
+    cache.put_page(SMALL, 1, 1, page(900)[:1])
+    assert cache.complete(SMALL)
+    cache.clear()
+    assert len(cache) == 0 and cache.pages(BIG) is None
+
+
+def test_a_bounded_listing_cache_refetches_a_dropped_page(
+    standin: StandinHandle, make_client: Callable[..., FlickrClient]
+) -> None:
+    client = make_client(listing_cache=ListingCache(max_photos=1000))  # two pages of 500
+    client.fetch_photos(BIG, ids_of(51_000_000_000, range(0, 2000, 40)))
+    standin.reset()
+    client.fetch_photos(BIG, ids_of(51_000_000_000, range(1, 2000, 40)))
+    assert [r.params["page"] for r in standin.requests] == ["1", "2"]  # 3 and 4 were held
+
+
+def test_owners_are_looked_up_again_after_the_maximum_age(
+    standin: StandinHandle, make_client: Callable[..., FlickrClient]
+) -> None:
+    now = [datetime(2025, 1, 1, tzinfo=UTC)]
+    cache = MemoryOwnerCache(clock=lambda: now[0])
+    client = make_client(owner_cache=cache, owner_max_age=timedelta(days=30))
+    assert client.get_owner(BIG) is not None
+    now[0] += timedelta(days=29)
+    assert client.get_owner(BIG) is not None
+    assert standin.counts == Counter({PEOPLE_GET_INFO: 1})
+    now[0] += timedelta(days=2)  # 31 days after it was fetched
+    standin.data.add_owner(make_person(BIG, "Big Archive (renamed)", path_alias="bigarchive"))
+    renamed = client.get_owner(BIG)
+    assert renamed is not None and renamed.username == "Big Archive (renamed)"
+    assert standin.counts == Counter({PEOPLE_GET_INFO: 2})
+    # A stale photo count is not trusted either: 3 photos of an owner of unknown size.
+    now[0] += timedelta(days=31)
+    standin.reset()
+    client.fetch_photos(BIG, ids_of(51_000_000_000, [1997, 1998, 1999]))
+    assert standin.counts == Counter({GET_INFO: 3})
+
+
+def test_the_store_as_owner_cache_honours_the_maximum_age(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import bot.store
+
+    with Store(tmp_path / "owners.db") as store:
+        monkeypatch.setattr(bot.store, "utcnow", lambda: "2020-01-01T00:00:00.000000Z")
+        store.put_owner(FlickrOwner(BIG, "old name", photos_count=2000))
+        monkeypatch.undo()
+        store.put_owner(FlickrOwner(SMALL, "fresh", photos_count=1000))
+        assert store.get_owner(BIG) is not None  # no max age: forever
+        assert store.get_owner(BIG, max_age=timedelta(days=30)) is None
+        assert store.get_owner(SMALL, max_age=timedelta(days=30)) is not None
+        assert store.get_owner(SMALL, max_age=timedelta(0)) is None
+
+
 def test_listing_stops_as_soon_as_everything_is_found(
     standin: StandinHandle, make_client: Callable[..., FlickrClient]
 ) -> None:
@@ -818,6 +1001,37 @@ def test_owner_cache_spares_people_getinfo_within_and_across_runs(
     second_run.fetch_photos(BIG, ids_of(51_000_000_000, range(2, 2000, 10)))
     assert standin.counts == Counter({GET_PHOTOS: 4})
     assert second_run.get_owner(BIG) is not None and second_run.calls == 4
+
+
+def test_bhl_photos_are_always_read_with_getinfo_for_their_raw_tags(
+    standin: StandinHandle, make_client: Callable[..., FlickrClient]
+) -> None:
+    first = 56_000_000_000
+    for i in range(600):
+        raw = "bhl:page=4321(2)" if i == 7 else f"bhl:page={70_000_000 + i}"
+        standin.data.add_photo(
+            make_photo(
+                str(first + i),
+                ids.BHL_NSID,
+                username="BioDivLibrary",
+                realname="Biodiversity Heritage Library",
+                path_alias="biodivlibrary",
+                posted=1_600_000_000 + i,
+                machine_tags=[raw],
+            )
+        )
+    cache = MemoryOwnerCache()
+    cache.put_owner(FlickrOwner(ids.BHL_NSID, "BioDivLibrary", photos_count=600))
+    client = make_client(owner_cache=cache)
+    wanted = ids_of(first, range(60))  # 2 pages of the list would be cheaper, were tags raw
+    results = client.fetch_photos(ids.BHL_NSID, wanted)
+    assert standin.counts == Counter({GET_INFO: 60})
+    pages = {pid: bhl_page_id(r) for pid, r in results.items() if isinstance(r, FlickrPhoto)}
+    assert pages[str(first)] == "70000000"
+    assert pages[str(first + 7)] is None  # its list entry says "bhl:page=43212"
+    assert len(pages) == 60
+    listed = next(p for p in client.iter_owner_photos(ids.BHL_NSID) if p.id == str(first + 7))
+    assert listed.machine_tags == ("bhl:page=43212",) and bhl_page_id(listed) is None
 
 
 def test_lookup_user_and_alias_cache(

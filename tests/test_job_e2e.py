@@ -3,6 +3,7 @@ Flickr. Each test is one situation a Commons maintainer would ask about."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -145,6 +146,42 @@ def test_photo_deleted_on_flickr_gets_only_its_id(tmp_path: Path) -> None:
         assert summary.outcomes == {"photo_gone": 1}
         props = statement_props(running.wiki.entity(mid))
         assert "P12120" in props and "P571" not in props
+
+
+@pytest.mark.parametrize(
+    ("case", "account", "creator"),
+    [
+        ("the owner's account still exists", "live", True),
+        ("the owner's account was deleted (code 5)", "deleted", False),
+        ("Flickr does not know the owner (code 1)", "unknown", False),
+    ],
+)
+def test_a_gone_photo_gets_a_creator_only_for_an_account_flickr_confirms(
+    tmp_path: Path, case: str, account: str, creator: bool
+) -> None:
+    world = World(tmp_path)
+    mid = world.add_file(101, "52810336619", photo=False)
+    # The file's evidence names the owner's NSID (e.g. a P170 profile URL with it).
+    world.worklist[-1] = dataclasses.replace(world.worklist[-1], owner_nsid=OWNER)
+    if account == "deleted":
+        world.flickr.deleted_owners.add(OWNER)
+    elif account == "unknown":
+        del world.flickr.owners[OWNER]
+    with world.start() as running:
+        summary = running.run()
+        assert summary.outcomes == {"photo_gone": 1}
+        statements = running.wiki.entity(mid)["statements"]
+        assert "P12120" in statements
+        assert ("P170" in statements) == creator
+        if creator:
+            (written,) = statements["P170"]
+            quals = written["qualifiers"]
+            assert quals["P3267"][0]["datavalue"]["value"] == OWNER
+            assert quals["P2093"][0]["datavalue"]["value"] == "Ada Marsh"  # from people.getInfo
+        assert running.flickr.counts["flickr.people.getInfo"] == 1
+        with running.store() as store:
+            cached = store.get_owner(OWNER)
+            assert (cached is not None and not cached.is_deleted) == (account == "live")
 
 
 def test_a_deleted_file_is_recorded_as_gone(tmp_path: Path) -> None:

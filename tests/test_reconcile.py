@@ -273,7 +273,85 @@ CREATOR_CASES = [
         "conflict",
         "creator_differs",
     ),
-    ("unknown value, no qualifiers", [st(SOMEVALUE)], {}, "add_qualifiers", "missing_qualifiers"),
+    # Nothing says who this is: attaching our account would be a guess.
+    ("unknown value, no qualifiers", [st(SOMEVALUE)], {}, "conflict", "creator_differs"),
+    (
+        "only a Wikimedia username",
+        [st(SOMEVALUE, s("P4174", "SomeCommonsUser"))],
+        {},
+        "conflict",
+        "creator_differs",
+    ),
+    (
+        "only a role: photographer",
+        [st(SOMEVALUE, q("P3831", "Q33231"))],
+        {},
+        "conflict",
+        "creator_differs",
+    ),
+    (
+        "only a qualifier the bot does not know",
+        [st(SOMEVALUE, q("P1480", "Q18122778"))],
+        {},
+        "conflict",
+        "creator_differs",
+    ),
+    (
+        "our name and a Wikimedia username",
+        [st(SOMEVALUE, REALNAME_Q, s("P4174", "Rafael B. de Moura"))],
+        {},
+        "conflict",
+        "creator_differs",
+    ),
+    (
+        "our name and another author name in one statement",
+        [st(SOMEVALUE, REALNAME_Q, s("P2093", "John Smith"))],
+        {},
+        "conflict",
+        "creator_differs",
+    ),
+    (
+        "our name and another Flickr user's profile",
+        [st(SOMEVALUE, REALNAME_Q, s("P2699", "https://www.flickr.com/people/johnsmith/"))],
+        {},
+        "conflict",
+        "creator_differs",
+    ),
+    (
+        "our name and 'presumably'",
+        [st(SOMEVALUE, REALNAME_Q, q("P1480", "Q18122778"))],
+        {},
+        "conflict",
+        "creator_differs",
+    ),
+    (
+        "an author name that is 'unknown value'",
+        [st(SOMEVALUE, somevalue_snak("P2093"), PROFILE_Q)],
+        {},
+        "conflict",
+        "creator_differs",
+    ),
+    (
+        "only our profile URL",
+        [st(SOMEVALUE, PROFILE_Q)],
+        {},
+        "add_qualifiers",
+        "missing_qualifiers",
+    ),
+    (
+        "our username and our profile URL",
+        [st(SOMEVALUE, s("P2093", "Rafael Moura SP"), PROFILE_Q)],
+        {},
+        "add_qualifiers",
+        "missing_qualifiers",
+    ),
+    (
+        "our name as the second of several creators",
+        [st(SOMEVALUE, REALNAME_Q, s("P1545", "2"))],
+        {},
+        "add_qualifiers",
+        "missing_qualifiers",
+    ),
     (
         "our name and NSID profile URL, no P3267",
         [st(SOMEVALUE, REALNAME_Q, s("P2699", "https://www.flickr.com/people/55696846@N04/"))],
@@ -389,7 +467,7 @@ CREATOR_CASES = [
     ),
     (
         "two statements could be extended",
-        [st(SOMEVALUE, n=1), st(SOMEVALUE, s("P2093", "null"), n=2)],
+        [st(SOMEVALUE, REALNAME_Q, n=1), st(SOMEVALUE, s("P2093", "null"), n=2)],
         {},
         "conflict",
         "multiple_candidate_statements",
@@ -495,6 +573,89 @@ def test_placeholders_without_owner_use_the_wanted_creator() -> None:
 def test_placeholder_with_another_qualifier_is_not_replaced() -> None:
     existing = st(SOMEVALUE, s("P2093", "null"), s("P4174", "Rafael"))
     assert (action_for("P170", [existing], owner=OWNER).reason) == "creator_differs"
+
+
+def test_extending_a_creator_adds_only_the_kinds_of_qualifier_it_lacks() -> None:
+    refs = [reference("https://www.flickr.com/photos/rbmoura/28952265972/")]
+    existing = st(
+        SOMEVALUE,
+        s("P2093", "Rafael Moura SP"),
+        PROFILE_Q,
+        rank="preferred",
+        references=refs,
+    )
+    result = action_for("P170", [existing], owner=OWNER)
+    claim = result.proposed
+    assert (result.action, claim is not None) == ("add_qualifiers", True)
+    assert claim is not None
+    assert (claim["id"], claim["rank"], claim["references"]) == (existing["id"], "preferred", refs)
+    assert claim["qualifiers-order"] == ["P2093", "P2699", "P3267"]
+    # Their author name (the username) is kept and ours (the real name) not added beside it.
+    assert claim["qualifiers"]["P2093"] == existing["qualifiers"]["P2093"]
+    assert claim["qualifiers"]["P2699"] == existing["qualifiers"]["P2699"]
+    assert claim["qualifiers"]["P3267"] == [NSID_Q]
+
+
+GONE = FlickrPhotoGone(id=PHOTO_ID, reason=GoneReason.NOT_FOUND, code=1)
+NAMELESS = FlickrOwner(nsid="55696846@N04", path_alias="rbmoura")  # names unknown
+GONE_CREATOR_CASES = [
+    (
+        "no names of ours: John Smith",
+        NAMELESS,
+        [s("P2093", "John Smith")],
+        "conflict",
+        "creator_differs",
+    ),
+    (
+        "no names of ours: the alias",
+        NAMELESS,
+        [s("P2093", "rbmoura")],
+        "add_qualifiers",
+        "missing_qualifiers",
+    ),
+    (
+        "no names of ours: Flickr user + alias",
+        NAMELESS,
+        [s("P2093", "Flickr user rbmoura")],
+        "add_qualifiers",
+        "missing_qualifiers",
+    ),
+    ("no names of ours: null", NAMELESS, [s("P2093", "null")], "replace", "placeholder_creator"),
+    (
+        "no names of ours: a Wikimedia user",
+        NAMELESS,
+        [s("P4174", "Rbmoura")],
+        "conflict",
+        "creator_differs",
+    ),
+    ("no names of ours: our NSID", NAMELESS, [NSID_Q], "unchanged", "same_flickr_user"),
+    (
+        "owner known: the alias is replaced",
+        OWNER,
+        [s("P2093", "rbmoura")],
+        "replace",
+        "placeholder_creator",
+    ),
+    ("owner known: John Smith", OWNER, [s("P2093", "John Smith")], "conflict", "creator_differs"),
+    ("owner known: our real name", OWNER, [REALNAME_Q], "add_qualifiers", "missing_qualifiers"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "hint", "qualifiers", "action", "reason"),
+    GONE_CREATOR_CASES,
+    ids=[c[0] for c in GONE_CREATOR_CASES],
+)
+def test_creator_of_a_gone_photo(
+    case: str,
+    hint: FlickrOwner,
+    qualifiers: list[dict[str, Any]],
+    action: str,
+    reason: str,
+) -> None:
+    wanted = wanted_statements(GONE, hint)
+    result = action_for("P170", [st(SOMEVALUE, *qualifiers)], wanted, owner=hint)
+    assert (result.action, result.reason) == (action, reason)
 
 
 def test_creator_items_to_look_up() -> None:
@@ -607,7 +768,7 @@ SOURCE_CASES = [
         "source_url_differs",
     ),
     (
-        "another website (M113422 shape): unrelated",
+        "another website (M113422 shape): not a second source",
         [
             st(
                 FILE_ON_INTERNET,
@@ -615,6 +776,38 @@ SOURCE_CASES = [
                 s("P973", "https://hdl.handle.net/2027/mdp.39015084574220?urlappend=%3Bseq=277"),
             )
         ],
+        "conflict",
+        "source_url_differs",
+    ),
+    (
+        "a museum's page with its operator (M27807191 shape, alone)",
+        [
+            st(
+                FILE_ON_INTERNET,
+                q("P137", "Q894583"),
+                s("P973", "https://collections.leventhalmap.org/search/commonwealth:3f4638568"),
+            )
+        ],
+        "conflict",
+        "source_url_differs",
+    ),
+    (
+        "a museum's page next to ours without operator: ours extended",
+        [
+            st(
+                FILE_ON_INTERNET,
+                q("P137", "Q894583"),
+                s("P973", "https://collections.leventhalmap.org/search/commonwealth:3f4638568"),
+                n=1,
+            ),
+            st(FILE_ON_INTERNET, s("P973", PHOTO_URL), n=2),
+        ],
+        "add_qualifiers",
+        "missing_qualifiers",
+    ),
+    (
+        "another website's source, deprecated: ours added",
+        [st(FILE_ON_INTERNET, s("P973", "https://example.org/copy.jpg"), rank="deprecated")],
         "add",
         "absent",
     ),
@@ -1098,9 +1291,7 @@ def test_conflict_with_several_statements_has_no_statement_id() -> None:
 
 
 def test_gone_photo_plan() -> None:
-    gone = FlickrPhotoGone(id=PHOTO_ID, reason=GoneReason.NOT_FOUND, code=1)
-    hint = FlickrOwner(nsid="55696846@N04", path_alias="rbmoura")  # no names known
-    wanted = wanted_statements(gone, hint)
+    wanted = wanted_statements(GONE, NAMELESS)
     result = plan(
         entity_with(st(SOMEVALUE, s("P2093", "rbmoura"))), wanted, evidence_photo_ids=[PHOTO_ID]
     )

@@ -7,6 +7,8 @@
   ``replace`` keeps rank and references.
 - Determinism and purity: the same input gives the same JSON, and the input is not
   modified.
+- Attribution: the bot's Flickr account is only ever attached to a creator statement
+  that already names that account and nobody else.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from hypothesis import strategies as st
 from bot import ids
 from bot.claims import wanted_statements
 from bot.flickr_photo import FlickrLocation, FlickrOwner, FlickrPhoto, FlickrPhotoGone, GoneReason
+from bot.flickr_urls import FlickrUrlError, parse_flickr_url
 from bot.reconcile import CONFLICT_REASONS, REASONS, ActionKind, Plan, apply_edit, plan
 from bot.wikibase import (
     format_time,
@@ -29,8 +32,10 @@ from bot.wikibase import (
     item_snak,
     pseudo_hash,
     qualifier_order,
+    qualifiers_of,
     somevalue_snak,
     string_snak,
+    string_value,
     strip_hashes,
     time_snak,
 )
@@ -146,6 +151,10 @@ def variants(
             names += own + [n.upper() + " " for n in own] + [f"Flickr user {n}" for n in own]
         pool += [_content(somevalue_snak(prop), _s("P2093", n)) for n in names]
         pool += [
+            _content(somevalue_snak(prop), _s("P4174", "Alex Chan")),
+            _content(somevalue_snak(prop), _q("P3831", "Q33231")),
+            _content(somevalue_snak(prop), _s("P2699", "https://www.flickr.com/people/rbmoura/")),
+            _content(somevalue_snak(prop), _s("P2093", "rbmoura"), _s("P1545", "1")),
             _content(somevalue_snak(prop), _s("P3267", "55696846@n04")),
             _content(somevalue_snak(prop), _s("P3267", "99999999@N00"), _s("P2093", "Someone")),
             _content(somevalue_snak(prop), _s("P2093", "Alex Chan"), _q("P3831", "Q33231")),
@@ -272,6 +281,7 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
     return {
         "entity": entity,
         "wanted": wanted,
+        "account": photo.owner if isinstance(photo, FlickrPhoto) else hint,
         "kwargs": {"evidence_photo_ids": evidence, "wikidata_flickr_ids": lookups, "owner": owner},
     }
 
@@ -366,3 +376,44 @@ def test_reason_codes_match_actions(scenario: dict[str, Any]) -> None:
         if action.action in (ActionKind.ADD_QUALIFIERS, ActionKind.REPLACE):
             assert action.proposed is not None and action.proposed["id"] == action.statement_id
     assert (result.edit is None) == (not result.changed_properties)
+
+
+def _names_of(account: FlickrOwner) -> set[str]:
+    """Every spelling of the account's names a creator may carry (as P2093)."""
+    plain = {
+        " ".join(n.split()).casefold()
+        for n in (account.realname, account.username, account.path_alias, account.nsid)
+        if n
+    }
+    return plain | {f"flickr user {n}" for n in plain}
+
+
+def _is_profile_of(url: str, account: FlickrOwner) -> bool:
+    try:
+        parsed = parse_flickr_url(url)
+    except FlickrUrlError:
+        return False
+    users = {account.nsid.casefold(), (account.path_alias or account.nsid).casefold()}
+    return parsed.type == "user" and (parsed.user or "").casefold() in users
+
+
+@PROPERTY_SETTINGS
+@given(scenarios())
+def test_our_account_is_only_added_to_a_creator_that_names_it(scenario: dict[str, Any]) -> None:
+    result = _plan(scenario)
+    before = _by_id(scenario["entity"])
+    for action in result.actions:
+        if action.property != ids.P_CREATOR or action.action is not ActionKind.ADD_QUALIFIERS:
+            continue
+        account = scenario["account"]
+        assert account is not None and action.statement_id is not None
+        existing = qualifiers_of(before[action.statement_id])
+        assert existing, "a bare 'unknown value' creator was given our account"
+        assert any(q["property"] in ("P2093", "P2699") for q in existing)
+        for snak in existing:
+            prop, text = snak["property"], string_value(snak)
+            assert prop in ("P2093", "P2699", "P3831", "P1545"), prop
+            if prop == "P2093":
+                assert text is not None and " ".join(text.split()).casefold() in _names_of(account)
+            if prop == "P2699":
+                assert text is not None and _is_profile_of(text.strip(), account), text
