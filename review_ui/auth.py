@@ -15,6 +15,7 @@ import secrets
 from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, Final, TypeVar, cast
+from urllib.parse import urlsplit
 
 import requests
 from authlib.integrations.base_client import OAuthError
@@ -203,9 +204,28 @@ def check_public_read() -> Response | None:
     abort(403, "Only maintainers of this tool may use it.")
 
 
+# ASCII controls, space, DEL and backslash: browsers drop tabs and newlines from a URL
+# (``/\t/evil.example`` becomes ``//evil.example``), read ``\`` as ``/``, and a newline
+# in a Location header is an error.
+_UNSAFE_IN_NEXT: Final = re.compile(r"[\x00-\x20\x7f\\]")
+
+
 def safe_next(target: str | None) -> str:
-    """Only same-site paths: an open redirect after login would be a phishing aid."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    """Only same-site paths: an open redirect after login would be a phishing aid.
+
+    A target is kept only when it is a plain path on this site: it starts with exactly
+    one ``/``, has no scheme or host however a browser might read it, and holds no
+    control, whitespace or backslash character. Anything else goes to the queue.
+    """
+    if (
+        not target
+        or _UNSAFE_IN_NEXT.search(target)
+        or not target.startswith("/")
+        or target.startswith("//")
+    ):
+        return url_for("review.queue")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
         return url_for("review.queue")
     return target
 
