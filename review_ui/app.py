@@ -9,7 +9,10 @@ given to ``create_app`` (tests, ``backfill review``). The keys, without the pref
 ``MAINTAINERS``        usernames allowed to decide, separated by commas or newlines;
                        when unset, ``MAINTAINERS_FILE`` (default ``config/maintainers.txt``)
 ``PUBLIC_READ``        1 (default): everyone may read the queue; 0: only maintainers
-``DEV_LOGIN``          1: a password-less development login, announced on every page
+``DEV_LOGIN``          1: a password-less development login, announced on every page.
+                       Only the environment variable ``TOOL_DEV_LOGIN`` turns it on: a
+                       mapping given to ``create_app`` cannot, so no code path or stray
+                       config file enables it on a server by accident.
 ``OAUTH_CLIENT_ID``, ``OAUTH_CLIENT_SECRET``   the Wikimedia OAuth 2.0 client
 ``OAUTH_AUTHORIZE_URL``, ``OAUTH_ACCESS_TOKEN_URL``, ``OAUTH_PROFILE_URL``   its endpoints
 ``PROXY_FIX``          proxies in front that set X-Forwarded-* (Toolforge: 1, local: 0)
@@ -91,6 +94,11 @@ def flag(value: Any) -> bool:
     return bool(value)
 
 
+def dev_login_enabled() -> bool:
+    """The development login's one switch: ``TOOL_DEV_LOGIN`` in this process's environment."""
+    return flag(os.environ.get("TOOL_DEV_LOGIN", ""))
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. Refuses to start without a database path, or without a secret key
     (except with the development login, which then uses a random per-process key)."""
@@ -102,9 +110,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if raw is not None:
             app.config[key] = raw
     if config:
+        if "DEV_LOGIN" in config:
+            raise RuntimeError(
+                "the development login is switched on only by the environment variable "
+                "TOOL_DEV_LOGIN=1, not by configuration"
+            )
         app.config.update(config)
-    for key in ("PUBLIC_READ", "DEV_LOGIN"):
-        app.config[key] = flag(app.config[key])
+    app.config["PUBLIC_READ"] = flag(app.config["PUBLIC_READ"])
+    app.config["DEV_LOGIN"] = dev_login_enabled()
 
     if not app.config["DB_PATH"]:
         raise RuntimeError("set TOOL_DB_PATH to the bot's SQLite database")

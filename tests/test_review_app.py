@@ -619,10 +619,12 @@ def test_static_files_are_served(client: FlaskClient) -> None:
 # --------------------------------------------------------------------------- dev login
 
 
-def test_dev_login_banner_on_every_page(db: Path) -> None:
-    client = make_app(db, DEV_LOGIN=True).test_client()
+def test_dev_login_banner_on_every_page(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOOL_DEV_LOGIN", "1")
+    client = make_app(db).test_client()
     for url in ("/", "/conflict/1", "/login", "/conflict/999", "/?status=bogus"):
         assert "Development login is enabled." in html(client.get(url)), url
+    monkeypatch.delenv("TOOL_DEV_LOGIN")
     normal = make_app(db).test_client()
     for url in ("/", "/login", "/conflict/999"):
         assert "Development login is enabled." not in html(normal.get(url))
@@ -650,7 +652,16 @@ def test_refuses_to_start_without_secret_or_database(db: Path) -> None:
         create_app({"DB_PATH": str(db), "SECRET_KEY": "short"})
     with pytest.raises(RuntimeError, match="TOOL_DB_PATH"):
         create_app({"SECRET_KEY": SECRET})
-    assert create_app({"DB_PATH": str(db), "DEV_LOGIN": True}).config["SECRET_KEY"]
+
+
+def test_the_dev_login_needs_no_secret_key_but_only_from_the_environment(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(RuntimeError, match="TOOL_DEV_LOGIN=1"):
+        create_app({"DB_PATH": str(db), "DEV_LOGIN": True})
+    monkeypatch.setenv("TOOL_DEV_LOGIN", "1")
+    app = create_app({"DB_PATH": str(db)})
+    assert app.config["DEV_LOGIN"] is True and len(app.config["SECRET_KEY"]) >= 32
 
 
 def test_wsgi_module_builds_the_app_from_the_environment(
@@ -698,17 +709,30 @@ def test_backfill_review_command(
         served.update(host=host, port=port, app=app)
 
     monkeypatch.setattr("werkzeug.serving.run_simple", fake_run_simple)
-    args = build_parser().parse_args(["review", "--db", str(db), "--port", "8123", "--dev-login"])
+    monkeypatch.setenv("TOOL_DEV_LOGIN", "1")
+    args = build_parser().parse_args(["review", "--db", str(db), "--port", "8123"])
     assert args.func is cli_review.run
     assert args.func(args) == 0
     app = served["app"]
     assert (served["host"], served["port"]) == ("127.0.0.1", 8123)
     assert app.config["DEV_LOGIN"] is True and app.config["SESSION_COOKIE_SECURE"] is False
     assert "Development login is enabled." in html(app.test_client().get("/"))
+    monkeypatch.delenv("TOOL_DEV_LOGIN")
     args = build_parser().parse_args(["review", "--db", str(db)])
-    assert args.func(args) == 2  # no TOOL_SECRET_KEY and no --dev-login
+    assert args.func(args) == 2  # neither TOOL_SECRET_KEY nor TOOL_DEV_LOGIN
     assert "TOOL_SECRET_KEY" in capsys.readouterr().err
-    missing = build_parser().parse_args(["review", "--db", str(db) + ".nope", "--dev-login"])
+    with pytest.raises(SystemExit):  # the flag is gone: only the environment turns it on
+        build_parser().parse_args(["review", "--db", str(db), "--dev-login"])
+    monkeypatch.setenv("TOOL_SECRET_KEY", SECRET)
+    assert args.func(args) == 0
+    production = served["app"].test_client()
+    assert production.application.config["DEV_LOGIN"] is False
+    assert "Development login is enabled." not in html(production.get("/"))
+    with production.session_transaction() as session:
+        session["csrf"] = TOKEN
+    dev = production.post("/dev-login", data={"csrf_token": TOKEN, "username": "Eve"})
+    assert dev.status_code == 404
+    missing = build_parser().parse_args(["review", "--db", str(db) + ".nope"])
     assert missing.func(missing) == 2
 
 

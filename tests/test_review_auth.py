@@ -491,8 +491,10 @@ def test_the_sample_maintainers_file_parses() -> None:
 # --------------------------------------------------------------------------- dev login
 
 
-def dev_app(db: Path, **config: Any) -> Flask:
-    return create_app({"DB_PATH": str(db), "DEV_LOGIN": True, "MAINTAINERS": "Alice", **config})
+def dev_app(db: Path, monkeypatch: pytest.MonkeyPatch, **config: Any) -> Flask:
+    """An app with the development login, switched on the only way there is."""
+    monkeypatch.setenv("TOOL_DEV_LOGIN", "1")
+    return create_app({"DB_PATH": str(db), "MAINTAINERS": "Alice", **config})
 
 
 def csrf_from(client: FlaskClient, url: str = "/login") -> str:
@@ -502,6 +504,12 @@ def csrf_from(client: FlaskClient, url: str = "/login") -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert match is not None
     return match.group(1)
+
+
+def test_configuration_cannot_turn_on_the_dev_login(db: Path) -> None:
+    for value in (True, 1, "1"):
+        with pytest.raises(RuntimeError, match="TOOL_DEV_LOGIN"):
+            create_app({"DB_PATH": str(db), "SECRET_KEY": SECRET, "DEV_LOGIN": value})
 
 
 def test_dev_login_is_404_unless_enabled(db: Path) -> None:
@@ -517,8 +525,8 @@ def test_dev_login_is_404_unless_enabled(db: Path) -> None:
     assert "Development login" not in client.get("/login").get_data(as_text=True)
 
 
-def test_dev_login_as_maintainer_or_reader(db: Path) -> None:
-    client = dev_app(db).test_client()
+def test_dev_login_as_maintainer_or_reader(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = dev_app(db, monkeypatch).test_client()
     assert client.post("/dev-login", data={"username": "Dev"}).status_code == 400  # no CSRF
     token = csrf_from(client)
     response = client.post(
@@ -533,14 +541,16 @@ def test_dev_login_as_maintainer_or_reader(db: Path) -> None:
     assert response.status_code == 302 and response.headers["Location"] == "/conflict/3"
     page = client.get("/conflict/3").get_data(as_text=True)
     assert "Dev person" in page and 'id="decide-form"' in page
-    reader = dev_app(db).test_client()
+    reader = dev_app(db, monkeypatch).test_client()
     reader.post("/dev-login", data={"csrf_token": csrf_from(reader), "username": "Reader"})
     assert 'id="decide-form"' not in reader.get("/conflict/3").get_data(as_text=True)
 
 
 @pytest.mark.parametrize("target", OFF_SITE_TARGETS)
-def test_no_open_redirect_after_dev_login(db: Path, target: str) -> None:
-    client = dev_app(db).test_client()
+def test_no_open_redirect_after_dev_login(
+    db: Path, monkeypatch: pytest.MonkeyPatch, target: str
+) -> None:
+    client = dev_app(db, monkeypatch).test_client()
     # the login page carries ``next`` into the form; the form is posted as the browser would
     page = client.get(f"/login?next={target}").get_data(as_text=True)
     assert 'name="next" value="/"' in page
@@ -551,14 +561,17 @@ def test_no_open_redirect_after_dev_login(db: Path, target: str) -> None:
     assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
-def test_a_dev_session_is_worthless_once_dev_login_is_off(db: Path) -> None:
-    app = dev_app(db, SECRET_KEY=SECRET)
+def test_a_dev_session_is_worthless_once_dev_login_is_off(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = dev_app(db, monkeypatch, SECRET_KEY=SECRET)
     client = app.test_client()
     client.post(
         "/dev-login", data={"csrf_token": csrf_from(client), "username": "Dev", "maintainer": "1"}
     )
     cookie = client.get_cookie("review_session")
     assert cookie is not None
+    monkeypatch.delenv("TOOL_DEV_LOGIN")
     production = create_app(
         {"DB_PATH": str(db), "SECRET_KEY": SECRET, "MAINTAINERS": "Alice"}
     ).test_client()
