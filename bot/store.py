@@ -11,7 +11,8 @@ Tables (schema version ``SCHEMA_VERSION``; ``migrate()`` brings any older file u
                     leaves an open intent; the next run re-reads and re-plans that file
                     (planning is idempotent) instead of trusting either side.
 - ``conflicts``     the review queue, one row per (file, property, reason, values).
-- ``conflict_events`` the audit trail of every state change of a conflict; never updated.
+- ``conflict_events`` the audit trail of every state change of a conflict: append-only
+                    (triggers abort any UPDATE or DELETE).
 - ``conflict_counts`` counts per (status, reason, property), kept by triggers so the review
                     page shows them without scanning a million rows.
 - ``owners``, ``alias_nsid``, ``wikidata_flickr_ids``, ``flickr_photo_status``: caches
@@ -37,14 +38,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import orjson
 import sqlite_utils
 
 from bot.flickr_photo import FlickrOwner
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 30_000
 
 
@@ -294,7 +295,34 @@ END;
 INSERT INTO conflict_titles(conflict_titles) VALUES ('rebuild');
 """
 
-MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
+# v3: the audit trail is append-only in the database itself, not only by convention; and
+# rows reopened before v3 lose the decision columns of their earlier round (a reopened
+# conflict said "Decided ... by" someone who never saw it in its new state).
+_SCHEMA_V3 = """
+CREATE TRIGGER IF NOT EXISTS conflict_events_no_update BEFORE UPDATE ON conflict_events BEGIN
+    SELECT RAISE(ABORT, 'conflict_events is append-only');
+END;
+CREATE TRIGGER IF NOT EXISTS conflict_events_no_delete BEFORE DELETE ON conflict_events BEGIN
+    SELECT RAISE(ABORT, 'conflict_events is append-only');
+END;
+UPDATE conflicts SET decided_by = NULL, decided_at = NULL, note = NULL, applied_revid = NULL,
+    applied_at = NULL, closed_reason = NULL
+    WHERE status = 'open' AND (decided_by IS NOT NULL OR decided_at IS NOT NULL
+        OR note IS NOT NULL OR applied_revid IS NOT NULL OR applied_at IS NOT NULL
+        OR closed_reason IS NOT NULL);
+"""
+
+MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
+
+# What a decision round leaves on a conflicts row; cleared when the conflict is reopened.
+_DECISION_COLUMNS: Final = (
+    "decided_by",
+    "decided_at",
+    "note",
+    "applied_revid",
+    "applied_at",
+    "closed_reason",
+)
 
 # Title searches this long use the trigram index; shorter ones fall back to LIKE.
 FTS_MIN_CHARS = 3
@@ -1021,7 +1049,11 @@ class Store:
         if to_status == ConflictStatus.APPLIED:
             sets += ", applied_revid=?, applied_at=?"
             params += [revid, now]
-        if closed_reason is not None or to_status == ConflictStatus.OPEN:
+        if to_status == ConflictStatus.OPEN:
+            # reopened: nobody has decided this round, so the row must not say who did
+            # (the earlier decisions stay in conflict_events)
+            sets += ", " + ", ".join(f"{column}=NULL" for column in _DECISION_COLUMNS)
+        elif closed_reason is not None:
             sets += ", closed_reason=?"
             params.append(closed_reason)
         conn.execute(f"UPDATE conflicts SET {sets} WHERE id=?", (*params, conflict_id))

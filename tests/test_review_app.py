@@ -297,6 +297,24 @@ def test_applied_and_superseded_conflicts_cannot_be_decided(
     assert (status_of(db, 6), status_of(db, 7)) == ("applied", "superseded")
 
 
+def test_a_reopened_conflict_does_not_show_the_old_decision(
+    maintainer: FlaskClient, db: Path
+) -> None:
+    decide(maintainer, 6, "accept_flickr", note="Flickr is right")
+    with Store(db, migrate=False) as store:
+        store.mark_applied([6], 123456789)
+        kwargs, record = sample.sample_file(5)  # conflict 6: the bot finds it again
+        outcome = store.record_conflicts(conflicts=[record], run_id=2, dry_run=False, **kwargs)
+    assert (outcome.ids, outcome.reopened) == ([6], 1)
+    page = html(maintainer.get("/conflict/6"))
+    facts = page.split('class="facts"')[1].split("</dl>")[0]
+    assert "Decided" not in facts and "Applied" not in facts and "Alice" not in facts
+    before_history, history = page.split('<section class="history"')
+    assert "diff=123456789" not in before_history
+    assert 'id="decide-form"' in page and 'name="seen_status" value="open"' in page
+    assert "Alice" in history and "Flickr is right" in history  # the history keeps it
+
+
 def test_a_decision_on_a_conflict_changed_meanwhile_is_refused(
     maintainer: FlaskClient, db: Path
 ) -> None:

@@ -380,7 +380,7 @@ def test_title_index_follows_title_changes(store: Store) -> None:
     assert [c["id"] for c in store.list_conflicts(QueueFilter(title="rename"))] == out.ids
 
 
-def test_v1_database_is_migrated_to_v2_with_its_titles_indexed(tmp_path: Path) -> None:
+def test_v1_database_is_migrated_with_its_titles_indexed(tmp_path: Path) -> None:
     from bot import store as store_module
 
     path = tmp_path / "old.db"
@@ -395,8 +395,116 @@ def test_v1_database_is_migrated_to_v2_with_its_titles_indexed(tmp_path: Path) -
     conn.commit()
     conn.close()
     migrated = Store(path)
-    assert migrated.schema_version() == 2
+    assert migrated.schema_version() == SCHEMA_VERSION
     assert [c["mid"] for c in migrated.list_conflicts(QueueFilter(title="lighthouse"))] == ["M9"]
+
+
+def test_v2_database_is_migrated_to_v3_clearing_stale_decisions_on_open_rows(
+    tmp_path: Path,
+) -> None:
+    from bot import store as store_module
+
+    path = tmp_path / "v2.db"
+    conn = sqlite3.connect(path)
+    for script in (store_module._SCHEMA_V1, store_module._SCHEMA_V2):
+        for statement in store_module._split_sql(script):
+            conn.execute(statement)
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '2')")
+    for cid, status in ((1, "open"), (2, "keep_commons")):
+        conn.execute(
+            "INSERT INTO conflicts(id, fingerprint, mid, title, property, reason, existing, "
+            "status, decided_by, decided_at, note, applied_revid, applied_at, found_at, "
+            "updated_at) VALUES (?, ?, 'M9', 'File:X.jpg', 'P170', 'r', '[]', ?, 'Alice', "
+            "'2025-01-01', 'old note', ?, ?, 'x', 'x')",
+            (cid, f"f{cid}", status, 77 if cid == 1 else None, "2025-01-02" if cid == 1 else None),
+        )
+        conn.execute(
+            "INSERT INTO conflict_events(conflict_id, at, actor, to_status) VALUES (?, 'x', 'Alice', ?)",
+            (cid, status),
+        )
+    conn.commit()
+    conn.close()
+    migrated = Store(path)
+    assert migrated.schema_version() == 3
+    reopened, decided = migrated.get_conflict(1), migrated.get_conflict(2)
+    assert reopened is not None and decided is not None
+    assert [reopened[k] for k in ("decided_by", "decided_at", "note", "applied_revid")] == [
+        None
+    ] * 4
+    assert (decided["decided_by"], decided["note"]) == ("Alice", "old note")  # not reopened
+    assert [h["actor"] for h in migrated.conflict_history(1)] == ["Alice"]  # history stays
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        migrated.conn.execute("DELETE FROM conflict_events")
+
+
+def test_a_reopened_conflict_forgets_the_last_rounds_decision(store: Store) -> None:
+    kw = dict(
+        mid="M1",
+        title="File:M1.jpg",
+        flickr_photo_id="1",
+        owner_nsid=None,
+        base_revid=10,
+        run_id=1,
+        dry_run=False,
+    )
+    cid = store.record_conflicts(conflicts=[creator_conflict()], **kw).ids[0]  # type: ignore[arg-type]
+    store.decide(cid, "accept_flickr", actor="Alice", note="Flickr is right")
+    store.mark_applied([cid], 1234)
+    # someone reverted the bot's edit: the next run finds the same conflict again
+    again = store.record_conflicts(conflicts=[creator_conflict()], **kw)  # type: ignore[arg-type]
+    assert again.reopened == 1
+    c = store.get_conflict(cid)
+    assert c is not None and c["status"] == "open"
+    for column in ("decided_by", "decided_at", "note", "applied_revid", "applied_at"):
+        assert c[column] is None, column
+    # closed by the bot, then found again: the close reason goes too
+    store.supersede(cid, "file_changed_since_conflict")
+    assert store.get_conflict(cid)["closed_reason"] == "file_changed_since_conflict"  # type: ignore[index]
+    store.record_conflicts(conflicts=[creator_conflict()], **kw)  # type: ignore[arg-type]
+    c = store.get_conflict(cid)
+    assert c is not None and (c["status"], c["closed_reason"]) == ("open", None)
+    # the earlier rounds are all in the history
+    assert [
+        (h["actor"], h["from_status"], h["to_status"], h["note"])
+        for h in store.conflict_history(cid)
+    ] == [
+        ("bot", None, "open", None),
+        ("Alice", "open", "accept_flickr", "Flickr is right"),
+        ("bot", "accept_flickr", "applied", None),
+        ("bot", "applied", "open", "found again"),
+        ("bot", "open", "superseded", "file_changed_since_conflict"),
+        ("bot", "superseded", "open", "found again"),
+    ]
+    assert store.conflict_counts()["reason"] == {"creator_differs": 1}
+
+
+def test_the_audit_trail_cannot_be_rewritten(store: Store) -> None:
+    cid = store.record_conflicts(
+        mid="M1",
+        title="File:M1.jpg",
+        flickr_photo_id="1",
+        owner_nsid=None,
+        base_revid=10,
+        conflicts=[creator_conflict()],
+        run_id=1,
+        dry_run=False,
+    ).ids[0]
+    store.decide(cid, "skip", actor="Alice", note="later")
+    before = store.conflict_history(cid)
+    other = sqlite3.connect(store.path)  # e.g. someone in the sqlite3 shell
+    for sql in (
+        "UPDATE conflict_events SET actor = 'Mallory'",
+        "UPDATE conflict_events SET note = NULL WHERE conflict_id = 1",
+        "DELETE FROM conflict_events WHERE actor = 'Alice'",
+        "DELETE FROM conflict_events",
+    ):
+        with pytest.raises(sqlite3.IntegrityError, match="conflict_events is append-only"):
+            other.execute(sql)
+        other.rollback()
+    other.close()
+    assert store.conflict_history(cid) == before
+    store.decide(cid, "keep_commons", actor="Bob")  # appending still works
+    assert len(store.conflict_history(cid)) == len(before) + 1
 
 
 def test_a_decision_on_a_conflict_that_changed_meanwhile_is_refused(store: Store) -> None:
