@@ -32,7 +32,8 @@ import hashlib
 import os
 import socket
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -47,6 +48,9 @@ from bot.flickr_photo import FlickrOwner
 
 SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 30_000
+# Rows per transaction of a bulk decision: each chunk holds the write lock for a few
+# milliseconds (measured: benchmarks/bench_review.py), so the job never waits long.
+BULK_CHUNK_ROWS = 1000
 
 
 class FileStatus(StrEnum):
@@ -428,6 +432,25 @@ class QueueFilter:
             escaped = self.title.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             params.append(f"%{escaped}%")
         return (" AND ".join(clauses) or "1"), params
+
+
+@dataclass(frozen=True, slots=True)
+class BulkScope:
+    """What the bulk confirmation page shows: how many conflicts, and the largest id."""
+
+    count: int
+    max_id: int | None  # None: nothing matches
+
+
+@dataclass(slots=True)
+class BulkResult:
+    """What a bulk decision did, for the maintainer and the log."""
+
+    decided: int = 0
+    changed_meanwhile: int = 0  # confirmed, but decided by someone else or closed meanwhile
+    chunks: int = 0
+    longest_transaction_s: float = 0.0
+    seconds: float = 0.0
 
 
 @dataclass(slots=True)
@@ -1092,6 +1115,18 @@ class Store:
                 raise InvalidTransition(f"conflict {conflict_id} is {row[0]}; it cannot be decided")
             self._transition(conn, conflict_id, row[0], decision, actor, note, now)
 
+    def bulk_scope(self, flt: QueueFilter, decision: str) -> BulkScope:
+        """What a bulk decision would change now: the count the confirmation page states
+        and the largest id, which bounds the decision so later conflicts stay out."""
+        where, params = flt.where()
+        marks = ",".join("?" * len(DECIDABLE_FROM))
+        count, max_id = self.conn.execute(
+            f"SELECT count(*), max(id) FROM conflicts WHERE {where} AND status IN ({marks}) "
+            "AND status != ?",
+            (*params, *DECIDABLE_FROM, decision),
+        ).fetchone()
+        return BulkScope(count=int(count), max_id=None if max_id is None else int(max_id))
+
     def bulk_decide(
         self,
         flt: QueueFilter,
@@ -1099,28 +1134,101 @@ class Store:
         *,
         actor: str,
         note: str | None = None,
+        max_id: int | None = None,
         expected: int | None = None,
-    ) -> int:
-        """Decide every decidable conflict matching the filter. With ``expected`` (the count
-        the maintainer confirmed), refuse if the queue changed in between."""
+        chunk_size: int = BULK_CHUNK_ROWS,
+        pause: float | None = None,
+        between_chunks: Callable[[BulkResult], None] | None = None,
+    ) -> BulkResult:
+        """Decide every decidable conflict matching the filter with an id up to ``max_id``
+        (the largest the maintainer was shown; default: the largest now).
+
+        The job shares the file (over NFS, rollback journal), so the set is decided in id
+        order, ``chunk_size`` rows per short ``BEGIN IMMEDIATE`` transaction, never one
+        long one: each chunk picks its rows, logs one event per row (``from_status`` =
+        the status it had) and updates them, all set-based. Between chunks the lock is
+        free for ``pause`` seconds (default: as long as the last chunk held it), long
+        enough for a writer sleeping in its busy handler to get in. A row someone else
+        decided, or the bot closed, before its chunk no longer matches and keeps its
+        state; with ``expected`` (the count confirmed) the result says how many did.
+        ``between_chunks`` is called after each commit (progress; tests).
+        """
         if decision not in DECISIONS:
             raise InvalidTransition(f"unknown decision {decision!r}")
-        where, params = flt.where()
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be at least 1")
+        started = time.perf_counter()
+        if max_id is None:
+            max_id = int(
+                self.conn.execute("SELECT coalesce(max(id), 0) FROM conflicts").fetchone()[0]
+            )
         marks = ",".join("?" * len(DECIDABLE_FROM))
-        now = utcnow()
-        with self.transaction() as conn:
-            rows = conn.execute(
-                f"SELECT id, status FROM conflicts WHERE {where} AND status IN ({marks}) "
-                "AND status != ?",
-                (*params, *DECIDABLE_FROM, decision),
-            ).fetchall()
-            if expected is not None and len(rows) != expected:
-                raise InvalidTransition(
-                    f"{len(rows)} conflicts match now, not {expected}; reload and confirm again"
-                )
-            for cid, status in rows:
-                self._transition(conn, int(cid), status, decision, actor, note, now)
-        return len(rows)
+        decidable: list[Any] = [*DECIDABLE_FROM, decision]
+        if flt.uses_title_index():
+            # the trigram index yields matching ids in order from ``last`` on: MATCH runs
+            # once per chunk, and the two writes read the chunk's ids from a TEMP table
+            assert flt.title is not None
+            where, params = flt.where("c.", skip_title=True)
+            pick = (
+                "SELECT c.id FROM conflict_titles f JOIN conflicts c ON c.id = f.rowid "
+                "WHERE conflict_titles MATCH ? AND f.rowid > ? AND f.rowid <= ? "
+                f"AND {where} AND c.status IN ({marks}) AND c.status != ? "
+                "ORDER BY f.rowid LIMIT ?"
+            )
+            head: list[Any] = [fts_phrase(flt.title)]
+            tail: list[Any] = [*params, *decidable]
+        else:
+            where, params = flt.where()
+            pick = (
+                f"SELECT id FROM conflicts WHERE {where} AND status IN ({marks}) "
+                "AND status != ? AND id > ? AND id <= ? ORDER BY id LIMIT ?"
+            )
+            head, tail = [*params, *decidable], []
+        in_chunk = f"id IN (SELECT id FROM temp.bulk_chunk) AND status IN ({marks}) AND status != ?"
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS bulk_chunk(id INTEGER PRIMARY KEY)")
+        result = BulkResult()
+        last = 0
+        try:
+            while True:
+                with self.transaction() as conn:
+                    held_from = time.perf_counter()
+                    conn.execute("DELETE FROM temp.bulk_chunk")
+                    conn.execute(
+                        f"INSERT INTO temp.bulk_chunk(id) {pick}",
+                        (*head, last, max_id, *tail, chunk_size),
+                    )
+                    top = conn.execute("SELECT max(id) FROM temp.bulk_chunk").fetchone()[0]
+                    if top is not None:
+                        now = utcnow()
+                        logged = conn.execute(
+                            "INSERT INTO conflict_events(conflict_id, at, actor, from_status, "
+                            f"to_status, note) SELECT id, ?, ?, status, ?, ? FROM conflicts "
+                            f"WHERE {in_chunk} ORDER BY id",
+                            (now, actor, decision, note, *decidable),
+                        ).rowcount
+                        changed = conn.execute(
+                            "UPDATE conflicts SET status = ?, decided_by = ?, decided_at = ?, "
+                            f"note = ?, updated_at = ? WHERE {in_chunk}",
+                            (decision, actor, now, note, now, *decidable),
+                        ).rowcount
+                        if logged != changed:  # cannot happen while we hold the write lock
+                            raise RuntimeError(f"bulk decision: {logged} events, {changed} rows")
+                        result.decided += changed
+                held = time.perf_counter() - held_from
+                if top is None:
+                    break
+                result.chunks += 1
+                result.longest_transaction_s = max(result.longest_transaction_s, held)
+                last = int(top)
+                if between_chunks is not None:
+                    between_chunks(result)
+                time.sleep(held if pause is None else pause)
+        finally:
+            self.conn.execute("DELETE FROM temp.bulk_chunk")
+        if expected is not None:
+            result.changed_meanwhile = max(0, expected - result.decided)
+        result.seconds = time.perf_counter() - started
+        return result
 
     def count_matching(self, flt: QueueFilter, decision: str | None = None) -> int:
         """How many conflicts a bulk decision would change."""

@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from bot import ids
-from bot.store import ConflictRecord, ConflictStatus, QueueFilter, Store
+from bot.store import ConflictRecord, ConflictStatus, Store
 from review_ui import sample
 from review_ui.app import create_app
 
@@ -455,7 +455,7 @@ def test_bulk_decision_with_confirmation(maintainer: FlaskClient, db: Path) -> N
     assert confirm.status_code == 200
     text = html(confirm)
     assert "<strong>2</strong>" in text and "Keep Commons" in text
-    assert 'name="expected" value="2"' in text
+    assert 'name="expected" value="2"' in text and 'name="max_id" value="11"' in text
     response = maintainer.post(
         "/bulk",
         data={
@@ -463,6 +463,7 @@ def test_bulk_decision_with_confirmation(maintainer: FlaskClient, db: Path) -> N
             "decision": "keep_commons",
             "reason": "date_precision_differs",
             "expected": "2",
+            "max_id": "11",
             "note": "precision only",
         },
     )
@@ -476,10 +477,11 @@ def test_bulk_decision_with_confirmation(maintainer: FlaskClient, db: Path) -> N
     assert "Nothing to do" in again
 
 
-def test_bulk_decision_is_refused_when_the_queue_changed(maintainer: FlaskClient, db: Path) -> None:
+def test_bulk_decision_says_what_changed_meanwhile(maintainer: FlaskClient, db: Path) -> None:
     text = html(maintainer.get("/bulk?property=P170&decision=skip"))
-    assert 'name="expected" value="2"' in text
-    with Store(db, migrate=False) as store:  # meanwhile the bot finds another one
+    assert 'name="expected" value="2"' in text and 'name="max_id" value="9"' in text
+    with Store(db, migrate=False) as store:
+        # meanwhile the bot finds another one, and another maintainer decides conflict 1
         store.record_conflicts(
             mid="M9",
             title="File:New.jpg",
@@ -492,15 +494,53 @@ def test_bulk_decision_is_refused_when_the_queue_changed(maintainer: FlaskClient
                 ConflictRecord(ids.P_CREATOR, "creator_differs", [], sample.creator("9@N00", "New"))
             ],
         )
+        store.decide(1, "accept_flickr", actor="Bob", expected_status="open")
     response = maintainer.post(
-        "/bulk", data={"csrf_token": TOKEN, "decision": "skip", "property": "P170", "expected": "2"}
+        "/bulk",
+        data={
+            "csrf_token": TOKEN,
+            "decision": "skip",
+            "property": "P170",
+            "expected": "2",
+            "max_id": "9",
+        },
     )
-    assert response.status_code == 409
-    body = html(response)
-    assert "The queue changed" in body and "3 conflicts match now, not 2" in body
-    assert "/bulk?decision=skip&amp;property=P170" in body
+    assert response.status_code == 303 and response.headers["Location"] == "/?property=P170"
+    page = html(maintainer.get(response.headers["Location"]))
+    assert "1 conflict marked “Skip for now”." in page
+    assert "1 of those you confirmed changed meanwhile" in page and "left as it is" in page
+    assert (status_of(db, 1), status_of(db, 9), status_of(db, 17)) == (
+        "accept_flickr",
+        "skip",
+        "open",  # found after the confirmation: not swept in
+    )
     with Store(db, migrate=False) as store:
-        assert store.count_matching(QueueFilter(property="P170", status="skip")) == 0
+        assert store.get_conflict(1)["decided_by"] == "Bob"  # type: ignore[index]
+
+
+def test_bulk_message_in_words() -> None:
+    from bot.store import BulkResult
+    from review_ui.views import bulk_message
+
+    label = "Keep Commons' value"
+    assert bulk_message(BulkResult(decided=1), label) == "1 conflict marked “Keep Commons' value”."
+    assert bulk_message(BulkResult(decided=125000, changed_meanwhile=3), label) == (
+        "125,000 conflicts marked “Keep Commons' value”. 3 of those you confirmed changed "
+        "meanwhile (someone else decided them, or the bot closed them) and were left as they are."
+    )
+    assert bulk_message(BulkResult(decided=0, changed_meanwhile=2), label).startswith(
+        "0 conflicts marked"
+    )
+
+
+@pytest.mark.parametrize("missing", ["expected", "max_id"])
+def test_a_bulk_form_without_its_confirmed_scope_is_400(
+    maintainer: FlaskClient, db: Path, missing: str
+) -> None:
+    data = {"csrf_token": TOKEN, "decision": "skip", "expected": "16", "max_id": "16"}
+    data[missing] = ""
+    assert maintainer.post("/bulk", data=data).status_code == 400
+    assert status_of(db, 1) == "open"
 
 
 @pytest.mark.parametrize(

@@ -254,24 +254,202 @@ def test_decisions_keep_an_audit_trail(store: Store) -> None:
     assert c["found_dry_run"] is True
 
 
-def test_bulk_decide_checks_the_confirmed_count(store: Store) -> None:
-    for i in range(5):
-        store.record_conflicts(
-            mid=f"M{i}",
-            title=f"File:M{i}.jpg",
-            flickr_photo_id=str(i),
-            owner_nsid="a@N01" if i < 3 else "b@N01",
-            base_revid=1,
-            conflicts=[creator_conflict(f"n{i}")],
-            run_id=1,
-            dry_run=False,
-        )
+def add_conflicts(store: Store, count: int, **overrides: object) -> list[int]:
+    """``count`` creator conflicts on distinct files (M0, M1, ...), through the job's path."""
+    start = store.conn.execute("SELECT count(*) FROM conflicts").fetchone()[0]
+    ids: list[int] = []
+    for i in range(start, start + count):
+        kw: dict[str, object] = {
+            "mid": f"M{i}",
+            "title": f"File:M{i}.jpg",
+            "flickr_photo_id": str(i),
+            "owner_nsid": "a@N01",
+            "base_revid": 1,
+            "run_id": 1,
+            "dry_run": False,
+            **overrides,
+        }
+        ids += store.record_conflicts(conflicts=[creator_conflict(f"n{i}")], **kw).ids  # type: ignore[arg-type]
+    return ids
+
+
+def counts_by_group_by(store: Store) -> set[tuple[str, str, str, int]]:
+    return set(
+        store.conn.execute(
+            "SELECT status, reason, property, count(*) FROM conflicts GROUP BY 1, 2, 3"
+        ).fetchall()
+    )
+
+
+def counts_from_triggers(store: Store) -> set[tuple[str, str, str, int]]:
+    return set(
+        store.conn.execute(
+            "SELECT status, reason, property, n FROM conflict_counts WHERE n > 0"
+        ).fetchall()
+    )
+
+
+def test_bulk_decide_in_chunks_logs_one_event_per_row(store: Store) -> None:
+    ids = add_conflicts(store, 12)
+    store.decide(ids[1], "skip", actor="Alice")
+    store.decide(ids[2], "accept_flickr", actor="Alice")
+    store.decide(ids[3], "keep_commons", actor="Alice")  # already what the bulk decides
+    store.decide(ids[4], "accept_flickr", actor="Alice")
+    store.mark_applied([ids[4]], 99)  # applied: not decidable
+    flt = QueueFilter(status=None, owner="a@N01")
+    scope = store.bulk_scope(flt, "keep_commons")
+    assert (scope.count, scope.max_id) == (10, ids[-1])
+    chunks: list[int] = []
+    result = store.bulk_decide(
+        flt,
+        "keep_commons",
+        actor="Bob",
+        note="bulk",
+        max_id=scope.max_id,
+        expected=scope.count,
+        chunk_size=3,
+        between_chunks=lambda r: chunks.append(r.decided),
+    )
+    assert (result.decided, result.changed_meanwhile, result.chunks) == (10, 0, 4)
+    assert chunks == [3, 6, 9, 10]
+    assert 0 < result.longest_transaction_s < result.seconds
+    events = store.conn.execute(
+        "SELECT conflict_id, actor, from_status, to_status, note FROM conflict_events "
+        "WHERE actor = 'Bob' ORDER BY id"
+    ).fetchall()
+    decided = [i for i in ids if i not in (ids[3], ids[4])]
+    assert [e[0] for e in events] == decided  # one event per row, in id order
+    from_status = {ids[1]: "skip", ids[2]: "accept_flickr"}
+    assert events == [
+        (i, "Bob", from_status.get(i, "open"), "keep_commons", "bulk") for i in decided
+    ]
+    for cid in decided:
+        c = store.get_conflict(cid)
+        assert c is not None
+        assert (c["status"], c["decided_by"], c["note"]) == ("keep_commons", "Bob", "bulk")
+    untouched = store.get_conflict(ids[3])
+    assert untouched is not None and untouched["decided_by"] == "Alice"
+    assert store.get_conflict(ids[4])["status"] == "applied"  # type: ignore[index]
+    assert counts_from_triggers(store) == counts_by_group_by(store)
+    assert store.bulk_scope(flt, "keep_commons").count == 0
+
+
+def test_bulk_decide_leaves_conflicts_found_after_the_confirmation(store: Store) -> None:
+    add_conflicts(store, 4)
     flt = QueueFilter(owner="a@N01")
-    assert store.count_matching(flt, "keep_commons") == 3
-    with pytest.raises(InvalidTransition):
-        store.bulk_decide(flt, "keep_commons", actor="Alice", expected=2)
-    assert store.bulk_decide(flt, "keep_commons", actor="Alice", expected=3) == 3
-    assert store.conflict_counts()["reason"] == {"creator_differs": 2}
+    scope = store.bulk_scope(flt, "skip")
+    later = add_conflicts(store, 2)  # the job finds more while the maintainer reads the page
+    assert later[0] > (scope.max_id or 0)
+    result = store.bulk_decide(
+        flt, "skip", actor="Bob", max_id=scope.max_id, expected=scope.count, chunk_size=3
+    )
+    assert (result.decided, result.changed_meanwhile) == (4, 0)
+    assert [store.get_conflict(i)["status"] for i in later] == ["open", "open"]  # type: ignore[index]
+    assert store.conflict_history(later[0])[-1]["to_status"] == "open"
+
+
+def test_bulk_decide_keeps_a_decision_made_between_chunks(store: Store) -> None:
+    ids = add_conflicts(store, 6)
+    flt = QueueFilter(owner="a@N01")
+    scope = store.bulk_scope(flt, "skip")
+    other = Store(store.path, migrate=False)  # another maintainer, another connection
+
+    def meanwhile(result: object) -> None:
+        if not other.get_conflict(ids[4])["decided_by"]:  # type: ignore[index]
+            other.decide(ids[4], "accept_flickr", actor="Carol", expected_status="open")
+
+    result = store.bulk_decide(
+        flt,
+        "skip",
+        actor="Bob",
+        max_id=scope.max_id,
+        expected=scope.count,
+        chunk_size=2,
+        between_chunks=meanwhile,
+    )
+    other.close()
+    assert (result.decided, result.changed_meanwhile) == (5, 1)
+    carol = store.get_conflict(ids[4])
+    assert carol is not None and (carol["status"], carol["decided_by"]) == (
+        "accept_flickr",
+        "Carol",
+    )
+    assert [h["actor"] for h in store.conflict_history(ids[4])] == ["bot", "Carol"]
+    assert [store.get_conflict(i)["status"] for i in ids] == ["skip"] * 4 + [
+        "accept_flickr",
+        "skip",
+    ]  # type: ignore[index]
+    assert counts_from_triggers(store) == counts_by_group_by(store)
+
+
+def test_bulk_decide_frees_the_write_lock_between_chunks(store: Store) -> None:
+    add_conflicts(store, 7)
+    got_lock: list[bool] = []
+
+    def another_writer(result: object) -> None:
+        job = sqlite3.connect(store.path, timeout=0, isolation_level=None)
+        try:
+            job.execute("BEGIN IMMEDIATE")  # raises "database is locked" if still held
+            job.execute("UPDATE meta SET value = value WHERE key = 'schema_version'")
+            job.execute("COMMIT")
+            got_lock.append(True)
+        finally:
+            job.close()
+
+    result = store.bulk_decide(
+        QueueFilter(), "skip", actor="Bob", chunk_size=2, between_chunks=another_writer
+    )
+    assert result.decided == 7 and got_lock == [True] * 4
+
+
+@pytest.mark.parametrize(
+    ("flt", "expected"),
+    [
+        (QueueFilter(title="harbour"), ["M1", "M3", "M6"]),  # trigram index
+        (QueueFilter(title="rb"), ["M1", "M3", "M6"]),  # under three characters: LIKE
+        (QueueFilter(title="harbour", owner="b@N01"), ["M3"]),
+        (QueueFilter(owner="b@N01"), ["M2", "M3"]),
+        (QueueFilter(reason="creator_differs", owner="a@N01"), ["M0", "M1", "M4", "M5", "M6"]),
+    ],
+)
+def test_bulk_decide_with_title_and_owner_filters(
+    store: Store, flt: QueueFilter, expected: list[str]
+) -> None:
+    titles = [
+        "File:Bridge.jpg",
+        "File:Harbour at dusk.jpg",
+        "File:Market.jpg",
+        "File:Old harbour.jpg",
+        "File:Tram.jpg",
+        "File:Street.jpg",
+        "File:HARBOUR lights.jpg",
+    ]
+    for i, title in enumerate(titles):
+        owner = "b@N01" if i in (2, 3) else "a@N01"
+        add_conflicts(store, 1, title=title, owner_nsid=owner)
+    scope = store.bulk_scope(flt, "keep_commons")
+    assert scope.count == len(expected)
+    result = store.bulk_decide(
+        flt, "keep_commons", actor="Bob", max_id=scope.max_id, expected=scope.count, chunk_size=2
+    )
+    assert (result.decided, result.changed_meanwhile) == (len(expected), 0)
+    decided = store.list_conflicts(QueueFilter(status="keep_commons"), limit=100)
+    assert [c["mid"] for c in decided] == expected
+    assert counts_from_triggers(store) == counts_by_group_by(store)
+
+
+def test_bulk_decide_refuses_what_is_not_a_decision(store: Store) -> None:
+    add_conflicts(store, 2)
+    for decision in ("applied", "open", "superseded", "nonsense"):
+        with pytest.raises(InvalidTransition):
+            store.bulk_decide(QueueFilter(), decision, actor="Bob")
+    with pytest.raises(ValueError):
+        store.bulk_decide(QueueFilter(), "skip", actor="Bob", chunk_size=0)
+    assert store.count_matching(QueueFilter()) == 2
+
+
+def test_queue_pages_and_title_search(store: Store) -> None:
+    add_conflicts(store, 5)
     page = store.list_conflicts(QueueFilter(status=None), limit=2)
     assert [c["mid"] for c in page] == ["M0", "M1"]
     nxt = store.list_conflicts(QueueFilter(status=None), after_id=page[-1]["id"], limit=2)
