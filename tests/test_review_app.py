@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -66,7 +67,8 @@ def client(app: Flask) -> FlaskClient:
 def login(client: FlaskClient, name: str = "Alice") -> None:
     """A session as the OAuth callback leaves it (the flow itself: test_review_auth)."""
     with client.session_transaction() as session:
-        session["user"] = {"name": name, "sub": "1", "via": "oauth"}
+        session["user"] = {"name": name, "sub": "1", "via": "oauth", "blocked": False}
+        session["login_at"] = int(time.time())
         session["csrf"] = TOKEN
 
 
@@ -736,10 +738,25 @@ def test_wsgi_module_builds_the_app_from_the_environment(
     sys.modules.pop("review_ui.wsgi", None)
 
 
+@pytest.mark.parametrize("raw", ["~/bot.db", "$REVIEW_DATA/bot.db", "${REVIEW_DATA}/bot.db"])
+def test_the_database_path_may_start_with_a_tilde_or_a_variable(
+    db: Path, monkeypatch: pytest.MonkeyPatch, raw: str
+) -> None:
+    monkeypatch.setenv("HOME", str(db.parent))
+    monkeypatch.setenv("REVIEW_DATA", str(db.parent))
+    monkeypatch.setenv("TOOL_DB_PATH", raw)  # as `toolforge envvars create` stores it
+    monkeypatch.setenv("TOOL_SECRET_KEY", SECRET)
+    app = create_app()
+    assert app.config["DB_PATH"] == str(db)
+    response = app.test_client().get("/healthz")
+    assert (response.status_code, response.get_data(as_text=True)) == (200, "ok")
+
+
 def test_toolforge_shim_exposes_the_app(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import runpy
 
-    monkeypatch.setenv("TOOL_DB_PATH", str(db))
+    monkeypatch.setenv("HOME", str(db.parent))
+    monkeypatch.setenv("TOOL_DB_PATH", "~/" + db.name)  # the README's setting
     monkeypatch.setenv("TOOL_SECRET_KEY", SECRET)
     monkeypatch.setenv("TOOL_REPO_DIR", str(Path(__file__).resolve().parent.parent))
     shim = Path(__file__).resolve().parent.parent / "config" / "toolforge" / "app.py"
