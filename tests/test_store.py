@@ -6,6 +6,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -492,12 +493,47 @@ def test_lock_blocks_a_second_run_but_not_after_a_crash(store: Store, tmp_path: 
     assert Store(store.path).acquire_lock()
 
 
-def test_two_processes_share_the_file(store: Store) -> None:
-    other = sqlite3.connect(store.path)
-    other.execute("BEGIN IMMEDIATE")
-    other.execute("INSERT INTO meta VALUES ('x', 'y')")
-    other.commit()
-    assert store.conn.execute("SELECT value FROM meta WHERE key='x'").fetchone()[0] == "y"
+# Another process writing to the store (the job, while the review page holds the lock):
+# it announces itself, waits in SQLite's busy handler for the write lock, writes, and
+# prints when it got the lock (CLOCK_MONOTONIC: the same clock in every process).
+WAITING_WRITER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], timeout=float(sys.argv[2]), isolation_level=None)
+print("waiting", flush=True)
+conn.execute("BEGIN IMMEDIATE")
+got_lock_at = time.monotonic()
+conn.execute("INSERT INTO meta VALUES ('written_by', 'the other process')")
+conn.execute("COMMIT")
+print(got_lock_at, flush=True)
+"""
+
+
+def test_a_second_process_waits_for_the_write_lock_then_writes(store: Store) -> None:
+    with store.transaction() as conn:
+        conn.execute("INSERT INTO meta VALUES ('held_by', 'this process')")
+        impatient = sqlite3.connect(store.path, timeout=0, isolation_level=None)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            impatient.execute("BEGIN IMMEDIATE")  # no busy timeout: refused at once
+        impatient.close()
+        other = subprocess.Popen(
+            [sys.executable, "-c", WAITING_WRITER, store.path, "5"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert other.stdout is not None and other.stdout.readline().strip() == "waiting"
+        time.sleep(0.3)
+        assert other.poll() is None  # still waiting for us
+    released_at = time.monotonic()
+    out, _ = other.communicate(timeout=5)
+    assert other.returncode == 0
+    got_lock_at = float(out)
+    # it got the lock once we let go (its busy handler polls every few to 100 ms), long
+    # before its own 5 s timeout
+    assert released_at - 0.01 <= got_lock_at < released_at + 1
+    rows = dict(
+        store.conn.execute("SELECT key, value FROM meta WHERE key IN ('held_by', 'written_by')")
+    )
+    assert rows == {"held_by": "this process", "written_by": "the other process"}
 
 
 @pytest.mark.parametrize(
