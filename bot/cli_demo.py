@@ -173,7 +173,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"  per-file report: {args.dir / 'reports' / 'demo-run.jsonl'}")
     db = args.dir / "backfill.db"
     if args.no_serve:
-        print(f"\nreview page: TOOL_DEV_LOGIN=1 backfill review --db {db}")
+        print(f"\nreview page: backfill review --db {db} --dev-login")
         return 0
     from werkzeug.serving import run_simple
 

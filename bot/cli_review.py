@@ -2,13 +2,14 @@
 
 On Toolforge the same app runs under uWSGI (``review_ui.wsgi``); this command is for
 looking at a copy of the database, or developing the page with the password-less
-development login, which only the environment variable turns on:
-``TOOL_DEV_LOGIN=1 backfill review --db PATH``.
+development login. Only the environment variable ``TOOL_DEV_LOGIN=1`` turns that login
+on; ``--dev-login`` is shorthand that sets it for this one local process.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,6 +31,12 @@ def register(subparsers: Any) -> None:
     parser.add_argument("--db", required=True, type=Path, help="the bot's SQLite database")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    parser.add_argument(
+        "--dev-login",
+        action="store_true",
+        help="shorthand for TOOL_DEV_LOGIN=1 in this process: the password-less development "
+        "login, announced on every page (never on a public server)",
+    )
     parser.set_defaults(func=run)
 
 
@@ -50,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.db.is_file():
         print(f"backfill review: no database at {args.db}", file=sys.stderr)
         return 2
+    if args.dev_login:
+        os.environ["TOOL_DEV_LOGIN"] = "1"  # the switch create_app reads; this process only
     try:
         app = build_app(args.db)
     except RuntimeError as exc:

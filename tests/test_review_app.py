@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sqlite3
@@ -784,21 +785,22 @@ def test_backfill_review_command(
         served.update(host=host, port=port, app=app)
 
     monkeypatch.setattr("werkzeug.serving.run_simple", fake_run_simple)
-    monkeypatch.setenv("TOOL_DEV_LOGIN", "1")
-    args = build_parser().parse_args(["review", "--db", str(db), "--port", "8123"])
-    assert args.func is cli_review.run
-    assert args.func(args) == 0
-    app = served["app"]
-    assert (served["host"], served["port"]) == ("127.0.0.1", 8123)
-    assert app.config["DEV_LOGIN"] is True and app.config["SESSION_COOKIE_SECURE"] is False
-    assert "Development login is enabled." in html(app.test_client().get("/"))
-    monkeypatch.delenv("TOOL_DEV_LOGIN")
     args = build_parser().parse_args(["review", "--db", str(db)])
     assert args.func(args) == 2  # neither TOOL_SECRET_KEY nor TOOL_DEV_LOGIN
     assert "TOOL_SECRET_KEY" in capsys.readouterr().err
-    with pytest.raises(SystemExit):  # the flag is gone: only the environment turns it on
-        build_parser().parse_args(["review", "--db", str(db), "--dev-login"])
+    for how in (["--dev-login"], []):  # the flag is shorthand for the variable
+        monkeypatch.setenv("TOOL_DEV_LOGIN", "0" if how else "1")  # restored after the test
+        args = build_parser().parse_args(["review", "--db", str(db), "--port", "8123", *how])
+        assert args.func is cli_review.run
+        assert args.func(args) == 0
+        assert os.environ["TOOL_DEV_LOGIN"] == "1"
+        app = served["app"]
+        assert (served["host"], served["port"]) == ("127.0.0.1", 8123)
+        assert app.config["DEV_LOGIN"] is True and app.config["SESSION_COOKIE_SECURE"] is False
+        assert "Development login is enabled." in html(app.test_client().get("/"))
+    monkeypatch.delenv("TOOL_DEV_LOGIN")
     monkeypatch.setenv("TOOL_SECRET_KEY", SECRET)
+    args = build_parser().parse_args(["review", "--db", str(db)])
     assert args.func(args) == 0
     production = served["app"].test_client()
     assert production.application.config["DEV_LOGIN"] is False
@@ -807,7 +809,7 @@ def test_backfill_review_command(
         session["csrf"] = TOKEN
     dev = production.post("/dev-login", data={"csrf_token": TOKEN, "username": "Eve"})
     assert dev.status_code == 404
-    missing = build_parser().parse_args(["review", "--db", str(db) + ".nope"])
+    missing = build_parser().parse_args(["review", "--db", str(db) + ".nope", "--dev-login"])
     assert missing.func(missing) == 2
 
 
