@@ -817,3 +817,15 @@ def test_conflict_statuses_all_have_labels() -> None:
     from review_ui.views import STATUS_LABELS
 
     assert set(STATUS_LABELS) == {s.value for s in ConflictStatus}
+
+
+@pytest.mark.parametrize("i", [0, 1, 7, 11, 12, 4999, 5000, 123456])
+def test_sample_facts_describe_the_sample_files(i: int) -> None:
+    kwargs, record = sample.sample_file(i)
+    facts = sample.sample_facts(i)
+    assert (facts.title, facts.owner_nsid, facts.reason, facts.property) == (
+        kwargs["title"],
+        kwargs["owner_nsid"],
+        record.reason,
+        record.property,
+    )
