@@ -464,6 +464,15 @@ class ConflictOutcome:
     ids: list[int] = field(default_factory=list)
 
 
+def bulk_pause(held: float) -> float:
+    """How long a bulk decision leaves the write lock free after a chunk held it ``held``
+    seconds. SQLite's busy handler sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, then
+    100 ms between tries, so a writer that has waited t ms tries again within t/2 + 10
+    ms: a pause that long after a chunk of t ms lets in anyone who began waiting during
+    the chunk. (Back to back, the next chunk would win the lock every time.)"""
+    return held / 2 + 0.010
+
+
 class LockHeld(RuntimeError):
     """Another run holds the lock."""
 
@@ -1147,10 +1156,10 @@ class Store:
         order, ``chunk_size`` rows per short ``BEGIN IMMEDIATE`` transaction, never one
         long one: each chunk picks its rows, logs one event per row (``from_status`` =
         the status it had) and updates them, all set-based. Between chunks the lock is
-        free for ``pause`` seconds (default: as long as the last chunk held it), long
-        enough for a writer sleeping in its busy handler to get in. A row someone else
-        decided, or the bot closed, before its chunk no longer matches and keeps its
-        state; with ``expected`` (the count confirmed) the result says how many did.
+        free for ``pause`` seconds (default: ``bulk_pause`` of how long the last chunk
+        held it), long enough for a writer sleeping in its busy handler to get in. A row
+        someone else decided, or the bot closed, before its chunk no longer matches and
+        keeps its state; with ``expected`` (the count confirmed) the result says how many.
         ``between_chunks`` is called after each commit (progress; tests).
         """
         if decision not in DECISIONS:
@@ -1222,7 +1231,7 @@ class Store:
                 last = int(top)
                 if between_chunks is not None:
                     between_chunks(result)
-                time.sleep(held if pause is None else pause)
+                time.sleep(bulk_pause(held) if pause is None else pause)
         finally:
             self.conn.execute("DELETE FROM temp.bulk_chunk")
         if expected is not None:

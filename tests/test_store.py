@@ -737,3 +737,21 @@ def test_a_decision_on_a_conflict_that_changed_meanwhile_is_refused(store: Store
     with pytest.raises(InvalidTransition, match="now skip"):
         store.decide(cid, "keep_commons", actor="Bob", expected_status="open")
     assert store.get_conflict(cid)["decided_by"] == "Alice"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("held_ms", [0, 1, 5, 20, 40, 100, 150, 300, 2000])
+def test_the_pause_between_bulk_chunks_outlasts_a_waiting_writers_sleep(held_ms: int) -> None:
+    from bot.store import bulk_pause
+
+    # SQLite's default busy handler (sqliteDefaultBusyCallback): the sleep before each try
+    delays = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100]
+    tries, total = [0], 0
+    while total <= held_ms + 1000:
+        total += delays[min(len(tries) - 1, len(delays) - 1)]
+        tries.append(total)
+    # a writer that began waiting at any ms of the chunk tries again before the pause ends
+    pause_ms = bulk_pause(held_ms / 1000) * 1000
+    for began in range(held_ms + 1):
+        waited = held_ms - began
+        next_try = next(t for t in tries if t > waited)
+        assert next_try - waited <= pause_ms, (began, next_try, waited)
