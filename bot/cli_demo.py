@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import shutil
 import sys
 import time
@@ -182,7 +183,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"\n== 3. review: http://127.0.0.1:{args.port}/ (development login; Ctrl-C stops)",
         flush=True,
     )
-    app = build_app(db, dev_login=True)
+    # The demo is offline on 127.0.0.1 and needs someone to decide its conflicts: it turns
+    # on the development login the only way there is, for this process alone.
+    os.environ["TOOL_DEV_LOGIN"] = "1"
+    app = build_app(db)
     with contextlib.suppress(KeyboardInterrupt):
         run_simple("127.0.0.1", args.port, app, use_reloader=False)
     return 0

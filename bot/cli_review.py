@@ -1,12 +1,15 @@
 """``backfill review``: serve the review page locally (werkzeug), e.g. on a laptop.
 
 On Toolforge the same app runs under uWSGI (``review_ui.wsgi``); this command is for
-looking at a copy of the database, or developing the page with ``--dev-login``.
+looking at a copy of the database, or developing the page with the password-less
+development login. Only the environment variable ``TOOL_DEV_LOGIN=1`` turns that login
+on; ``--dev-login`` is shorthand that sets it for this one local process.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,8 +24,9 @@ def register(subparsers: Any) -> None:
         "review",
         help="serve the review page locally",
         description="Serve the review web page on this machine (plain HTTP, werkzeug). "
-        "Configuration also comes from TOOL_* environment variables (see review_ui.app); "
-        "without --dev-login, TOOL_SECRET_KEY must be set.",
+        "Configuration also comes from TOOL_* environment variables (see review_ui.app): "
+        "set TOOL_SECRET_KEY, or TOOL_DEV_LOGIN=1 for a password-less development login "
+        "(announced on every page; never on a public server).",
     )
     parser.add_argument("--db", required=True, type=Path, help="the bot's SQLite database")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
@@ -30,19 +34,19 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--dev-login",
         action="store_true",
-        help="enable the password-less development login (announced on every page)",
+        help="shorthand for TOOL_DEV_LOGIN=1 in this process: the password-less development "
+        "login, announced on every page (never on a public server)",
     )
     parser.set_defaults(func=run)
 
 
-def build_app(db: Path, *, dev_login: bool = False) -> Flask:
+def build_app(db: Path) -> Flask:
     """The review app configured for plain HTTP on this machine (no proxy in front; a
-    Secure cookie would be dropped by browsers other than on localhost)."""
+    Secure cookie would be dropped by browsers other than on localhost). The development
+    login follows ``TOOL_DEV_LOGIN``, like everywhere else."""
     from review_ui.app import create_app  # here, so other subcommands never load Flask
 
     config: dict[str, Any] = {"DB_PATH": str(db), "PROXY_FIX": 0, "SESSION_COOKIE_SECURE": False}
-    if dev_login:
-        config["DEV_LOGIN"] = True
     return create_app(config)
 
 
@@ -53,8 +57,10 @@ def run(args: argparse.Namespace) -> int:
     if not args.db.is_file():
         print(f"backfill review: no database at {args.db}", file=sys.stderr)
         return 2
+    if args.dev_login:
+        os.environ["TOOL_DEV_LOGIN"] = "1"  # the switch create_app reads; this process only
     try:
-        app = build_app(args.db, dev_login=args.dev_login)
+        app = build_app(args.db)
     except RuntimeError as exc:
         print(f"backfill review: {exc}", file=sys.stderr)
         return 2

@@ -11,7 +11,8 @@ Tables (schema version ``SCHEMA_VERSION``; ``migrate()`` brings any older file u
                     leaves an open intent; the next run re-reads and re-plans that file
                     (planning is idempotent) instead of trusting either side.
 - ``conflicts``     the review queue, one row per (file, property, reason, values).
-- ``conflict_events`` the audit trail of every state change of a conflict; never updated.
+- ``conflict_events`` the audit trail of every state change of a conflict: append-only
+                    (triggers abort any UPDATE or DELETE).
 - ``conflict_counts`` counts per (status, reason, property), kept by triggers so the review
                     page shows them without scanning a million rows.
 - ``owners``, ``alias_nsid``, ``wikidata_flickr_ids``, ``flickr_photo_status``: caches
@@ -31,21 +32,25 @@ import hashlib
 import os
 import socket
 import sqlite3
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 import orjson
 import sqlite_utils
 
 from bot.flickr_photo import FlickrOwner
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 30_000
+# Rows per transaction of a bulk decision: each chunk holds the write lock for a few
+# milliseconds (measured: benchmarks/bench_review.py), so the job never waits long.
+BULK_CHUNK_ROWS = 1000
 
 
 class FileStatus(StrEnum):
@@ -294,7 +299,34 @@ END;
 INSERT INTO conflict_titles(conflict_titles) VALUES ('rebuild');
 """
 
-MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2}
+# v3: the audit trail is append-only in the database itself, not only by convention; and
+# rows reopened before v3 lose the decision columns of their earlier round (a reopened
+# conflict said "Decided ... by" someone who never saw it in its new state).
+_SCHEMA_V3 = """
+CREATE TRIGGER IF NOT EXISTS conflict_events_no_update BEFORE UPDATE ON conflict_events BEGIN
+    SELECT RAISE(ABORT, 'conflict_events is append-only');
+END;
+CREATE TRIGGER IF NOT EXISTS conflict_events_no_delete BEFORE DELETE ON conflict_events BEGIN
+    SELECT RAISE(ABORT, 'conflict_events is append-only');
+END;
+UPDATE conflicts SET decided_by = NULL, decided_at = NULL, note = NULL, applied_revid = NULL,
+    applied_at = NULL, closed_reason = NULL
+    WHERE status = 'open' AND (decided_by IS NOT NULL OR decided_at IS NOT NULL
+        OR note IS NOT NULL OR applied_revid IS NOT NULL OR applied_at IS NOT NULL
+        OR closed_reason IS NOT NULL);
+"""
+
+MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
+
+# What a decision round leaves on a conflicts row; cleared when the conflict is reopened.
+_DECISION_COLUMNS: Final = (
+    "decided_by",
+    "decided_at",
+    "note",
+    "applied_revid",
+    "applied_at",
+    "closed_reason",
+)
 
 # The worklist's secondary indexes (as in the schema above). A first extract into an
 # empty worklist drops them and builds them once at the end: millions of rows arrive in
@@ -416,6 +448,25 @@ class QueueFilter:
         return (" AND ".join(clauses) or "1"), params
 
 
+@dataclass(frozen=True, slots=True)
+class BulkScope:
+    """What the bulk confirmation page shows: how many conflicts, and the largest id."""
+
+    count: int
+    max_id: int | None  # None: nothing matches
+
+
+@dataclass(slots=True)
+class BulkResult:
+    """What a bulk decision did, for the maintainer and the log."""
+
+    decided: int = 0
+    changed_meanwhile: int = 0  # confirmed, but decided by someone else or closed meanwhile
+    chunks: int = 0
+    longest_transaction_s: float = 0.0
+    seconds: float = 0.0
+
+
 @dataclass(slots=True)
 class ConflictOutcome:
     """What ``record_conflicts`` did, for the run summary."""
@@ -425,6 +476,15 @@ class ConflictOutcome:
     reopened: int = 0
     superseded: int = 0
     ids: list[int] = field(default_factory=list)
+
+
+def bulk_pause(held: float) -> float:
+    """How long a bulk decision leaves the write lock free after a chunk held it ``held``
+    seconds. SQLite's busy handler sleeps 1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, then
+    100 ms between tries, so a writer that has waited t ms tries again within t/2 + 10
+    ms: a pause that long after a chunk of t ms lets in anyone who began waiting during
+    the chunk. (Back to back, the next chunk would win the lock every time.)"""
+    return held / 2 + 0.010
 
 
 class LockHeld(RuntimeError):
@@ -1060,7 +1120,11 @@ class Store:
         if to_status == ConflictStatus.APPLIED:
             sets += ", applied_revid=?, applied_at=?"
             params += [revid, now]
-        if closed_reason is not None or to_status == ConflictStatus.OPEN:
+        if to_status == ConflictStatus.OPEN:
+            # reopened: nobody has decided this round, so the row must not say who did
+            # (the earlier decisions stay in conflict_events)
+            sets += ", " + ", ".join(f"{column}=NULL" for column in _DECISION_COLUMNS)
+        elif closed_reason is not None:
             sets += ", closed_reason=?"
             params.append(closed_reason)
         conn.execute(f"UPDATE conflicts SET {sets} WHERE id=?", (*params, conflict_id))
@@ -1099,6 +1163,18 @@ class Store:
                 raise InvalidTransition(f"conflict {conflict_id} is {row[0]}; it cannot be decided")
             self._transition(conn, conflict_id, row[0], decision, actor, note, now)
 
+    def bulk_scope(self, flt: QueueFilter, decision: str) -> BulkScope:
+        """What a bulk decision would change now: the count the confirmation page states
+        and the largest id, which bounds the decision so later conflicts stay out."""
+        where, params = flt.where()
+        marks = ",".join("?" * len(DECIDABLE_FROM))
+        count, max_id = self.conn.execute(
+            f"SELECT count(*), max(id) FROM conflicts WHERE {where} AND status IN ({marks}) "
+            "AND status != ?",
+            (*params, *DECIDABLE_FROM, decision),
+        ).fetchone()
+        return BulkScope(count=int(count), max_id=None if max_id is None else int(max_id))
+
     def bulk_decide(
         self,
         flt: QueueFilter,
@@ -1106,28 +1182,101 @@ class Store:
         *,
         actor: str,
         note: str | None = None,
+        max_id: int | None = None,
         expected: int | None = None,
-    ) -> int:
-        """Decide every decidable conflict matching the filter. With ``expected`` (the count
-        the maintainer confirmed), refuse if the queue changed in between."""
+        chunk_size: int = BULK_CHUNK_ROWS,
+        pause: float | None = None,
+        between_chunks: Callable[[BulkResult], None] | None = None,
+    ) -> BulkResult:
+        """Decide every decidable conflict matching the filter with an id up to ``max_id``
+        (the largest the maintainer was shown; default: the largest now).
+
+        The job shares the file (over NFS, rollback journal), so the set is decided in id
+        order, ``chunk_size`` rows per short ``BEGIN IMMEDIATE`` transaction, never one
+        long one: each chunk picks its rows, logs one event per row (``from_status`` =
+        the status it had) and updates them, all set-based. Between chunks the lock is
+        free for ``pause`` seconds (default: ``bulk_pause`` of how long the last chunk
+        held it), long enough for a writer sleeping in its busy handler to get in. A row
+        someone else decided, or the bot closed, before its chunk no longer matches and
+        keeps its state; with ``expected`` (the count confirmed) the result says how many.
+        ``between_chunks`` is called after each commit (progress; tests).
+        """
         if decision not in DECISIONS:
             raise InvalidTransition(f"unknown decision {decision!r}")
-        where, params = flt.where()
+        if chunk_size < 1:
+            raise ValueError("chunk_size must be at least 1")
+        started = time.perf_counter()
+        if max_id is None:
+            max_id = int(
+                self.conn.execute("SELECT coalesce(max(id), 0) FROM conflicts").fetchone()[0]
+            )
         marks = ",".join("?" * len(DECIDABLE_FROM))
-        now = utcnow()
-        with self.transaction() as conn:
-            rows = conn.execute(
-                f"SELECT id, status FROM conflicts WHERE {where} AND status IN ({marks}) "
-                "AND status != ?",
-                (*params, *DECIDABLE_FROM, decision),
-            ).fetchall()
-            if expected is not None and len(rows) != expected:
-                raise InvalidTransition(
-                    f"{len(rows)} conflicts match now, not {expected}; reload and confirm again"
-                )
-            for cid, status in rows:
-                self._transition(conn, int(cid), status, decision, actor, note, now)
-        return len(rows)
+        decidable: list[Any] = [*DECIDABLE_FROM, decision]
+        if flt.uses_title_index():
+            # the trigram index yields matching ids in order from ``last`` on: MATCH runs
+            # once per chunk, and the two writes read the chunk's ids from a TEMP table
+            assert flt.title is not None
+            where, params = flt.where("c.", skip_title=True)
+            pick = (
+                "SELECT c.id FROM conflict_titles f JOIN conflicts c ON c.id = f.rowid "
+                "WHERE conflict_titles MATCH ? AND f.rowid > ? AND f.rowid <= ? "
+                f"AND {where} AND c.status IN ({marks}) AND c.status != ? "
+                "ORDER BY f.rowid LIMIT ?"
+            )
+            head: list[Any] = [fts_phrase(flt.title)]
+            tail: list[Any] = [*params, *decidable]
+        else:
+            where, params = flt.where()
+            pick = (
+                f"SELECT id FROM conflicts WHERE {where} AND status IN ({marks}) "
+                "AND status != ? AND id > ? AND id <= ? ORDER BY id LIMIT ?"
+            )
+            head, tail = [*params, *decidable], []
+        in_chunk = f"id IN (SELECT id FROM temp.bulk_chunk) AND status IN ({marks}) AND status != ?"
+        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS bulk_chunk(id INTEGER PRIMARY KEY)")
+        result = BulkResult()
+        last = 0
+        try:
+            while True:
+                with self.transaction() as conn:
+                    held_from = time.perf_counter()
+                    conn.execute("DELETE FROM temp.bulk_chunk")
+                    conn.execute(
+                        f"INSERT INTO temp.bulk_chunk(id) {pick}",
+                        (*head, last, max_id, *tail, chunk_size),
+                    )
+                    top = conn.execute("SELECT max(id) FROM temp.bulk_chunk").fetchone()[0]
+                    if top is not None:
+                        now = utcnow()
+                        logged = conn.execute(
+                            "INSERT INTO conflict_events(conflict_id, at, actor, from_status, "
+                            f"to_status, note) SELECT id, ?, ?, status, ?, ? FROM conflicts "
+                            f"WHERE {in_chunk} ORDER BY id",
+                            (now, actor, decision, note, *decidable),
+                        ).rowcount
+                        changed = conn.execute(
+                            "UPDATE conflicts SET status = ?, decided_by = ?, decided_at = ?, "
+                            f"note = ?, updated_at = ? WHERE {in_chunk}",
+                            (decision, actor, now, note, now, *decidable),
+                        ).rowcount
+                        if logged != changed:  # cannot happen while we hold the write lock
+                            raise RuntimeError(f"bulk decision: {logged} events, {changed} rows")
+                        result.decided += changed
+                held = time.perf_counter() - held_from
+                if top is None:
+                    break
+                result.chunks += 1
+                result.longest_transaction_s = max(result.longest_transaction_s, held)
+                last = int(top)
+                if between_chunks is not None:
+                    between_chunks(result)
+                time.sleep(bulk_pause(held) if pause is None else pause)
+        finally:
+            self.conn.execute("DELETE FROM temp.bulk_chunk")
+        if expected is not None:
+            result.changed_meanwhile = max(0, expected - result.decided)
+        result.seconds = time.perf_counter() - started
+        return result
 
     def count_matching(self, flt: QueueFilter, decision: str | None = None) -> int:
         """How many conflicts a bulk decision would change."""

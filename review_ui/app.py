@@ -4,16 +4,22 @@ Configuration comes from ``TOOL_*`` environment variables (Toolforge's ``toolfor
 envvars``), read with ``app.config.from_prefixed_env("TOOL")``, then from the mapping
 given to ``create_app`` (tests, ``backfill review``). The keys, without the prefix:
 
-``DB_PATH``            the bot's SQLite file (required)
+``DB_PATH``            the bot's SQLite file (required; ``~`` and ``$VARS`` are expanded)
 ``SECRET_KEY``         signs the session cookie (required, 16+ characters, unless DEV_LOGIN)
-``MAINTAINERS``        usernames allowed to decide, separated by commas or newlines;
-                       when unset, ``MAINTAINERS_FILE`` (default ``config/maintainers.txt``)
+``MAINTAINERS``        who may decide, separated by commas or newlines: usernames, or
+                       ``id:12345`` for a global (CentralAuth) account id, which survives
+                       renames; when unset, ``MAINTAINERS_FILE`` (default
+                       ``config/maintainers.txt``)
 ``PUBLIC_READ``        1 (default): everyone may read the queue; 0: only maintainers
-``DEV_LOGIN``          1: a password-less development login, announced on every page
+``DEV_LOGIN``          1: a password-less development login, announced on every page.
+                       Only the environment variable ``TOOL_DEV_LOGIN`` turns it on: a
+                       mapping given to ``create_app`` cannot, so no code path or stray
+                       config file enables it on a server by accident.
 ``OAUTH_CLIENT_ID``, ``OAUTH_CLIENT_SECRET``   the Wikimedia OAuth 2.0 client
 ``OAUTH_AUTHORIZE_URL``, ``OAUTH_ACCESS_TOKEN_URL``, ``OAUTH_PROFILE_URL``   its endpoints
 ``PROXY_FIX``          proxies in front that set X-Forwarded-* (Toolforge: 1, local: 0)
 ``PAGE_SIZE``          conflicts per queue page (50)
+``SESSION_HOURS``      a login lasts this long, used or not (12); then log in again
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import logging
 import os
 import secrets
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final
 
@@ -51,6 +58,7 @@ DEFAULTS: Final[dict[str, Any]] = {
     "OAUTH_TIMEOUT": 10,
     "PROXY_FIX": 1,
     "PAGE_SIZE": 50,
+    "SESSION_HOURS": 12,
     "USER_AGENT": "flickr-sdc-backfill-review/0.1 (Toolforge review page of the Flickr SDC backfill bot)",
     "SESSION_COOKIE_NAME": "review_session",
     "SESSION_COOKIE_SECURE": True,
@@ -91,6 +99,27 @@ def flag(value: Any) -> bool:
     return bool(value)
 
 
+def expand_path(raw: str) -> str:
+    """``~`` and ``$NAME``/``${NAME}`` expanded, as a shell would for the same setting."""
+    return os.path.expanduser(os.path.expandvars(raw.strip()))
+
+
+def session_lifetime(hours: Any) -> timedelta:
+    """How long a login lasts (``SESSION_HOURS``): a positive number of hours."""
+    try:
+        value = float(hours)
+    except (TypeError, ValueError):
+        value = 0.0
+    if not 0 < value <= 24 * 31:
+        raise RuntimeError(f"TOOL_SESSION_HOURS must be a number of hours (0-744), not {hours!r}")
+    return timedelta(hours=value)
+
+
+def dev_login_enabled() -> bool:
+    """The development login's one switch: ``TOOL_DEV_LOGIN`` in this process's environment."""
+    return flag(os.environ.get("TOOL_DEV_LOGIN", ""))
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. Refuses to start without a database path, or without a secret key
     (except with the development login, which then uses a random per-process key)."""
@@ -102,12 +131,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         if raw is not None:
             app.config[key] = raw
     if config:
+        if "DEV_LOGIN" in config:
+            raise RuntimeError(
+                "the development login is switched on only by the environment variable "
+                "TOOL_DEV_LOGIN=1, not by configuration"
+            )
         app.config.update(config)
-    for key in ("PUBLIC_READ", "DEV_LOGIN"):
-        app.config[key] = flag(app.config[key])
+    app.config["PUBLIC_READ"] = flag(app.config["PUBLIC_READ"])
+    app.config["DEV_LOGIN"] = dev_login_enabled()
 
     if not app.config["DB_PATH"]:
         raise RuntimeError("set TOOL_DB_PATH to the bot's SQLite database")
+    # ``toolforge envvars`` stores the text as given: "~/backfill/backfill.db" stays literal
+    for key in ("DB_PATH", "MAINTAINERS_FILE"):
+        app.config[key] = expand_path(str(app.config[key]))
+    app.config["PERMANENT_SESSION_LIFETIME"] = session_lifetime(app.config["SESSION_HOURS"])
     secret = app.config.get("SECRET_KEY")
     if not secret:
         if not app.config["DEV_LOGIN"]:

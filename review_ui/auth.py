@@ -1,8 +1,10 @@
 """Who is looking: Wikimedia OAuth 2.0 login, the maintainers list, CSRF, the dev login.
 
 Reading the queue needs no account (unless ``PUBLIC_READ`` is off); deciding needs a
-login whose username is on the maintainers list. The access token is used once, to read
-the profile, and then dropped: the page never acts on a wiki in the user's name.
+login on the maintainers list, by username or by global account id (``id:12345``, the
+profile's ``sub``), and an account the profile does not report as blocked. The access
+token is used once, to read the profile, and then dropped: the page never acts on a wiki
+in the user's name. A login lasts ``SESSION_HOURS`` from the moment it was made.
 """
 
 from __future__ import annotations
@@ -12,9 +14,13 @@ import logging
 import os
 import re
 import secrets
+import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import timedelta
 from functools import wraps
 from typing import Any, Final, TypeVar, cast
+from urllib.parse import urlsplit
 
 import requests
 from authlib.integrations.base_client import OAuthError
@@ -97,57 +103,93 @@ def normalise_username(name: str) -> str:
 
 
 def current_user() -> dict[str, Any] | None:
-    """The logged-in user, or None. A dev-login session counts only while DEV_LOGIN is on."""
+    """The logged-in user, or None. A dev-login session counts only while DEV_LOGIN is on,
+    and any login only until ``SESSION_HOURS`` after it was made (the cookie's own expiry
+    moves on with every visit, so it alone would let a login live for ever)."""
     user = session.get("user")
     if not isinstance(user, dict) or not user.get("name"):
         return None
     if user.get("via") == "dev" and not current_app.config["DEV_LOGIN"]:
         return None
+    since = session.get("login_at")
+    lifetime: timedelta = current_app.permanent_session_lifetime
+    if not isinstance(since, int | float) or time.time() - since > lifetime.total_seconds():
+        return None
     return user
 
 
-_file_cache: dict[str, tuple[tuple[int, int], frozenset[str]]] = {}
+@dataclass(frozen=True, slots=True)
+class Maintainers:
+    """The allow-list: usernames (MediaWiki form) and global account ids (CentralAuth)."""
+
+    names: frozenset[str] = frozenset()
+    ids: frozenset[str] = frozenset()
 
 
-def _names(lines: Iterable[str]) -> frozenset[str]:
-    return frozenset(n for n in (normalise_username(line.split("#", 1)[0]) for line in lines) if n)
+_ID_ENTRY: Final = re.compile(r"^id\s*:\s*(\S*)$", re.IGNORECASE)
+
+_file_cache: dict[str, tuple[tuple[int, int], Maintainers]] = {}
 
 
-def _maintainers_from_file(path: str) -> frozenset[str]:
+def _entries(lines: Iterable[str]) -> Maintainers:
+    """One entry a line (or comma-separated): ``Username`` or ``id:12345``; ``#`` comments.
+    ``:`` cannot occur in a MediaWiki username, so ``id:`` is never a name."""
+    names: set[str] = set()
+    ids: set[str] = set()
+    for line in lines:
+        entry = line.split("#", 1)[0].strip()
+        match = _ID_ENTRY.match(entry)
+        if match:
+            if match.group(1).isdigit():
+                ids.add(str(int(match.group(1))))
+            else:
+                log.warning("maintainers: %r is not a global account id; ignored", entry)
+        elif entry:
+            names.add(normalise_username(entry))
+    return Maintainers(names=frozenset(names), ids=frozenset(ids))
+
+
+def _maintainers_from_file(path: str) -> Maintainers:
     """The allow-list file, re-read when it changes (no restart needed to add someone)."""
     try:
         stat = os.stat(path)
     except OSError:
         log.warning("maintainers file %s not found: nobody may decide", path)
-        return frozenset()
+        return Maintainers()
     key = (stat.st_mtime_ns, stat.st_size)
     cached = _file_cache.get(path)
     if cached and cached[0] == key:
         return cached[1]
     with open(path, encoding="utf-8") as fh:
-        names = _names(fh)
-    _file_cache[path] = (key, names)
-    return names
+        found = _entries(fh)
+    _file_cache[path] = (key, found)
+    return found
 
 
-def maintainers() -> frozenset[str]:
+def maintainers() -> Maintainers:
     """``MAINTAINERS`` (commas or newlines) when set, else the ``MAINTAINERS_FILE``."""
     raw = current_app.config.get("MAINTAINERS")
     if raw:
         items = (
             raw if isinstance(raw, list | tuple | set | frozenset) else re.split(r"[,\n]", str(raw))
         )
-        return _names(str(i) for i in items)
+        return _entries(str(i) for i in items)
     return _maintainers_from_file(str(current_app.config["MAINTAINERS_FILE"]))
 
 
 def is_maintainer(user: dict[str, Any] | None = None) -> bool:
+    """On the list by global account id (Wikimedia login only) or by username, and not
+    blocked: a blocked account reads, like everyone else, but does not decide."""
     user = user if user is not None else current_user()
-    if user is None:
+    if user is None or user.get("blocked"):
         return False
     if user.get("via") == "dev" and user.get("dev_maintainer"):
         return True
-    return normalise_username(str(user["name"])) in maintainers()
+    allowed = maintainers()
+    sub = str(user.get("sub") or "")
+    if user.get("via") == "oauth" and sub.isdigit() and str(int(sub)) in allowed.ids:
+        return True
+    return normalise_username(str(user["name"])) in allowed.names
 
 
 def maintainer_required(view: F) -> F:
@@ -203,17 +245,39 @@ def check_public_read() -> Response | None:
     abort(403, "Only maintainers of this tool may use it.")
 
 
+# ASCII controls, space, DEL and backslash: browsers drop tabs and newlines from a URL
+# (``/\t/evil.example`` becomes ``//evil.example``), read ``\`` as ``/``, and a newline
+# in a Location header is an error.
+_UNSAFE_IN_NEXT: Final = re.compile(r"[\x00-\x20\x7f\\]")
+
+
 def safe_next(target: str | None) -> str:
-    """Only same-site paths: an open redirect after login would be a phishing aid."""
-    if not target or not target.startswith("/") or target.startswith(("//", "/\\")):
+    """Only same-site paths: an open redirect after login would be a phishing aid.
+
+    A target is kept only when it is a plain path on this site: it starts with exactly
+    one ``/``, has no scheme or host however a browser might read it, and holds no
+    control, whitespace or backslash character. Anything else goes to the queue.
+    """
+    if (
+        not target
+        or _UNSAFE_IN_NEXT.search(target)
+        or not target.startswith("/")
+        or target.startswith("//")
+    ):
+        return url_for("review.queue")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
         return url_for("review.queue")
     return target
 
 
 def _start_session(user: dict[str, Any]) -> None:
-    """A fresh session (no fixation): the user, and a new CSRF token."""
+    """A fresh session (no fixation): the user, when they logged in, and a new CSRF token.
+    Permanent, so the cookie carries an expiry (``PERMANENT_SESSION_LIFETIME``)."""
     session.clear()
+    session.permanent = True
     session["user"] = user
+    session["login_at"] = int(time.time())
     session["csrf"] = secrets.token_urlsafe(32)
 
 
@@ -258,10 +322,18 @@ def callback() -> Response:
     if not isinstance(username, str) or not username.strip():
         abort(502, "Wikimedia's login service returned no username.")
     target = safe_next(session.get("login_next"))
+    blocked = profile.get("blocked") is True
     _start_session(
-        {"name": normalise_username(username), "sub": str(profile.get("sub", "")), "via": "oauth"}
+        {
+            "name": normalise_username(username),
+            "sub": str(profile.get("sub", "")),
+            "via": "oauth",
+            "blocked": blocked,
+        }
     )
     flash(f"Logged in as {normalise_username(username)}.", "success")
+    if blocked:
+        flash("Your account is blocked, so this page is read-only for you.", "warning")
     return redirect(target)
 
 

@@ -9,6 +9,7 @@ distinct files and owners, so a queue of any size has realistic variety.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any, Final
 
 from bot import ids
@@ -212,20 +213,46 @@ KIND_BUILDERS: Final[tuple[Builder, ...]] = (
 )
 """One builder per kind of conflict the bot queues, in a fixed order."""
 KINDS: Final = len(KIND_BUILDERS)
+_KIND_FACTS: Final = tuple(
+    (r.reason, r.property) for r in (build("M0$0", "1@N00", "x", "1") for build in KIND_BUILDERS)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class SampleFacts:
+    """What the queue's filters look at in the i-th sample file, without building it: a
+    benchmark checks a filtered page against these."""
+
+    title: str
+    owner_nsid: str
+    reason: str
+    property: str
+
+
+def _owner_nsid(i: int, owners: int) -> str:
+    return f"{20000000 + i % owners}@N0{i % 10}"
+
+
+def _title(i: int) -> str:
+    return f"File:{WORDS[i % len(WORDS)]} {i:07d}.jpg"
+
+
+def sample_facts(i: int, *, owners: int = 5000) -> SampleFacts:
+    reason, prop = _KIND_FACTS[i % KINDS]
+    return SampleFacts(_title(i), _owner_nsid(i, owners), reason, prop)
 
 
 def sample_file(i: int, *, owners: int = 5000) -> tuple[dict[str, Any], ConflictRecord]:
     """The i-th sample file (``record_conflicts`` keywords) and its one conflict."""
     mid = f"M{1000 + i}"
-    nsid = f"{20000000 + i % owners}@N0{i % 10}"
+    nsid = _owner_nsid(i, owners)
     name = f"Photographer {i % owners}"
     photo = str(50000000000 + i)
     sid = f"{mid}$5A1B2C3D-0000-4000-8000-{i:012d}"
     record = KIND_BUILDERS[i % KINDS](sid, nsid, name, photo)
-    word = WORDS[i % len(WORDS)]
     kwargs = {
         "mid": mid,
-        "title": f"File:{word} {i:07d}.jpg",
+        "title": _title(i),
         "flickr_photo_id": photo,
         "owner_nsid": nsid,
         "base_revid": 900000000 + i,

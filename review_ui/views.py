@@ -6,6 +6,7 @@ this module only turns request parameters into a ``QueueFilter`` and rows into p
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,10 +16,19 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from werkzeug.wrappers import Response
 
 from bot.ids import WRITTEN_PROPERTIES
-from bot.store import DECIDABLE_FROM, DECISIONS, ConflictStatus, InvalidTransition, QueueFilter
+from bot.store import (
+    DECIDABLE_FROM,
+    DECISIONS,
+    BulkResult,
+    ConflictStatus,
+    InvalidTransition,
+    QueueFilter,
+)
 from review_ui import render
 from review_ui.app import get_store
 from review_ui.auth import actor_name, maintainer_required
+
+log = logging.getLogger(__name__)
 
 bp = Blueprint("review", __name__)
 
@@ -350,34 +360,65 @@ def _bulk_view(params: Mapping[str, Any]) -> tuple[View, str]:
 def bulk_confirm() -> str:
     """Say how many conflicts a bulk decision would change, and ask to confirm."""
     view, decision = _bulk_view(request.args)
-    count = get_store().count_matching(view.flt, decision)
+    scope = get_store().bulk_scope(view.flt, decision)
     return render_template(
         "bulk.html",
         view=view,
         decision=decision,
-        count=count,
+        count=scope.count,
+        max_id=scope.max_id,
         decision_label=DECISION_LABELS[ConflictStatus(decision)],
     )
 
 
+def _form_int(name: str, what: str) -> int:
+    raw = request.form.get(name, "")
+    if not raw.isdigit() or len(raw) > 18:
+        abort(400, f"The {what} is missing from the form. Go back to the queue and start again.")
+    return int(raw)
+
+
 @bp.post("/bulk")
 @maintainer_required
-def bulk_apply() -> Response | tuple[str, int]:
-    """Apply it, but only to the count that was confirmed: a changed queue is refused."""
+def bulk_apply() -> Response:
+    """Apply it to the conflicts the confirmation page counted: none found later (ids
+    above the confirmed ``max_id``), and none someone else decided meanwhile."""
     view, decision = _bulk_view(request.form)
-    raw_expected = request.form.get("expected", "")
-    if not raw_expected.isdigit():
-        abort(400, "The confirmed count is missing.")
+    expected = _form_int("expected", "confirmed count")
+    max_id = _form_int("max_id", "confirmed range")
     note = (request.form.get("note") or "").strip()[:NOTE_MAX] or None
-    try:
-        done = get_store().bulk_decide(
-            view.flt, decision, actor=actor_name(), note=note, expected=int(raw_expected)
-        )
-    except InvalidTransition as exc:
-        again = url_for("review.bulk_confirm", decision=decision, **view.args())
-        return _refused(
-            f"The queue changed since you confirmed: {exc}. Nothing was changed.", again
-        )
-    label = DECISION_LABELS[ConflictStatus(decision)]
-    flash(f"{done} conflict{'s' if done != 1 else ''} marked “{label}”.", "success")
+    actor = actor_name()
+    result = get_store().bulk_decide(
+        view.flt, decision, actor=actor, note=note, max_id=max_id, expected=expected
+    )
+    log.info(
+        "bulk decision %s by %s on %s: %d decided, %d changed meanwhile, %d chunks, "
+        "longest transaction %.1f ms, %.1f s in all",
+        decision,
+        actor,
+        view.describe(),
+        result.decided,
+        result.changed_meanwhile,
+        result.chunks,
+        result.longest_transaction_s * 1000,
+        result.seconds,
+    )
+    flash(bulk_message(result, DECISION_LABELS[ConflictStatus(decision)]), "success")
     return redirect(url_for("review.queue", **view.args()), 303)
+
+
+def bulk_message(result: BulkResult, label: str) -> str:
+    """The result in words: how many were decided, how many changed meanwhile."""
+    done, changed = result.decided, result.changed_meanwhile
+    text = f"{done:,} conflict{'s' if done != 1 else ''} marked “{label}”."
+    if changed == 1:
+        text += (
+            " 1 of those you confirmed changed meanwhile (someone else decided it, or the bot "
+            "closed it) and was left as it is."
+        )
+    elif changed:
+        text += (
+            f" {changed:,} of those you confirmed changed meanwhile (someone else decided "
+            "them, or the bot closed them) and were left as they are."
+        )
+    return text

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from bot import ids
-from bot.store import ConflictRecord, ConflictStatus, QueueFilter, Store
+from bot.store import ConflictRecord, ConflictStatus, Store
 from review_ui import sample
 from review_ui.app import create_app
 
@@ -66,7 +68,8 @@ def client(app: Flask) -> FlaskClient:
 def login(client: FlaskClient, name: str = "Alice") -> None:
     """A session as the OAuth callback leaves it (the flow itself: test_review_auth)."""
     with client.session_transaction() as session:
-        session["user"] = {"name": name, "sub": "1", "via": "oauth"}
+        session["user"] = {"name": name, "sub": "1", "via": "oauth", "blocked": False}
+        session["login_at"] = int(time.time())
         session["csrf"] = TOKEN
 
 
@@ -297,6 +300,24 @@ def test_applied_and_superseded_conflicts_cannot_be_decided(
     assert (status_of(db, 6), status_of(db, 7)) == ("applied", "superseded")
 
 
+def test_a_reopened_conflict_does_not_show_the_old_decision(
+    maintainer: FlaskClient, db: Path
+) -> None:
+    decide(maintainer, 6, "accept_flickr", note="Flickr is right")
+    with Store(db, migrate=False) as store:
+        store.mark_applied([6], 123456789)
+        kwargs, record = sample.sample_file(5)  # conflict 6: the bot finds it again
+        outcome = store.record_conflicts(conflicts=[record], run_id=2, dry_run=False, **kwargs)
+    assert (outcome.ids, outcome.reopened) == ([6], 1)
+    page = html(maintainer.get("/conflict/6"))
+    facts = page.split('class="facts"')[1].split("</dl>")[0]
+    assert "Decided" not in facts and "Applied" not in facts and "Alice" not in facts
+    before_history, history = page.split('<section class="history"')
+    assert "diff=123456789" not in before_history
+    assert 'id="decide-form"' in page and 'name="seen_status" value="open"' in page
+    assert "Alice" in history and "Flickr is right" in history  # the history keeps it
+
+
 def test_a_decision_on_a_conflict_changed_meanwhile_is_refused(
     maintainer: FlaskClient, db: Path
 ) -> None:
@@ -437,7 +458,7 @@ def test_bulk_decision_with_confirmation(maintainer: FlaskClient, db: Path) -> N
     assert confirm.status_code == 200
     text = html(confirm)
     assert "<strong>2</strong>" in text and "Keep Commons" in text
-    assert 'name="expected" value="2"' in text
+    assert 'name="expected" value="2"' in text and 'name="max_id" value="11"' in text
     response = maintainer.post(
         "/bulk",
         data={
@@ -445,6 +466,7 @@ def test_bulk_decision_with_confirmation(maintainer: FlaskClient, db: Path) -> N
             "decision": "keep_commons",
             "reason": "date_precision_differs",
             "expected": "2",
+            "max_id": "11",
             "note": "precision only",
         },
     )
@@ -458,10 +480,11 @@ def test_bulk_decision_with_confirmation(maintainer: FlaskClient, db: Path) -> N
     assert "Nothing to do" in again
 
 
-def test_bulk_decision_is_refused_when_the_queue_changed(maintainer: FlaskClient, db: Path) -> None:
+def test_bulk_decision_says_what_changed_meanwhile(maintainer: FlaskClient, db: Path) -> None:
     text = html(maintainer.get("/bulk?property=P170&decision=skip"))
-    assert 'name="expected" value="2"' in text
-    with Store(db, migrate=False) as store:  # meanwhile the bot finds another one
+    assert 'name="expected" value="2"' in text and 'name="max_id" value="9"' in text
+    with Store(db, migrate=False) as store:
+        # meanwhile the bot finds another one, and another maintainer decides conflict 1
         store.record_conflicts(
             mid="M9",
             title="File:New.jpg",
@@ -474,15 +497,53 @@ def test_bulk_decision_is_refused_when_the_queue_changed(maintainer: FlaskClient
                 ConflictRecord(ids.P_CREATOR, "creator_differs", [], sample.creator("9@N00", "New"))
             ],
         )
+        store.decide(1, "accept_flickr", actor="Bob", expected_status="open")
     response = maintainer.post(
-        "/bulk", data={"csrf_token": TOKEN, "decision": "skip", "property": "P170", "expected": "2"}
+        "/bulk",
+        data={
+            "csrf_token": TOKEN,
+            "decision": "skip",
+            "property": "P170",
+            "expected": "2",
+            "max_id": "9",
+        },
     )
-    assert response.status_code == 409
-    body = html(response)
-    assert "The queue changed" in body and "3 conflicts match now, not 2" in body
-    assert "/bulk?decision=skip&amp;property=P170" in body
+    assert response.status_code == 303 and response.headers["Location"] == "/?property=P170"
+    page = html(maintainer.get(response.headers["Location"]))
+    assert "1 conflict marked “Skip for now”." in page
+    assert "1 of those you confirmed changed meanwhile" in page and "left as it is" in page
+    assert (status_of(db, 1), status_of(db, 9), status_of(db, 17)) == (
+        "accept_flickr",
+        "skip",
+        "open",  # found after the confirmation: not swept in
+    )
     with Store(db, migrate=False) as store:
-        assert store.count_matching(QueueFilter(property="P170", status="skip")) == 0
+        assert store.get_conflict(1)["decided_by"] == "Bob"  # type: ignore[index]
+
+
+def test_bulk_message_in_words() -> None:
+    from bot.store import BulkResult
+    from review_ui.views import bulk_message
+
+    label = "Keep Commons' value"
+    assert bulk_message(BulkResult(decided=1), label) == "1 conflict marked “Keep Commons' value”."
+    assert bulk_message(BulkResult(decided=125000, changed_meanwhile=3), label) == (
+        "125,000 conflicts marked “Keep Commons' value”. 3 of those you confirmed changed "
+        "meanwhile (someone else decided them, or the bot closed them) and were left as they are."
+    )
+    assert bulk_message(BulkResult(decided=0, changed_meanwhile=2), label).startswith(
+        "0 conflicts marked"
+    )
+
+
+@pytest.mark.parametrize("missing", ["expected", "max_id"])
+def test_a_bulk_form_without_its_confirmed_scope_is_400(
+    maintainer: FlaskClient, db: Path, missing: str
+) -> None:
+    data = {"csrf_token": TOKEN, "decision": "skip", "expected": "16", "max_id": "16"}
+    data[missing] = ""
+    assert maintainer.post("/bulk", data=data).status_code == 400
+    assert status_of(db, 1) == "open"
 
 
 @pytest.mark.parametrize(
@@ -619,10 +680,12 @@ def test_static_files_are_served(client: FlaskClient) -> None:
 # --------------------------------------------------------------------------- dev login
 
 
-def test_dev_login_banner_on_every_page(db: Path) -> None:
-    client = make_app(db, DEV_LOGIN=True).test_client()
+def test_dev_login_banner_on_every_page(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TOOL_DEV_LOGIN", "1")
+    client = make_app(db).test_client()
     for url in ("/", "/conflict/1", "/login", "/conflict/999", "/?status=bogus"):
         assert "Development login is enabled." in html(client.get(url)), url
+    monkeypatch.delenv("TOOL_DEV_LOGIN")
     normal = make_app(db).test_client()
     for url in ("/", "/login", "/conflict/999"):
         assert "Development login is enabled." not in html(normal.get(url))
@@ -650,7 +713,16 @@ def test_refuses_to_start_without_secret_or_database(db: Path) -> None:
         create_app({"DB_PATH": str(db), "SECRET_KEY": "short"})
     with pytest.raises(RuntimeError, match="TOOL_DB_PATH"):
         create_app({"SECRET_KEY": SECRET})
-    assert create_app({"DB_PATH": str(db), "DEV_LOGIN": True}).config["SECRET_KEY"]
+
+
+def test_the_dev_login_needs_no_secret_key_but_only_from_the_environment(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(RuntimeError, match="TOOL_DEV_LOGIN=1"):
+        create_app({"DB_PATH": str(db), "DEV_LOGIN": True})
+    monkeypatch.setenv("TOOL_DEV_LOGIN", "1")
+    app = create_app({"DB_PATH": str(db)})
+    assert app.config["DEV_LOGIN"] is True and len(app.config["SECRET_KEY"]) >= 32
 
 
 def test_wsgi_module_builds_the_app_from_the_environment(
@@ -667,10 +739,25 @@ def test_wsgi_module_builds_the_app_from_the_environment(
     sys.modules.pop("review_ui.wsgi", None)
 
 
+@pytest.mark.parametrize("raw", ["~/bot.db", "$REVIEW_DATA/bot.db", "${REVIEW_DATA}/bot.db"])
+def test_the_database_path_may_start_with_a_tilde_or_a_variable(
+    db: Path, monkeypatch: pytest.MonkeyPatch, raw: str
+) -> None:
+    monkeypatch.setenv("HOME", str(db.parent))
+    monkeypatch.setenv("REVIEW_DATA", str(db.parent))
+    monkeypatch.setenv("TOOL_DB_PATH", raw)  # as `toolforge envvars create` stores it
+    monkeypatch.setenv("TOOL_SECRET_KEY", SECRET)
+    app = create_app()
+    assert app.config["DB_PATH"] == str(db)
+    response = app.test_client().get("/healthz")
+    assert (response.status_code, response.get_data(as_text=True)) == (200, "ok")
+
+
 def test_toolforge_shim_exposes_the_app(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import runpy
 
-    monkeypatch.setenv("TOOL_DB_PATH", str(db))
+    monkeypatch.setenv("HOME", str(db.parent))
+    monkeypatch.setenv("TOOL_DB_PATH", "~/" + db.name)  # the README's setting
     monkeypatch.setenv("TOOL_SECRET_KEY", SECRET)
     monkeypatch.setenv("TOOL_REPO_DIR", str(Path(__file__).resolve().parent.parent))
     shim = Path(__file__).resolve().parent.parent / "config" / "toolforge" / "app.py"
@@ -698,16 +785,30 @@ def test_backfill_review_command(
         served.update(host=host, port=port, app=app)
 
     monkeypatch.setattr("werkzeug.serving.run_simple", fake_run_simple)
-    args = build_parser().parse_args(["review", "--db", str(db), "--port", "8123", "--dev-login"])
-    assert args.func is cli_review.run
-    assert args.func(args) == 0
-    app = served["app"]
-    assert (served["host"], served["port"]) == ("127.0.0.1", 8123)
-    assert app.config["DEV_LOGIN"] is True and app.config["SESSION_COOKIE_SECURE"] is False
-    assert "Development login is enabled." in html(app.test_client().get("/"))
     args = build_parser().parse_args(["review", "--db", str(db)])
-    assert args.func(args) == 2  # no TOOL_SECRET_KEY and no --dev-login
+    assert args.func(args) == 2  # neither TOOL_SECRET_KEY nor TOOL_DEV_LOGIN
     assert "TOOL_SECRET_KEY" in capsys.readouterr().err
+    for how in (["--dev-login"], []):  # the flag is shorthand for the variable
+        monkeypatch.setenv("TOOL_DEV_LOGIN", "0" if how else "1")  # restored after the test
+        args = build_parser().parse_args(["review", "--db", str(db), "--port", "8123", *how])
+        assert args.func is cli_review.run
+        assert args.func(args) == 0
+        assert os.environ["TOOL_DEV_LOGIN"] == "1"
+        app = served["app"]
+        assert (served["host"], served["port"]) == ("127.0.0.1", 8123)
+        assert app.config["DEV_LOGIN"] is True and app.config["SESSION_COOKIE_SECURE"] is False
+        assert "Development login is enabled." in html(app.test_client().get("/"))
+    monkeypatch.delenv("TOOL_DEV_LOGIN")
+    monkeypatch.setenv("TOOL_SECRET_KEY", SECRET)
+    args = build_parser().parse_args(["review", "--db", str(db)])
+    assert args.func(args) == 0
+    production = served["app"].test_client()
+    assert production.application.config["DEV_LOGIN"] is False
+    assert "Development login is enabled." not in html(production.get("/"))
+    with production.session_transaction() as session:
+        session["csrf"] = TOKEN
+    dev = production.post("/dev-login", data={"csrf_token": TOKEN, "username": "Eve"})
+    assert dev.status_code == 404
     missing = build_parser().parse_args(["review", "--db", str(db) + ".nope", "--dev-login"])
     assert missing.func(missing) == 2
 
@@ -716,3 +817,15 @@ def test_conflict_statuses_all_have_labels() -> None:
     from review_ui.views import STATUS_LABELS
 
     assert set(STATUS_LABELS) == {s.value for s in ConflictStatus}
+
+
+@pytest.mark.parametrize("i", [0, 1, 7, 11, 12, 4999, 5000, 123456])
+def test_sample_facts_describe_the_sample_files(i: int) -> None:
+    kwargs, record = sample.sample_file(i)
+    facts = sample.sample_facts(i)
+    assert (facts.title, facts.owner_nsid, facts.reason, facts.property) == (
+        kwargs["title"],
+        kwargs["owner_nsid"],
+        record.reason,
+        record.property,
+    )

@@ -10,10 +10,12 @@ import shutil
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from typing import Any, Final
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 import pytest
 from flask import Flask
@@ -188,18 +190,24 @@ def start_login(
 
 
 def finish_login(
-    client: FlaskClient, stand_in: StandIn, params: dict[str, str], username: str = "Alice_Example"
+    client: FlaskClient,
+    stand_in: StandIn,
+    params: dict[str, str],
+    username: str = "Alice_Example",
+    *,
+    sub: str = "4242",
+    blocked: bool = False,
 ) -> Any:
     stand_in.issue_code(
         "the-code",
         challenge=params["code_challenge"],
         redirect_uri=params["redirect_uri"],
         profile={
-            "sub": "4242",
+            "sub": sub,
             "username": username,
             "editcount": 10,
             "confirmed_email": True,
-            "blocked": False,
+            "blocked": blocked,
             "groups": ["user"],
         },
     )
@@ -240,7 +248,12 @@ def test_login_exchanges_the_code_and_reads_the_profile(db: Path, stand_in: Stan
     assert token_call["user_agent"].startswith("flickr-sdc-backfill-review/")
     assert profile_call["auth"].startswith("Bearer ")
     with client.session_transaction() as session:
-        assert session["user"] == {"name": "Alice Example", "sub": "4242", "via": "oauth"}
+        assert session["user"] == {
+            "name": "Alice Example",
+            "sub": "4242",
+            "via": "oauth",
+            "blocked": False,
+        }
         assert session["csrf"] and session["csrf"] != old_csrf
         assert not any(key.startswith("_state_") for key in session)  # state used up
         assert "token" not in json.dumps(dict(session))  # the access token is not kept
@@ -334,13 +347,41 @@ def test_an_unreachable_login_service_is_a_502(db: Path, stand_in: StandIn) -> N
     assert time.monotonic() - started < 10
 
 
-@pytest.mark.parametrize(
-    "target", ["//evil.example/", "https://evil.example/", "/\\evil", "javascript:alert(1)"]
-)
+# ``next`` values as they arrive in a query string: browsers drop tabs and newlines from
+# a URL, so ``/<TAB>/evil.example/`` would be followed to //evil.example/.
+OFF_SITE_TARGETS: Final = [
+    "//evil.example/",
+    "https://evil.example/",
+    "/\\evil",
+    "javascript:alert(1)",
+    "/%09/evil.example/",  # tab
+    "/%0a/evil.example/",  # newline (was a 500: a newline in the Location header)
+    "/%0d%0a/evil.example/",
+    "%09//evil.example/",
+    "/%00/evil.example/",
+    "/%20/evil.example/",
+    "/%7f/evil.example/",
+    "/%5c/evil.example/",  # backslash
+    "/%5C%5Cevil.example/",
+    "http:/evil.example/",
+    "///evil.example/",
+]
+
+
+@pytest.mark.parametrize("target", OFF_SITE_TARGETS)
 def test_no_open_redirect_after_login(db: Path, stand_in: StandIn, target: str) -> None:
     client = oauth_app(db, stand_in).test_client()
     params = start_login(client, stand_in, next_url=target)
     assert finish_login(client, stand_in, params).headers["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    "target", ["/conflict/2", "/?reason=date_differs&title=Old%20harbour", "/bulk?decision=skip"]
+)
+def test_a_same_site_target_is_kept_after_login(db: Path, stand_in: StandIn, target: str) -> None:
+    client = oauth_app(db, stand_in).test_client()
+    params = start_login(client, stand_in, next_url=quote(target, safe=""))
+    assert finish_login(client, stand_in, params).headers["Location"] == target
 
 
 def test_without_oauth_configured_the_login_says_so(db: Path) -> None:
@@ -393,7 +434,133 @@ def test_logout_ends_the_session(db: Path, stand_in: StandIn) -> None:
     assert "Log in" in client.get("/").get_data(as_text=True)
 
 
+def csrf_of(client: FlaskClient) -> str:
+    with client.session_transaction() as session:
+        return str(session["csrf"])
+
+
+def try_to_decide(client: FlaskClient, cid: int = 2) -> int:
+    data = {"csrf_token": csrf_of(client), "decision": "skip"}
+    return int(client.post(f"/conflict/{cid}/decide", data=data).status_code)
+
+
+# --------------------------------------------------------------------------- sessions
+
+
+def cookie_expiry(response: Any) -> datetime:
+    header = next(
+        h for h in response.headers.getlist("Set-Cookie") if h.startswith("review_session=")
+    )
+    expires = next(p for p in header.split("; ") if p.startswith("Expires="))
+    return parsedate_to_datetime(expires.removeprefix("Expires="))
+
+
+@pytest.mark.parametrize(("env", "hours"), [(None, 12), ("2", 2), ("0.5", 0.5)])
+def test_a_login_cookie_expires_after_the_session_lifetime(
+    db: Path, stand_in: StandIn, monkeypatch: pytest.MonkeyPatch, env: str | None, hours: float
+) -> None:
+    if env is not None:
+        monkeypatch.setenv("TOOL_SESSION_HOURS", env)
+    app = oauth_app(db, stand_in)
+    assert app.permanent_session_lifetime == timedelta(hours=hours)
+    client = app.test_client()
+    response = finish_login(client, stand_in, start_login(client, stand_in))
+    left = cookie_expiry(response) - datetime.now(UTC)
+    assert timedelta(hours=hours) - timedelta(minutes=1) < left <= timedelta(hours=hours)
+
+
+def test_a_login_ends_after_the_lifetime_even_when_used_meanwhile(
+    db: Path, stand_in: StandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client = oauth_app(db, stand_in).test_client()
+    finish_login(client, stand_in, start_login(client, stand_in))
+    real_time = time.time
+    monkeypatch.setattr(time, "time", lambda: real_time() + 11 * 3600)
+    assert try_to_decide(client) == 303  # 11 h later: still logged in (and the cookie renewed)
+    assert "Alice Example" in client.get("/").get_data(as_text=True)
+    monkeypatch.setattr(time, "time", lambda: real_time() + 13 * 3600)
+    page = client.get("/").get_data(as_text=True)
+    assert "Alice Example" not in page and "Log in" in page
+    assert try_to_decide(client, 3) == 403
+    with Store(db, migrate=False) as store:
+        assert store.conflict_history(3)[-1]["actor"] == "bot"
+
+
+def test_a_session_from_before_lifetimes_counts_as_logged_out(db: Path, stand_in: StandIn) -> None:
+    client = oauth_app(db, stand_in).test_client()
+    with client.session_transaction() as session:  # what the old code left in the cookie
+        session["user"] = {"name": "Alice Example", "sub": "4242", "via": "oauth"}
+        session["csrf"] = "t"
+    assert "Alice Example" not in client.get("/").get_data(as_text=True)
+    assert try_to_decide(client) == 403
+
+
+@pytest.mark.parametrize("hours", ["0", "-1", "abc", "1000"])
+def test_a_nonsense_session_lifetime_is_refused(
+    db: Path, monkeypatch: pytest.MonkeyPatch, hours: str
+) -> None:
+    monkeypatch.setenv("TOOL_SESSION_HOURS", hours)
+    with pytest.raises(RuntimeError, match="TOOL_SESSION_HOURS"):
+        create_app({"DB_PATH": str(db), "SECRET_KEY": SECRET})
+
+
 # --------------------------------------------------------------------------- maintainers
+
+
+def test_a_maintainer_listed_by_global_id_stays_one_after_a_rename(
+    db: Path, stand_in: StandIn
+) -> None:
+    client = oauth_app(db, stand_in, MAINTAINERS="Someone else, id:4242").test_client()
+    finish_login(client, stand_in, start_login(client, stand_in), "Alice_Renamed", sub="4242")
+    page = client.get("/conflict/2").get_data(as_text=True)
+    assert "Alice Renamed" in page and 'id="decide-form"' in page
+    assert try_to_decide(client) == 303
+    with Store(db, migrate=False) as store:
+        assert store.conflict_history(2)[-1]["actor"] == "Alice Renamed"
+
+
+def test_another_global_id_is_not_enough(db: Path, stand_in: StandIn) -> None:
+    client = oauth_app(db, stand_in, MAINTAINERS="id:4243").test_client()
+    finish_login(client, stand_in, start_login(client, stand_in), sub="4242")
+    assert 'id="decide-form"' not in client.get("/conflict/2").get_data(as_text=True)
+    assert try_to_decide(client) == 403
+
+
+def test_a_blocked_maintainer_is_read_only(db: Path, stand_in: StandIn) -> None:
+    client = oauth_app(db, stand_in, MAINTAINERS="Alice Example, id:4242").test_client()
+    response = finish_login(client, stand_in, start_login(client, stand_in), blocked=True)
+    assert response.status_code == 302
+    page = client.get("/conflict/2").get_data(as_text=True)
+    assert "Your account is blocked, so this page is read-only for you." in page
+    assert "read-only: blocked" in page and "Alice Example is blocked" in page
+    assert 'id="decide-form"' not in page
+    assert try_to_decide(client) == 403
+    assert client.get("/bulk?decision=skip").status_code == 403
+
+
+def test_maintainer_entries_by_name_and_by_global_id() -> None:
+    from review_ui import auth
+
+    found = auth._entries(
+        ["id:12345", "ID : 0042  # old account", "id:abc", "id:", "bob_smith # operator", ""]
+    )
+    assert found == auth.Maintainers(names=frozenset({"Bob smith"}), ids=frozenset({"12345", "42"}))
+
+
+def test_a_global_id_entry_counts_only_for_wikimedia_logins(db: Path) -> None:
+    from review_ui import auth
+
+    app = create_app({"DB_PATH": str(db), "SECRET_KEY": SECRET, "MAINTAINERS": "id:4242"})
+    with app.test_request_context():
+        assert auth.is_maintainer({"name": "A", "via": "oauth", "sub": "4242"})
+        assert auth.is_maintainer({"name": "A", "via": "oauth", "sub": "04242"})
+        assert not auth.is_maintainer({"name": "A", "via": "dev", "sub": "4242"})
+        assert not auth.is_maintainer({"name": "A", "via": "oauth", "sub": ""})
+        assert not auth.is_maintainer({"name": "Id:4242", "via": "oauth", "sub": "1"})
+        assert not auth.is_maintainer({"name": "A", "via": "oauth", "sub": "4242", "blocked": True})
+
+
+# --------------------------------------------------------------------------- maintainers files
 
 
 @pytest.mark.parametrize(
@@ -416,12 +583,12 @@ def test_maintainers_file_with_comments_is_reread_when_it_changes(db: Path, tmp_
     from review_ui import auth
 
     with app.test_request_context():
-        assert auth.maintainers() == {"Bob smith"}
+        assert auth.maintainers().names == {"Bob smith"}
         assert auth.is_maintainer({"name": "Bob_smith", "via": "oauth"})
         assert not auth.is_maintainer({"name": "Mallory", "via": "oauth"})
         listing.write_text("Bob smith\nMallory\n", encoding="utf-8")
         os.utime(listing, ns=(time.time_ns() + 10**9, time.time_ns() + 10**9))
-        assert auth.maintainers() == {"Bob smith", "Mallory"}
+        assert auth.maintainers().names == {"Bob smith", "Mallory"}
 
 
 def test_the_environment_list_replaces_the_file(db: Path, tmp_path: Path) -> None:
@@ -438,7 +605,7 @@ def test_the_environment_list_replaces_the_file(db: Path, tmp_path: Path) -> Non
     from review_ui import auth
 
     with app.test_request_context():
-        assert auth.maintainers() == {"Dave", "Erin x", "Frank"}
+        assert auth.maintainers().names == {"Dave", "Erin x", "Frank"}
 
 
 def test_a_missing_maintainers_file_means_nobody_decides(db: Path, tmp_path: Path) -> None:
@@ -448,7 +615,7 @@ def test_a_missing_maintainers_file_means_nobody_decides(db: Path, tmp_path: Pat
     from review_ui import auth
 
     with app.test_request_context():
-        assert auth.maintainers() == frozenset()
+        assert auth.maintainers() == auth.Maintainers(frozenset(), frozenset())
 
 
 def test_the_sample_maintainers_file_parses() -> None:
@@ -457,14 +624,16 @@ def test_the_sample_maintainers_file_parses() -> None:
 
     path = Path(DEFAULTS["MAINTAINERS_FILE"])
     assert path.is_file()
-    assert auth._maintainers_from_file(str(path)) == {"Example maintainer"}
+    assert auth._maintainers_from_file(str(path)).names == {"Example maintainer"}
 
 
 # --------------------------------------------------------------------------- dev login
 
 
-def dev_app(db: Path, **config: Any) -> Flask:
-    return create_app({"DB_PATH": str(db), "DEV_LOGIN": True, "MAINTAINERS": "Alice", **config})
+def dev_app(db: Path, monkeypatch: pytest.MonkeyPatch, **config: Any) -> Flask:
+    """An app with the development login, switched on the only way there is."""
+    monkeypatch.setenv("TOOL_DEV_LOGIN", "1")
+    return create_app({"DB_PATH": str(db), "MAINTAINERS": "Alice", **config})
 
 
 def csrf_from(client: FlaskClient, url: str = "/login") -> str:
@@ -474,6 +643,12 @@ def csrf_from(client: FlaskClient, url: str = "/login") -> str:
     match = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert match is not None
     return match.group(1)
+
+
+def test_configuration_cannot_turn_on_the_dev_login(db: Path) -> None:
+    for value in (True, 1, "1"):
+        with pytest.raises(RuntimeError, match="TOOL_DEV_LOGIN"):
+            create_app({"DB_PATH": str(db), "SECRET_KEY": SECRET, "DEV_LOGIN": value})
 
 
 def test_dev_login_is_404_unless_enabled(db: Path) -> None:
@@ -489,8 +664,8 @@ def test_dev_login_is_404_unless_enabled(db: Path) -> None:
     assert "Development login" not in client.get("/login").get_data(as_text=True)
 
 
-def test_dev_login_as_maintainer_or_reader(db: Path) -> None:
-    client = dev_app(db).test_client()
+def test_dev_login_as_maintainer_or_reader(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = dev_app(db, monkeypatch).test_client()
     assert client.post("/dev-login", data={"username": "Dev"}).status_code == 400  # no CSRF
     token = csrf_from(client)
     response = client.post(
@@ -505,19 +680,37 @@ def test_dev_login_as_maintainer_or_reader(db: Path) -> None:
     assert response.status_code == 302 and response.headers["Location"] == "/conflict/3"
     page = client.get("/conflict/3").get_data(as_text=True)
     assert "Dev person" in page and 'id="decide-form"' in page
-    reader = dev_app(db).test_client()
+    reader = dev_app(db, monkeypatch).test_client()
     reader.post("/dev-login", data={"csrf_token": csrf_from(reader), "username": "Reader"})
     assert 'id="decide-form"' not in reader.get("/conflict/3").get_data(as_text=True)
 
 
-def test_a_dev_session_is_worthless_once_dev_login_is_off(db: Path) -> None:
-    app = dev_app(db, SECRET_KEY=SECRET)
+@pytest.mark.parametrize("target", OFF_SITE_TARGETS)
+def test_no_open_redirect_after_dev_login(
+    db: Path, monkeypatch: pytest.MonkeyPatch, target: str
+) -> None:
+    client = dev_app(db, monkeypatch).test_client()
+    # the login page carries ``next`` into the form; the form is posted as the browser would
+    page = client.get(f"/login?next={target}").get_data(as_text=True)
+    assert 'name="next" value="/"' in page
+    response = client.post(
+        "/dev-login",
+        data={"csrf_token": csrf_from(client), "username": "Dev", "next": unquote(target)},
+    )
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+def test_a_dev_session_is_worthless_once_dev_login_is_off(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = dev_app(db, monkeypatch, SECRET_KEY=SECRET)
     client = app.test_client()
     client.post(
         "/dev-login", data={"csrf_token": csrf_from(client), "username": "Dev", "maintainer": "1"}
     )
     cookie = client.get_cookie("review_session")
     assert cookie is not None
+    monkeypatch.delenv("TOOL_DEV_LOGIN")
     production = create_app(
         {"DB_PATH": str(db), "SECRET_KEY": SECRET, "MAINTAINERS": "Alice"}
     ).test_client()

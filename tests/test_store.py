@@ -6,6 +6,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -254,24 +255,202 @@ def test_decisions_keep_an_audit_trail(store: Store) -> None:
     assert c["found_dry_run"] is True
 
 
-def test_bulk_decide_checks_the_confirmed_count(store: Store) -> None:
-    for i in range(5):
-        store.record_conflicts(
-            mid=f"M{i}",
-            title=f"File:M{i}.jpg",
-            flickr_photo_id=str(i),
-            owner_nsid="a@N01" if i < 3 else "b@N01",
-            base_revid=1,
-            conflicts=[creator_conflict(f"n{i}")],
-            run_id=1,
-            dry_run=False,
-        )
+def add_conflicts(store: Store, count: int, **overrides: object) -> list[int]:
+    """``count`` creator conflicts on distinct files (M0, M1, ...), through the job's path."""
+    start = store.conn.execute("SELECT count(*) FROM conflicts").fetchone()[0]
+    ids: list[int] = []
+    for i in range(start, start + count):
+        kw: dict[str, object] = {
+            "mid": f"M{i}",
+            "title": f"File:M{i}.jpg",
+            "flickr_photo_id": str(i),
+            "owner_nsid": "a@N01",
+            "base_revid": 1,
+            "run_id": 1,
+            "dry_run": False,
+            **overrides,
+        }
+        ids += store.record_conflicts(conflicts=[creator_conflict(f"n{i}")], **kw).ids  # type: ignore[arg-type]
+    return ids
+
+
+def counts_by_group_by(store: Store) -> set[tuple[str, str, str, int]]:
+    return set(
+        store.conn.execute(
+            "SELECT status, reason, property, count(*) FROM conflicts GROUP BY 1, 2, 3"
+        ).fetchall()
+    )
+
+
+def counts_from_triggers(store: Store) -> set[tuple[str, str, str, int]]:
+    return set(
+        store.conn.execute(
+            "SELECT status, reason, property, n FROM conflict_counts WHERE n > 0"
+        ).fetchall()
+    )
+
+
+def test_bulk_decide_in_chunks_logs_one_event_per_row(store: Store) -> None:
+    ids = add_conflicts(store, 12)
+    store.decide(ids[1], "skip", actor="Alice")
+    store.decide(ids[2], "accept_flickr", actor="Alice")
+    store.decide(ids[3], "keep_commons", actor="Alice")  # already what the bulk decides
+    store.decide(ids[4], "accept_flickr", actor="Alice")
+    store.mark_applied([ids[4]], 99)  # applied: not decidable
+    flt = QueueFilter(status=None, owner="a@N01")
+    scope = store.bulk_scope(flt, "keep_commons")
+    assert (scope.count, scope.max_id) == (10, ids[-1])
+    chunks: list[int] = []
+    result = store.bulk_decide(
+        flt,
+        "keep_commons",
+        actor="Bob",
+        note="bulk",
+        max_id=scope.max_id,
+        expected=scope.count,
+        chunk_size=3,
+        between_chunks=lambda r: chunks.append(r.decided),
+    )
+    assert (result.decided, result.changed_meanwhile, result.chunks) == (10, 0, 4)
+    assert chunks == [3, 6, 9, 10]
+    assert 0 < result.longest_transaction_s < result.seconds
+    events = store.conn.execute(
+        "SELECT conflict_id, actor, from_status, to_status, note FROM conflict_events "
+        "WHERE actor = 'Bob' ORDER BY id"
+    ).fetchall()
+    decided = [i for i in ids if i not in (ids[3], ids[4])]
+    assert [e[0] for e in events] == decided  # one event per row, in id order
+    from_status = {ids[1]: "skip", ids[2]: "accept_flickr"}
+    assert events == [
+        (i, "Bob", from_status.get(i, "open"), "keep_commons", "bulk") for i in decided
+    ]
+    for cid in decided:
+        c = store.get_conflict(cid)
+        assert c is not None
+        assert (c["status"], c["decided_by"], c["note"]) == ("keep_commons", "Bob", "bulk")
+    untouched = store.get_conflict(ids[3])
+    assert untouched is not None and untouched["decided_by"] == "Alice"
+    assert store.get_conflict(ids[4])["status"] == "applied"  # type: ignore[index]
+    assert counts_from_triggers(store) == counts_by_group_by(store)
+    assert store.bulk_scope(flt, "keep_commons").count == 0
+
+
+def test_bulk_decide_leaves_conflicts_found_after_the_confirmation(store: Store) -> None:
+    add_conflicts(store, 4)
     flt = QueueFilter(owner="a@N01")
-    assert store.count_matching(flt, "keep_commons") == 3
-    with pytest.raises(InvalidTransition):
-        store.bulk_decide(flt, "keep_commons", actor="Alice", expected=2)
-    assert store.bulk_decide(flt, "keep_commons", actor="Alice", expected=3) == 3
-    assert store.conflict_counts()["reason"] == {"creator_differs": 2}
+    scope = store.bulk_scope(flt, "skip")
+    later = add_conflicts(store, 2)  # the job finds more while the maintainer reads the page
+    assert later[0] > (scope.max_id or 0)
+    result = store.bulk_decide(
+        flt, "skip", actor="Bob", max_id=scope.max_id, expected=scope.count, chunk_size=3
+    )
+    assert (result.decided, result.changed_meanwhile) == (4, 0)
+    assert [store.get_conflict(i)["status"] for i in later] == ["open", "open"]  # type: ignore[index]
+    assert store.conflict_history(later[0])[-1]["to_status"] == "open"
+
+
+def test_bulk_decide_keeps_a_decision_made_between_chunks(store: Store) -> None:
+    ids = add_conflicts(store, 6)
+    flt = QueueFilter(owner="a@N01")
+    scope = store.bulk_scope(flt, "skip")
+    other = Store(store.path, migrate=False)  # another maintainer, another connection
+
+    def meanwhile(result: object) -> None:
+        if not other.get_conflict(ids[4])["decided_by"]:  # type: ignore[index]
+            other.decide(ids[4], "accept_flickr", actor="Carol", expected_status="open")
+
+    result = store.bulk_decide(
+        flt,
+        "skip",
+        actor="Bob",
+        max_id=scope.max_id,
+        expected=scope.count,
+        chunk_size=2,
+        between_chunks=meanwhile,
+    )
+    other.close()
+    assert (result.decided, result.changed_meanwhile) == (5, 1)
+    carol = store.get_conflict(ids[4])
+    assert carol is not None and (carol["status"], carol["decided_by"]) == (
+        "accept_flickr",
+        "Carol",
+    )
+    assert [h["actor"] for h in store.conflict_history(ids[4])] == ["bot", "Carol"]
+    assert [store.get_conflict(i)["status"] for i in ids] == ["skip"] * 4 + [
+        "accept_flickr",
+        "skip",
+    ]  # type: ignore[index]
+    assert counts_from_triggers(store) == counts_by_group_by(store)
+
+
+def test_bulk_decide_frees_the_write_lock_between_chunks(store: Store) -> None:
+    add_conflicts(store, 7)
+    got_lock: list[bool] = []
+
+    def another_writer(result: object) -> None:
+        job = sqlite3.connect(store.path, timeout=0, isolation_level=None)
+        try:
+            job.execute("BEGIN IMMEDIATE")  # raises "database is locked" if still held
+            job.execute("UPDATE meta SET value = value WHERE key = 'schema_version'")
+            job.execute("COMMIT")
+            got_lock.append(True)
+        finally:
+            job.close()
+
+    result = store.bulk_decide(
+        QueueFilter(), "skip", actor="Bob", chunk_size=2, between_chunks=another_writer
+    )
+    assert result.decided == 7 and got_lock == [True] * 4
+
+
+@pytest.mark.parametrize(
+    ("flt", "expected"),
+    [
+        (QueueFilter(title="harbour"), ["M1", "M3", "M6"]),  # trigram index
+        (QueueFilter(title="rb"), ["M1", "M3", "M6"]),  # under three characters: LIKE
+        (QueueFilter(title="harbour", owner="b@N01"), ["M3"]),
+        (QueueFilter(owner="b@N01"), ["M2", "M3"]),
+        (QueueFilter(reason="creator_differs", owner="a@N01"), ["M0", "M1", "M4", "M5", "M6"]),
+    ],
+)
+def test_bulk_decide_with_title_and_owner_filters(
+    store: Store, flt: QueueFilter, expected: list[str]
+) -> None:
+    titles = [
+        "File:Bridge.jpg",
+        "File:Harbour at dusk.jpg",
+        "File:Market.jpg",
+        "File:Old harbour.jpg",
+        "File:Tram.jpg",
+        "File:Street.jpg",
+        "File:HARBOUR lights.jpg",
+    ]
+    for i, title in enumerate(titles):
+        owner = "b@N01" if i in (2, 3) else "a@N01"
+        add_conflicts(store, 1, title=title, owner_nsid=owner)
+    scope = store.bulk_scope(flt, "keep_commons")
+    assert scope.count == len(expected)
+    result = store.bulk_decide(
+        flt, "keep_commons", actor="Bob", max_id=scope.max_id, expected=scope.count, chunk_size=2
+    )
+    assert (result.decided, result.changed_meanwhile) == (len(expected), 0)
+    decided = store.list_conflicts(QueueFilter(status="keep_commons"), limit=100)
+    assert [c["mid"] for c in decided] == expected
+    assert counts_from_triggers(store) == counts_by_group_by(store)
+
+
+def test_bulk_decide_refuses_what_is_not_a_decision(store: Store) -> None:
+    add_conflicts(store, 2)
+    for decision in ("applied", "open", "superseded", "nonsense"):
+        with pytest.raises(InvalidTransition):
+            store.bulk_decide(QueueFilter(), decision, actor="Bob")
+    with pytest.raises(ValueError):
+        store.bulk_decide(QueueFilter(), "skip", actor="Bob", chunk_size=0)
+    assert store.count_matching(QueueFilter()) == 2
+
+
+def test_queue_pages_and_title_search(store: Store) -> None:
+    add_conflicts(store, 5)
     page = store.list_conflicts(QueueFilter(status=None), limit=2)
     assert [c["mid"] for c in page] == ["M0", "M1"]
     nxt = store.list_conflicts(QueueFilter(status=None), after_id=page[-1]["id"], limit=2)
@@ -314,12 +493,47 @@ def test_lock_blocks_a_second_run_but_not_after_a_crash(store: Store, tmp_path: 
     assert Store(store.path).acquire_lock()
 
 
-def test_two_processes_share_the_file(store: Store) -> None:
-    other = sqlite3.connect(store.path)
-    other.execute("BEGIN IMMEDIATE")
-    other.execute("INSERT INTO meta VALUES ('x', 'y')")
-    other.commit()
-    assert store.conn.execute("SELECT value FROM meta WHERE key='x'").fetchone()[0] == "y"
+# Another process writing to the store (the job, while the review page holds the lock):
+# it announces itself, waits in SQLite's busy handler for the write lock, writes, and
+# prints when it got the lock (CLOCK_MONOTONIC: the same clock in every process).
+WAITING_WRITER = """
+import sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], timeout=float(sys.argv[2]), isolation_level=None)
+print("waiting", flush=True)
+conn.execute("BEGIN IMMEDIATE")
+got_lock_at = time.monotonic()
+conn.execute("INSERT INTO meta VALUES ('written_by', 'the other process')")
+conn.execute("COMMIT")
+print(got_lock_at, flush=True)
+"""
+
+
+def test_a_second_process_waits_for_the_write_lock_then_writes(store: Store) -> None:
+    with store.transaction() as conn:
+        conn.execute("INSERT INTO meta VALUES ('held_by', 'this process')")
+        impatient = sqlite3.connect(store.path, timeout=0, isolation_level=None)
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            impatient.execute("BEGIN IMMEDIATE")  # no busy timeout: refused at once
+        impatient.close()
+        other = subprocess.Popen(
+            [sys.executable, "-c", WAITING_WRITER, store.path, "5"],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert other.stdout is not None and other.stdout.readline().strip() == "waiting"
+        time.sleep(0.3)
+        assert other.poll() is None  # still waiting for us
+    released_at = time.monotonic()
+    out, _ = other.communicate(timeout=5)
+    assert other.returncode == 0
+    got_lock_at = float(out)
+    # it got the lock once we let go (its busy handler polls every few to 100 ms), long
+    # before its own 5 s timeout
+    assert released_at - 0.01 <= got_lock_at < released_at + 1
+    rows = dict(
+        store.conn.execute("SELECT key, value FROM meta WHERE key IN ('held_by', 'written_by')")
+    )
+    assert rows == {"held_by": "this process", "written_by": "the other process"}
 
 
 @pytest.mark.parametrize(
@@ -380,7 +594,7 @@ def test_title_index_follows_title_changes(store: Store) -> None:
     assert [c["id"] for c in store.list_conflicts(QueueFilter(title="rename"))] == out.ids
 
 
-def test_v1_database_is_migrated_to_v2_with_its_titles_indexed(tmp_path: Path) -> None:
+def test_v1_database_is_migrated_with_its_titles_indexed(tmp_path: Path) -> None:
     from bot import store as store_module
 
     path = tmp_path / "old.db"
@@ -395,8 +609,116 @@ def test_v1_database_is_migrated_to_v2_with_its_titles_indexed(tmp_path: Path) -
     conn.commit()
     conn.close()
     migrated = Store(path)
-    assert migrated.schema_version() == 2
+    assert migrated.schema_version() == SCHEMA_VERSION
     assert [c["mid"] for c in migrated.list_conflicts(QueueFilter(title="lighthouse"))] == ["M9"]
+
+
+def test_v2_database_is_migrated_to_v3_clearing_stale_decisions_on_open_rows(
+    tmp_path: Path,
+) -> None:
+    from bot import store as store_module
+
+    path = tmp_path / "v2.db"
+    conn = sqlite3.connect(path)
+    for script in (store_module._SCHEMA_V1, store_module._SCHEMA_V2):
+        for statement in store_module._split_sql(script):
+            conn.execute(statement)
+    conn.execute("INSERT INTO meta VALUES ('schema_version', '2')")
+    for cid, status in ((1, "open"), (2, "keep_commons")):
+        conn.execute(
+            "INSERT INTO conflicts(id, fingerprint, mid, title, property, reason, existing, "
+            "status, decided_by, decided_at, note, applied_revid, applied_at, found_at, "
+            "updated_at) VALUES (?, ?, 'M9', 'File:X.jpg', 'P170', 'r', '[]', ?, 'Alice', "
+            "'2025-01-01', 'old note', ?, ?, 'x', 'x')",
+            (cid, f"f{cid}", status, 77 if cid == 1 else None, "2025-01-02" if cid == 1 else None),
+        )
+        conn.execute(
+            "INSERT INTO conflict_events(conflict_id, at, actor, to_status) VALUES (?, 'x', 'Alice', ?)",
+            (cid, status),
+        )
+    conn.commit()
+    conn.close()
+    migrated = Store(path)
+    assert migrated.schema_version() == 3
+    reopened, decided = migrated.get_conflict(1), migrated.get_conflict(2)
+    assert reopened is not None and decided is not None
+    assert [reopened[k] for k in ("decided_by", "decided_at", "note", "applied_revid")] == [
+        None
+    ] * 4
+    assert (decided["decided_by"], decided["note"]) == ("Alice", "old note")  # not reopened
+    assert [h["actor"] for h in migrated.conflict_history(1)] == ["Alice"]  # history stays
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        migrated.conn.execute("DELETE FROM conflict_events")
+
+
+def test_a_reopened_conflict_forgets_the_last_rounds_decision(store: Store) -> None:
+    kw = dict(
+        mid="M1",
+        title="File:M1.jpg",
+        flickr_photo_id="1",
+        owner_nsid=None,
+        base_revid=10,
+        run_id=1,
+        dry_run=False,
+    )
+    cid = store.record_conflicts(conflicts=[creator_conflict()], **kw).ids[0]  # type: ignore[arg-type]
+    store.decide(cid, "accept_flickr", actor="Alice", note="Flickr is right")
+    store.mark_applied([cid], 1234)
+    # someone reverted the bot's edit: the next run finds the same conflict again
+    again = store.record_conflicts(conflicts=[creator_conflict()], **kw)  # type: ignore[arg-type]
+    assert again.reopened == 1
+    c = store.get_conflict(cid)
+    assert c is not None and c["status"] == "open"
+    for column in ("decided_by", "decided_at", "note", "applied_revid", "applied_at"):
+        assert c[column] is None, column
+    # closed by the bot, then found again: the close reason goes too
+    store.supersede(cid, "file_changed_since_conflict")
+    assert store.get_conflict(cid)["closed_reason"] == "file_changed_since_conflict"  # type: ignore[index]
+    store.record_conflicts(conflicts=[creator_conflict()], **kw)  # type: ignore[arg-type]
+    c = store.get_conflict(cid)
+    assert c is not None and (c["status"], c["closed_reason"]) == ("open", None)
+    # the earlier rounds are all in the history
+    assert [
+        (h["actor"], h["from_status"], h["to_status"], h["note"])
+        for h in store.conflict_history(cid)
+    ] == [
+        ("bot", None, "open", None),
+        ("Alice", "open", "accept_flickr", "Flickr is right"),
+        ("bot", "accept_flickr", "applied", None),
+        ("bot", "applied", "open", "found again"),
+        ("bot", "open", "superseded", "file_changed_since_conflict"),
+        ("bot", "superseded", "open", "found again"),
+    ]
+    assert store.conflict_counts()["reason"] == {"creator_differs": 1}
+
+
+def test_the_audit_trail_cannot_be_rewritten(store: Store) -> None:
+    cid = store.record_conflicts(
+        mid="M1",
+        title="File:M1.jpg",
+        flickr_photo_id="1",
+        owner_nsid=None,
+        base_revid=10,
+        conflicts=[creator_conflict()],
+        run_id=1,
+        dry_run=False,
+    ).ids[0]
+    store.decide(cid, "skip", actor="Alice", note="later")
+    before = store.conflict_history(cid)
+    other = sqlite3.connect(store.path)  # e.g. someone in the sqlite3 shell
+    for sql in (
+        "UPDATE conflict_events SET actor = 'Mallory'",
+        "UPDATE conflict_events SET note = NULL WHERE conflict_id = 1",
+        "DELETE FROM conflict_events WHERE actor = 'Alice'",
+        "DELETE FROM conflict_events",
+    ):
+        with pytest.raises(sqlite3.IntegrityError, match="conflict_events is append-only"):
+            other.execute(sql)
+        other.rollback()
+    other.close()
+    assert store.conflict_history(cid) == before
+    store.decide(cid, "keep_commons", actor="Bob")  # appending still works
+    assert len(store.conflict_history(cid)) == len(before) + 1
 
 
 def test_a_decision_on_a_conflict_that_changed_meanwhile_is_refused(store: Store) -> None:
@@ -415,3 +737,21 @@ def test_a_decision_on_a_conflict_that_changed_meanwhile_is_refused(store: Store
     with pytest.raises(InvalidTransition, match="now skip"):
         store.decide(cid, "keep_commons", actor="Bob", expected_status="open")
     assert store.get_conflict(cid)["decided_by"] == "Alice"  # type: ignore[index]
+
+
+@pytest.mark.parametrize("held_ms", [0, 1, 5, 20, 40, 100, 150, 300, 2000])
+def test_the_pause_between_bulk_chunks_outlasts_a_waiting_writers_sleep(held_ms: int) -> None:
+    from bot.store import bulk_pause
+
+    # SQLite's default busy handler (sqliteDefaultBusyCallback): the sleep before each try
+    delays = [1, 2, 5, 10, 15, 20, 25, 25, 25, 50, 50, 100]
+    tries, total = [0], 0
+    while total <= held_ms + 1000:
+        total += delays[min(len(tries) - 1, len(delays) - 1)]
+        tries.append(total)
+    # a writer that began waiting at any ms of the chunk tries again before the pause ends
+    pause_ms = bulk_pause(held_ms / 1000) * 1000
+    for began in range(held_ms + 1):
+        waited = held_ms - began
+        next_try = next(t for t in tries if t > waited)
+        assert next_try - waited <= pause_ms, (began, next_try, waited)

@@ -1,6 +1,6 @@
 """The review page in a real browser: Debian's Chromium driven by Playwright.
 
-The app runs as ``backfill review --dev-login`` would run it (werkzeug on 127.0.0.1, a
+The app runs as ``TOOL_DEV_LOGIN=1 backfill review`` would run it (werkzeug on 127.0.0.1, a
 temporary database with sample conflicts). Every request that leaves 127.0.0.1 is
 blocked; the Commons thumbnail is answered with a local placeholder image so the
 screenshot shows the page as a reviewer sees it. Saves tests/artifacts/conflict-page.png.
@@ -66,7 +66,8 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     db = tmp_path / "bot.db"
     with Store(db) as store:
         sample.seed(store, 16)
-    app = build_app(db, dev_login=True)
+    monkeypatch.setenv("TOOL_DEV_LOGIN", "1")
+    app = build_app(db)
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -128,6 +129,7 @@ def test_triage_with_the_keyboard(page: Any, server: str, errors: list[str]) -> 
     page.goto(server + "/")
     page.get_by_label("Reason").select_option("date_differs")
     page.get_by_role("button", name="Filter").click()
+    page.wait_for_load_state()  # review.js (deferred) must be listening before keys are pressed
     assert "reason=date_differs" in page.url
     assert page.locator("a.row-link").count() == 2
     page.keyboard.press("j")
