@@ -19,6 +19,7 @@ from bot.ids import WRITTEN_PROPERTIES
 from bot.store import (
     DECIDABLE_FROM,
     DECISIONS,
+    FTS_MIN_CHARS,
     BulkResult,
     ConflictStatus,
     InvalidTransition,
@@ -75,6 +76,7 @@ class View:
 
     flt: QueueFilter
     newest_first: bool = False
+    short_title: str | None = None  # a title search too short to run (not applied)
 
     def args(self) -> dict[str, Any]:
         """Query parameters that reproduce this view (defaults left out)."""
@@ -130,14 +132,20 @@ def parse_view(params: Mapping[str, Any]) -> View:
         prop = prop.upper()
         if not _PROPERTY_RE.match(prop):
             abort(400, "A property filter looks like P170.")
+    title = _text(params, "title", 200)
+    short_title = None
+    if title is not None and len(title) < FTS_MIN_CHARS:
+        # Under 3 characters the trigram index cannot help: a search that matches nothing
+        # would read the whole queue (most of a second on a million conflicts).
+        short_title, title = title, None
     flt = QueueFilter(
         status=status,
         reason=_text(params, "reason", 100),
         property=prop,
         owner=_text(params, "owner", 100),
-        title=_text(params, "title", 200),
+        title=title,
     )
-    return View(flt=flt, newest_first=params.get("sort") == "newest")
+    return View(flt=flt, newest_first=params.get("sort") == "newest", short_title=short_title)
 
 
 def _int_arg(name: str) -> int | None:
