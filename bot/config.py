@@ -32,10 +32,12 @@ class Settings:
     documentation_page: str = "Commons:Flickr SDC backfill bot"
     edit_tags: tuple[str, ...] = field(default_factory=tuple)
     put_throttle: float = 0
+    retry_wait: float = 0
     maxlag: int = 5
     run_page: str = "User:{username}/Run"
     max_attempts: int = 3
     batch_size: int = 50
+    recheck_conflicts_days: float = 7.0
 
     def with_overrides(self, **overrides: Any) -> Settings:
         """A copy with the non-None overrides applied (command-line flags)."""
