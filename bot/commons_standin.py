@@ -134,7 +134,7 @@ _BOT_RIGHTS = (
     "autopatrol",
     "suppressredirect",
 )
-_FAULTS = ("maxlag", "ratelimited", "http503", "badtoken", "concurrent_edit", "lost_response")
+FAULTS = ("maxlag", "ratelimited", "http503", "badtoken", "concurrent_edit", "lost_response")
 
 
 # --------------------------------------------------------------------------- seed data
@@ -400,8 +400,8 @@ class CommonsStandin:
         landed although the bot never heard back). ``action`` narrows any of them to
         one API action.
         """
-        if fault not in _FAULTS:
-            raise ValueError(f"unknown fault {fault!r}; one of {_FAULTS}")
+        if fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; one of {FAULTS}")
         if endpoint not in ("commons", "wikidata"):
             raise ValueError(f"unknown endpoint {endpoint!r}")
         with self.lock:
@@ -1601,6 +1601,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 __all__ = [
+    "FAULTS",
     "CommonsStandin",
     "StandinData",
     "StandinHandle",

@@ -627,6 +627,8 @@ class Job:
     ) -> FileResult:
         assert f.mid is not None
         intents = [] if self.options.dry_run else self.store.open_edits(f.mid)
+        # decision edits are settled by _resume_decision_intents, with their conflicts
+        intents = [i for i in intents if not i["conflict_ids"]]
         if not f.photo_ids:
             self._close_intents(intents, state, landed=False)
             return FileResult(f, FileStatus.NO_FLICKR_ID, checked_revid=state.lastrevid)
