@@ -241,7 +241,13 @@ class RunSummary:
         data = self.to_json()
         mode = "dry run (nothing written to Commons)" if self.dry_run else "real run"
         lines = [f"Run {self.run_id}: {mode}; stopped: {self.stop_reason}"]
-        asked = {k: v for k, v in self.options.items() if v not in (None, False, [])}
+        opts = self.options
+        asked = {k: opts.get(k) for k in ("limit", "max_minutes", "only", "owner")}
+        asked = {k: v for k, v in asked.items() if v not in (None, [])}
+        if opts.get("recheck"):
+            asked["recheck"] = True
+        if opts.get("apply_decisions") is False:
+            asked["decisions"] = "not applied"
         if asked:
             lines.append("  options              " + dumps(asked))
         lines.append(f"  files processed      {self.files}")
