@@ -37,6 +37,19 @@ def register(subparsers: Any) -> None:
     )
     sandbox.add_argument("--commons-port", type=int, default=0)
     sandbox.add_argument("--flickr-port", type=int, default=0)
+    sandbox.add_argument(
+        "--inject",
+        action="append",
+        default=[],
+        metavar="ENDPOINT:KIND[:COUNT[:ACTION]]",
+        help="a fault for the next matching requests, repeatable: commons:maxlag:3, "
+        "commons:http503:2:wbeditentity, commons:concurrent_edit, flickr:code201:2, "
+        "flickr:http_429:1:flickr.photos.getInfo (Commons kinds: maxlag, ratelimited, "
+        "http503, badtoken, concurrent_edit, lost_response; Flickr kinds: http_500, "
+        "http_503, http_429, code_201, code_105, invalid_json, slow). More can be added "
+        "while it runs: POST a JSON fault to each stand-in's /_standin/inject; "
+        "GET /_standin/state shows requests, writes and pending faults.",
+    )
     sandbox.set_defaults(func=cmd_sandbox)
 
     demo = subparsers.add_parser(
@@ -68,10 +81,17 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         DEMO_BOTPASSWORD,
         DEMO_BOTPASSWORD_NAME,
         DEMO_FLICKR_KEY,
+        inject_faults,
+        parse_fault,
         prepare_demo_data,
         run_sandbox,
     )
 
+    try:
+        faults = [parse_fault(spec) for spec in args.inject]
+    except ValueError as exc:
+        print(f"backfill sandbox: --inject {exc}", file=sys.stderr)
+        return 2
     data = args.data
     if data is None:
         data = prepare_demo_data(DEMO_DIR / "sandbox-data")
@@ -82,12 +102,17 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         return 2
     with run_sandbox(data, port_commons=args.commons_port, port_flickr=args.flickr_port) as (
         urls,
-        _wiki,
-        _flickr,
+        wiki,
+        flickr,
     ):
+        inject_faults(faults, wiki, flickr)
         print(f"Commons API   {urls.commons_api}")
         print(f"Wikidata API  {urls.wikidata_api}")
         print(f"Flickr API    {urls.flickr_api}")
+        print(f"control       {urls.commons_control}{{inject,state}}")
+        print(f"              {urls.flickr_control}{{inject,state}}")
+        for fault in faults:
+            print(f"fault         {fault}")
         print(
             f"\nbot account {DEMO_BOT}: export COMMONS_BOTPASSWORD_NAME={DEMO_BOTPASSWORD_NAME} "
             f"COMMONS_BOTPASSWORD={DEMO_BOTPASSWORD} FLICKR_API_KEY={DEMO_FLICKR_KEY}"

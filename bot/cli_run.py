@@ -57,6 +57,13 @@ def register(subparsers: Any) -> None:
         help="do not apply review decisions at the start of the run",
     )
     run.add_argument(
+        "--recheck-conflicts-after",
+        type=float,
+        metavar="DAYS",
+        help="revision-check files with open conflicts not looked at for DAYS and re-plan "
+        "the ones that changed (default: settings recheck_conflicts_days; negative: never)",
+    )
+    run.add_argument(
         "--report",
         type=Path,
         help="JSON-lines report, one line per file (default for dry runs: "
@@ -141,6 +148,7 @@ def build_adapters(
         config_dir,
         None if anonymous else username,
         put_throttle=settings.put_throttle or None,
+        retry_wait=settings.retry_wait or None,
         maxlag=settings.maxlag,
         user_agent=settings.user_agent,
         environ=environ,
@@ -201,6 +209,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if report is None and args.dry_run:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         report = Path(settings.report_dir) / f"dry-run-{stamp}.jsonl"
+    recheck_days = (
+        args.recheck_conflicts_after
+        if args.recheck_conflicts_after is not None
+        else settings.recheck_conflicts_days
+    )
     options = RunOptions(
         dry_run=args.dry_run,
         limit=args.limit,
@@ -214,25 +227,43 @@ def cmd_run(args: argparse.Namespace) -> int:
         documentation_page=settings.documentation_page,
         progress=args.progress,
         apply_decisions=not args.no_decisions,
+        recheck_conflicts_days=recheck_days if recheck_days >= 0 else None,
     )
+    job: Any = None
+    status = 0
     try:
         with build_adapters(settings, anonymous=args.dry_run, username=username) as ad:
-            summary = make_job(ad, options).run()
-    except FlickrAuthError as exc:
-        print(f"backfill run: Flickr refused the API key, stopping: {exc}", file=sys.stderr)
-        return 3
+            job = make_job(ad, options)
+            job.run()
     except LockHeld as exc:
         print(f"backfill run: {exc}", file=sys.stderr)
         return 4
-    if args.json:
+    except FlickrAuthError as exc:
+        print(f"backfill run: Flickr refused the API key, stopping: {exc}", file=sys.stderr)
+        status = 3
+    except Exception as exc:  # the run row says "error: ..."; the summary still goes out
+        log.exception("backfill run failed")
+        print(f"backfill run: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        status = 1
+    if job is None:
+        return status or 1
+    print_summary(job.summary, as_json=args.json, report=report)
+    return status
+
+
+def print_summary(summary: Any, *, as_json: bool, report: Path | None) -> None:
+    """The summary on stdout (JSON or text); where the report and its summary are."""
+    from bot.job import summary_path
+
+    if as_json:
         sys.stdout.write(
             orjson.dumps(summary.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n"
         )
-    else:
-        print(summary.render())
-        if report is not None:
-            print(f"  report               {report}")
-    return 0
+        return
+    print(summary.render())
+    if report is not None:
+        print(f"  report               {report}")
+        print(f"  summary              {summary_path(report)}")
 
 
 def cmd_explain(args: argparse.Namespace) -> int:

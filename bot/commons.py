@@ -10,12 +10,22 @@ adds:
   without structured data and for a page that does not exist, so those ids get one
   follow-up ``prop=info`` request (by page id) that tells them apart and supplies the
   ``lastrevid`` an edit needs as ``baserevid``. Every read is counted in ``read_calls``.
-- **One edit per file**: ``wbeditentity`` with all claims, ``baserevid``, ``bot=1``,
-  ``maxlag``, a summary and optional tags. ``editconflict`` becomes :class:`EditConflict`.
-  maxlag, ``ratelimited`` and ``badtoken`` are retried inside pywikibot. HTTP 5xx and
-  timeouts are ambiguous for a write (it may have landed), so pywikibot does not retry
-  them; this module re-reads the file first and only resends if ``lastrevid`` is still
-  the ``baserevid``, otherwise it raises :class:`EditConflict` and the job re-plans.
+  :meth:`CommonsClient.latest_revisions` is the cheap check of many files (one
+  ``prop=info`` per batch) used to find conflict files that changed.
+- **One edit per file**: ``wbeditentity`` with all claims, ``baserevid`` (required: an
+  edit without one would overwrite blindly), ``bot=1``, ``maxlag``, a summary and
+  optional tags; the answer comes back as an :class:`EditResult` with the entity as
+  Commons stored it and Wikibase's warnings. A stale ``baserevid`` is *not* always
+  refused: Wikibase patches the change onto the latest revision when the two touch
+  different statements and says so with ``wikibase-conflict-patched``; the job checks
+  the returned entity for that. ``editconflict`` becomes :class:`EditConflict`.
+  maxlag, ``ratelimited`` and ``badtoken`` are API answers, so pywikibot's own waits and
+  retries handle them. HTTP 5xx, timeouts and unreadable answers are ambiguous for a
+  write (it may have landed), so the write request never resends on them
+  (:func:`_write_request_class`); this module re-reads the file first and only resends
+  if ``lastrevid`` is still the ``baserevid``, otherwise it raises :class:`EditConflict`
+  (``maybe_ours``) and the job re-plans. If the last attempt gets no answer either,
+  :class:`WriteOutcomeUnknown` tells the job to keep its journal entry open.
 - **The emergency stop** (:meth:`CommonsClient.check_may_run`): a run page and the bot
   account's talk-page messages, read in one request.
 
@@ -30,7 +40,7 @@ import logging
 import re
 import time
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -74,8 +84,33 @@ class EntityState:
     gone: bool
 
 
+@dataclass(frozen=True, slots=True)
+class EditResult:
+    """What ``wbeditentity`` answered: the new revision, the entity as stored, warnings.
+
+    ``entity`` is the whole entity after the edit (Wikibase returns it), so the job can
+    see statements someone else added meanwhile when Wikibase ``patched`` a stale edit.
+    """
+
+    revid: int
+    entity: dict[str, Any] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def patched(self) -> bool:
+        """Wikibase merged this edit into a newer revision than its ``baserevid``."""
+        return any(w.endswith("conflict-patched") for w in self.warnings)
+
+
 class CommonsError(Exception):
     """Commons could not be read or written (after pywikibot's own retries)."""
+
+
+class WriteOutcomeUnknown(CommonsError):
+    """The last attempt of an edit got no answer: it may or may not have landed.
+
+    The job keeps its journal intent open, so the next run re-reads the file and finds out.
+    """
 
 
 class EditConflict(CommonsError):
@@ -113,6 +148,72 @@ class ReadOnlySession(CommonsError):
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+class _NoAnswer(Exception):
+    """A write got no usable answer (HTTP 5xx, timeout, connection error, not JSON)."""
+
+
+_WRITE_REQUEST_CLASS: Any = None
+
+
+def _write_request_class() -> Any:
+    """pywikibot's ``Request`` for writes: its API-error retries, no blind resends.
+
+    pywikibot answers maxlag, ``ratelimited``, ``badtoken`` and ``readonly`` by waiting
+    and resending, which is right: the wiki answered and did not write. It also waits
+    and resends after an HTTP failure or an answer that is not JSON, which for a write
+    is wrong (the edit may have landed). This subclass turns those into ``_NoAnswer``
+    so :meth:`CommonsClient.edit` can look before it resends.
+    """
+    global _WRITE_REQUEST_CLASS
+    if _WRITE_REQUEST_CLASS is not None:
+        return _WRITE_REQUEST_CLASS
+    from pywikibot.comms import http
+    from pywikibot.data import api
+
+    class WriteRequest(api.Request):
+        def _http_request(
+            self,
+            use_get: bool,
+            uri: str,
+            data: Any,
+            headers: Any,
+            paramstring: str,
+        ) -> tuple[Any, bool]:
+            try:
+                response = http.request(
+                    self.site,
+                    uri=uri,
+                    method="GET" if use_get else "POST",
+                    data=data,
+                    headers=headers,
+                )
+            except Exception as exc:  # whatever the transport raised: no answer
+                raise _NoAnswer(f"{type(exc).__name__}: {exc}") from exc
+            return response, use_get
+
+        def _json_loads(self, response: Any) -> dict[str, Any] | None:
+            try:
+                response.json()
+            except ValueError as exc:
+                raise _NoAnswer(f"HTTP {response.status_code}, not a JSON answer") from exc
+            result: dict[str, Any] | None = super()._json_loads(response)
+            return result
+
+    _WRITE_REQUEST_CLASS = WriteRequest
+    return WriteRequest
+
+
+def _warning_names(result: dict[str, Any]) -> tuple[str, ...]:
+    """Wikibase's warning message names (``wikibase-conflict-patched``, ...) of an answer."""
+    names: list[str] = []
+    for module in (result.get("warnings") or {}).values():
+        if isinstance(module, dict):
+            for message in module.get("messages") or ():
+                if isinstance(message, dict) and message.get("name"):
+                    names.append(str(message["name"]))
+    return tuple(names)
 
 
 def _batches(items: Sequence[str], size: int) -> Iterator[list[str]]:
@@ -402,15 +503,16 @@ class CommonsClient:
         mid: str,
         claims: list[dict[str, Any]],
         *,
-        baserevid: int | None,
+        baserevid: int,
         summary: str,
         tags: Sequence[str] | None = None,
-    ) -> int:
-        """All of a file's claims in one ``wbeditentity``; returns the new revision id.
+    ) -> EditResult:
+        """All of a file's claims in one ``wbeditentity``; returns what Commons answered.
 
-        Raises :class:`EditConflict` when the file changed since ``baserevid``,
-        :class:`EditRefused` for other API errors, :class:`ReadOnlySession` when not
-        logged in, :class:`CommonsError` when Commons stays unreachable.
+        Raises :class:`EditConflict` when Wikibase refuses because the file changed
+        since ``baserevid``, :class:`EditRefused` for other API errors,
+        :class:`ReadOnlySession` when not logged in, :class:`WriteOutcomeUnknown` when the
+        last attempt got no answer, and ``ValueError`` without a ``baserevid``.
         """
         from pywikibot.exceptions import APIError, Error
 
@@ -418,6 +520,8 @@ class CommonsClient:
             raise ValueError(f"not an M-id: {mid!r}")
         if not claims:
             raise ValueError(f"nothing to write for {mid}")
+        if baserevid is None or int(baserevid) <= 0:
+            raise ValueError(f"refusing to edit {mid} without the revision the edit is based on")
         username = self.username
         if username is None:
             raise ReadOnlySession(f"cannot edit {mid}: the session is anonymous (dry run)")
@@ -431,17 +535,15 @@ class CommonsClient:
             "bot": 1,
             "summary": summary,
             "assertuser": username,
+            "baserevid": int(baserevid),
         }
-        if baserevid is not None:
-            params["baserevid"] = int(baserevid)
         chosen_tags = self.tags if tags is None else tuple(tags)
         if chosen_tags:
             params["tags"] = "|".join(chosen_tags)
+        request_class = _write_request_class()
         for attempt in range(1, self.write_attempts + 1):
             params["token"] = self.site.tokens["csrf"]
-            request = self.site.simple_request(**params)
-            # No blind resend of a write after a 5xx or timeout: it may have landed.
-            request.max_retries = 0
+            request = request_class.create_simple(self.site, **params)
             self.write_calls += 1
             try:
                 result = request.submit()
@@ -449,23 +551,27 @@ class CommonsClient:
                 if exc.code == "editconflict":
                     raise EditConflict(mid, baserevid, exc.info) from None
                 raise EditRefused(mid, exc.code, exc.info) from None
-            except Error as exc:
+            except (_NoAnswer, Error) as exc:
+                # _NoAnswer: HTTP failure; Error: pywikibot gave up its own retries
                 self._after_failed_write(mid, baserevid, attempt, exc)
                 continue
             entity = result.get("entity") or {}
             if "lastrevid" not in entity:
                 raise EditRefused(mid, "unexpected-response", json.dumps(result)[:300])
-            return int(entity["lastrevid"])
+            warnings = _warning_names(result)
+            if warnings:
+                log.info("edit of %s: Commons warned %s", mid, ", ".join(warnings))
+            return EditResult(int(entity["lastrevid"]), dict(entity), warnings)
         raise AssertionError("unreachable")  # _after_failed_write raises on the last attempt
 
-    def _after_failed_write(
-        self, mid: str, baserevid: int | None, attempt: int, exc: Exception
-    ) -> None:
+    def _after_failed_write(self, mid: str, baserevid: int, attempt: int, exc: Exception) -> None:
         """After a write with no answer: resend only if the file is unchanged, after a pause."""
         import pywikibot
 
-        if baserevid is None or attempt >= self.write_attempts:
-            raise CommonsError(f"edit of {mid} failed after {attempt} attempt(s): {exc}") from exc
+        if attempt >= self.write_attempts:
+            raise WriteOutcomeUnknown(
+                f"edit of {mid} got no answer after {attempt} attempt(s), it may have landed: {exc}"
+            ) from exc
         state = self.read_entities([mid])[mid]
         if state.gone or state.lastrevid != baserevid:
             raise EditConflict(
@@ -477,6 +583,17 @@ class CommonsClient:
             "edit of %s got no answer (%s); unchanged, resending in %.1f s", mid, exc, delay
         )
         time.sleep(delay)
+
+    def latest_revisions(self, mids: Sequence[str]) -> dict[str, int | None]:
+        """The latest revision of each file (None: gone), one ``prop=info`` per batch.
+
+        Much cheaper than reading the entities: the job uses it to find which files with
+        open conflicts changed since it last looked, and re-plans only those.
+        """
+        return {
+            mid: (None if state.gone else state.lastrevid)
+            for mid, state in self._page_states(mids).items()
+        }
 
     # ------------------------------------------------------------- emergency stop
 
@@ -546,8 +663,10 @@ __all__ = [
     "EditConflict",
     "EditConflictError",
     "EditRefused",
+    "EditResult",
     "EntityState",
     "ReadOnlySession",
+    "WriteOutcomeUnknown",
     "empty_entity",
     "normalise_file_title",
     "run_page_allows",

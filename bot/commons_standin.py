@@ -12,17 +12,34 @@ code as against the wikis. It answers what that code asks, in the shapes the wik
 
 ``wbeditentity`` follows Wikibase's claim semantics through :func:`bot.reconcile.apply_edit`
 (a claim with ``id`` replaces that statement, one without is appended under a new random
-``M123$UUID``). It is stricter than Wikibase on one point: any ``baserevid`` that is not
-the page's latest revision is refused with ``editconflict``; Wikibase would first try to
-merge non-overlapping changes. OAuth requests are accepted by consumer key and access
-token, without checking the signature.
+``M123$UUID``, ``"remove": ""`` deletes one). A ``baserevid`` that is not the latest
+revision is handled as Wikibase's EditEntity does: the change is patched onto the latest
+revision when it touches no statement the intervening edits touched (added, changed or
+removed), and the answer then carries the warning Wikibase gives::
+
+    "warnings": {"wbeditentity": {"messages": [{"name": "wikibase-conflict-patched", ...}]}}
+
+(``wikibase-self-conflict-patched`` when every intervening edit was the same user's);
+otherwise, or for a revision the page never had, it is refused with ``editconflict``.
+So a statement a person adds to a property between the bot's read and its write is
+*kept next to* the bot's, exactly the case the bot has to catch. ``strict_baserevid``
+(seed setting, or the attribute of a running stand-in) restores the stricter rule of
+refusing every stale ``baserevid``. OAuth requests are accepted by consumer key and
+access token, without checking the signature.
+
+Each stand-in also answers a small control API next to the wiki (for ``backfill
+sandbox --inject`` and hand-driven rehearsals), on 127.0.0.1 only like the rest:
+``POST /_standin/inject`` with ``{"fault": "maxlag", "count": 3, "action": ...,
+"endpoint": "commons", "options": {...}}`` (the arguments of :meth:`CommonsStandin.inject`)
+and ``GET /_standin/state`` (writes, write attempts, requests by action, pending faults).
 
 Seed it from Python (:class:`StandinData`) or from a directory::
 
     seed/
       standin.json         optional: {"username": ..., "botpasswords": {"Bot@suffix": "pw"},
                            "apihighlimits": false, "hasmsg": false, "blocked": false,
-                           "bot_group": true, "oauth": {"consumer key": "access token"}}
+                           "bot_group": true, "oauth": {"consumer key": "access token"},
+                           "strict_baserevid": false}
       mediainfo/M123.json  one file each: {"title": "File:X.jpg", "pageid": 123,
                            "lastrevid": 456, "statements": {...}, "labels": {...}};
                            without "statements" and "labels" the file has no SDC yet;
@@ -69,6 +86,8 @@ log = logging.getLogger(__name__)
 
 COMMONS_PATH = "/w/api.php"
 WIKIDATA_PATH = "/wikidata/w/api.php"
+CONTROL_PREFIX = "/_standin/"
+HUMAN = "Example human"  # the user of ``human_edit`` revisions
 DBNAME = "commonswiki"
 ANON_TOKEN = "+\\"
 _MID_RE = re.compile(r"^M([1-9][0-9]*)$")
@@ -115,7 +134,7 @@ _BOT_RIGHTS = (
     "autopatrol",
     "suppressredirect",
 )
-_FAULTS = ("maxlag", "ratelimited", "http503", "badtoken", "concurrent_edit", "lost_response")
+FAULTS = ("maxlag", "ratelimited", "http503", "badtoken", "concurrent_edit", "lost_response")
 
 
 # --------------------------------------------------------------------------- seed data
@@ -144,6 +163,8 @@ class StandinData:
     bot_group: bool = True
     hasmsg: bool = False
     blocked: bool = False
+    strict_baserevid: bool = False
+    """Refuse every stale ``baserevid`` (older stand-in behaviour) instead of patching."""
 
     @classmethod
     def from_directory(cls, root: Path) -> StandinData:
@@ -179,6 +200,12 @@ class _Page:
     text: str
     mediainfo: dict[str, Any] | None = None  # the stored entity; None: no SDC yet
     touched: str = ""
+    history: dict[int, tuple[dict[str, Any] | None, str | None]] = field(default_factory=dict)
+    """revid → (the entity as of that revision, its user): what a stale edit is patched against."""
+
+    def remember(self, user: str | None) -> None:
+        """Record the current revision in the history."""
+        self.history[self.lastrevid] = (copy.deepcopy(self.mediainfo), user)
 
 
 @dataclass
@@ -225,6 +252,21 @@ def _title_ns(title: str) -> int:
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _statements_by_id(entity: Mapping[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """Every statement of an entity by its id."""
+    groups = (entity or {}).get("statements") or {}
+    return {str(st.get("id")): st for group in groups.values() for st in group}
+
+
+def _strip(value: Any) -> Any:
+    """A statement without its snak hashes (they follow from the data)."""
+    if isinstance(value, Mapping):
+        return {k: _strip(v) for k, v in value.items() if k != "hash"}
+    if isinstance(value, list):
+        return [_strip(v) for v in value]
+    return value
 
 
 def _split(value: str | None) -> list[str]:
@@ -326,6 +368,8 @@ class CommonsStandin:
     def _add_page(self, page: _Page) -> None:
         if page.pageid in self._pages or page.title in self._by_title:
             raise ValueError(f"page {page.title!r} ({page.pageid}) seeded twice")
+        if page.ns == 6:
+            page.remember(None)
         self._pages[page.pageid] = page
         self._by_title[page.title] = page.pageid
 
@@ -356,8 +400,8 @@ class CommonsStandin:
         landed although the bot never heard back). ``action`` narrows any of them to
         one API action.
         """
-        if fault not in _FAULTS:
-            raise ValueError(f"unknown fault {fault!r}; one of {_FAULTS}")
+        if fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; one of {FAULTS}")
         if endpoint not in ("commons", "wikidata"):
             raise ValueError(f"unknown endpoint {endpoint!r}")
         with self.lock:
@@ -383,6 +427,7 @@ class CommonsStandin:
                 page.text = wikitext
             page.lastrevid = self._next_revid()
             page.touched = _now()
+            page.remember(HUMAN)
             return page.lastrevid
 
     def set_page(self, title: str, text: str | None) -> None:
@@ -500,6 +545,8 @@ class CommonsStandin:
         return response(environ, start_response)
 
     def _dispatch(self, request: Request) -> Response:
+        if request.path.startswith(CONTROL_PREFIX):
+            return self._control(request)
         if request.path == COMMONS_PATH:
             endpoint = "commons"
         elif request.path == WIKIDATA_PATH:
@@ -549,6 +596,54 @@ class CommonsStandin:
             if session.new:
                 response.set_cookie(self._cookie_name, session.sid, httponly=True)
             return response
+
+    def _control(self, request: Request) -> Response:
+        """``POST /_standin/inject`` and ``GET /_standin/state`` (see the module docstring)."""
+        name = request.path[len(CONTROL_PREFIX) :]
+        if name == "state" and request.method == "GET":
+            return self._json(self.state())
+        if name != "inject" or request.method != "POST":
+            return Response("Not Found", status=404, mimetype="text/plain")
+        try:
+            body = json.loads(request.get_data(as_text=True) or "{}")
+            if not isinstance(body, dict):
+                raise ValueError("the body must be a JSON object")
+            unknown = set(body) - {"fault", "count", "action", "endpoint", "options"}
+            if unknown:
+                raise ValueError(f"unknown keys {sorted(unknown)}")
+            self.inject(
+                str(body.get("fault", "")),
+                int(body.get("count", 1)),
+                action=body.get("action"),
+                endpoint=str(body.get("endpoint", "commons")),
+                **dict(body.get("options") or {}),
+            )
+        except (ValueError, TypeError) as exc:
+            return Response(
+                json.dumps({"error": str(exc)}), status=400, mimetype="application/json"
+            )
+        return self._json({"ok": True, **self.state()})
+
+    def state(self) -> dict[str, Any]:
+        """What the stand-in has seen: writes, write attempts, requests, pending faults."""
+        with self.lock:
+            return {
+                "writes": len(self.writes),
+                "write_attempts": len(self.write_attempts),
+                "writes_by_mid": dict(Counter(w["mid"] for w in self.writes)),
+                "requests": dict(sorted(self.requests.items())),
+                "pending_faults": [
+                    {
+                        "fault": f.kind,
+                        "remaining": f.remaining,
+                        "action": f.action,
+                        "endpoint": f.endpoint,
+                        "options": f.options,
+                    }
+                    for f in self._faults
+                    if f.remaining > 0
+                ],
+            }
 
     @property
     def _cookie_name(self) -> str:
@@ -1071,20 +1166,17 @@ class CommonsStandin:
             raise ApiError("invalid-json", "Could not parse the data parameter.") from None
         if not isinstance(data, dict):
             raise ApiError("not-recognized-array", "The data parameter must be an object.")
-        base = params.get("baserevid")
-        if base is not None and int(base) != page.lastrevid:
-            raise ApiError(
-                "editconflict",
-                "Edit conflict: the page was edited since revision "
-                f"{base}; the latest is {page.lastrevid}.",
-                messages=[{"name": "wikibase-self-conflict-patched", "parameters": []}],
-            )
-        before = page.mediainfo or {"id": mid, "missing": ""}
         claims = data.get("claims") or []
         if isinstance(claims, Mapping):
             claims = [c for group in claims.values() for c in group]
+        claims = self._with_new_ids(mid, list(claims))
+        base = params.get("baserevid")
+        warning = None
+        if base is not None and int(base) != page.lastrevid:
+            warning = self._patch_check(page, int(base), claims, user)
+        before = page.mediainfo or {"id": mid, "missing": ""}
         try:
-            after = apply_edit(before, {"claims": self._with_new_ids(mid, list(claims))})
+            after = apply_edit(before, {"claims": claims})
         except (ValueError, KeyError, TypeError) as exc:
             raise ApiError("modification-failed", str(exc)) from None
         if "labels" in data:
@@ -1099,19 +1191,64 @@ class CommonsStandin:
             "baserevid": int(base) if base else None,
             "revid": page.lastrevid,
             "nochange": nochange,
+            "patched": warning,
             "time": time.monotonic(),
         }
         if not nochange:
             page.mediainfo = after
             page.lastrevid = self._next_revid()
             page.touched = _now()
+            page.remember(user)
             record["revid"] = page.lastrevid
         self.writes.append(record)
         entity = self._entity_json(page, mid, {"labels", "descriptions", "claims"})
         entity["lastrevid"] = page.lastrevid
         if nochange:
             entity["nochange"] = ""
-        return {"entity": entity, "success": 1}, record
+        result: dict[str, Any] = {"entity": entity, "success": 1}
+        if warning:
+            result["warnings"] = {
+                "wbeditentity": {
+                    "messages": [
+                        {
+                            "name": warning,
+                            "parameters": [],
+                            "html": {"*": "Your edit was patched into the latest version."},
+                        }
+                    ]
+                }
+            }
+        return result, record
+
+    def _patch_check(
+        self, page: _Page, base: int, claims: list[dict[str, Any]], user: str | None
+    ) -> str:
+        """A stale ``baserevid``: the warning name if Wikibase would patch, else raise.
+
+        Wikibase diffs the base revision against the submitted change and applies that
+        patch to the latest revision; it fails (``editconflict``) only when the patch
+        touches a statement the intervening edits also touched. New statements (no id)
+        touch nothing, so they are merged next to whatever others added meanwhile.
+        """
+        conflict = ApiError(
+            "editconflict",
+            f"Edit conflict: the page was edited since revision {base}; "
+            f"the latest is {page.lastrevid}.",
+        )
+        if self.data.strict_baserevid or base not in page.history or base > page.lastrevid:
+            raise conflict
+        then = _statements_by_id(page.history[base][0])
+        now = _statements_by_id(page.mediainfo)
+        touched_by_others = {
+            sid for sid in set(then) | set(now) if _strip(then.get(sid)) != _strip(now.get(sid))
+        }
+        ours = {str(c["id"]) for c in claims if c.get("id") and str(c["id"]) in then}
+        if ours & touched_by_others:
+            raise conflict
+        editors = {u for revid, (_, u) in page.history.items() if revid > base}
+        return (
+            "wikibase-self-conflict-patched" if editors == {user} else "wikibase-conflict-patched"
+        )
 
     def _login(self, request: Request, params: dict[str, str], session: _Session) -> dict[str, Any]:
         if request.method != "POST":
@@ -1464,6 +1601,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 __all__ = [
+    "FAULTS",
     "CommonsStandin",
     "StandinData",
     "StandinHandle",

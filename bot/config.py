@@ -34,10 +34,12 @@ class Settings:
     documentation_page: str = "Commons:Flickr SDC backfill bot"
     edit_tags: tuple[str, ...] = field(default_factory=tuple)
     put_throttle: float = 0
+    retry_wait: float = 0
     maxlag: int = 5
     run_page: str = "User:{username}/Run"
     max_attempts: int = 3
     batch_size: int = 50
+    recheck_conflicts_days: float = 7.0
 
     @property
     def owner_cache_max_age(self) -> timedelta:

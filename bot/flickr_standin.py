@@ -19,6 +19,11 @@ with Flickr's error bodies (code 100 for a wrong key, 112 for an unknown method)
 of every request by method, and injectable faults (HTTP 500/503/429 with ``Retry-After``,
 codes 201/105, invalid JSON, slow answers) for the next N matching requests.
 
+A control API next to it (for ``backfill sandbox --inject`` and hand-driven rehearsals):
+``POST /_standin/inject`` with ``{"fault": "code_201", "count": 2, "method": ...,
+"retry_after": 1, "delay": 1.0}`` (the arguments of :meth:`FlickrStandin.inject`) and
+``GET /_standin/state`` (requests by method, faulted requests, pending faults).
+
 Use ``run_flickr_standin(data)`` (a context manager giving a ``StandinHandle``: ``.url``,
 ``.requests``, ``.counts``, ``.inject(...)``) in code, or ``python -m bot.flickr_standin DIR
 --port 8765`` to serve a data directory. The server is ``http.server``'s threading server
@@ -485,6 +490,8 @@ def save_standin_data(data: StandinData, directory: str | Path) -> None:
 
 # --------------------------------------------------------------------------- faults
 
+CONTROL_PREFIX = "/_standin/"
+
 
 class Fault(StrEnum):
     """Failures the stand-in can be told to produce."""
@@ -583,6 +590,50 @@ class FlickrStandin:
     def counts(self) -> Counter[str]:
         with self._lock:
             return Counter(r.method for r in self.requests)
+
+    def state(self) -> dict[str, Any]:
+        """Requests by method, faults served by kind, and the faults still to come."""
+        with self._lock:
+            return {
+                "requests": dict(sorted(Counter(r.method for r in self.requests).items())),
+                "faults": dict(sorted(Counter(r.fault for r in self.requests if r.fault).items())),
+                "pending_faults": [
+                    {
+                        "fault": str(rule.kind),
+                        "remaining": rule.remaining,
+                        "method": rule.method,
+                        "match": dict(rule.match),
+                    }
+                    for rule in self._faults
+                    if rule.remaining is None or rule.remaining > 0
+                ],
+            }
+
+    def control(self, path: str, method: str, body: bytes) -> StandinResponse:
+        """``POST /_standin/inject`` (JSON body) and ``GET /_standin/state``."""
+        name = path[len(CONTROL_PREFIX) :]
+        if name == "state" and method == "GET":
+            return StandinResponse(200, orjson.dumps(self.state()))
+        if name != "inject" or method != "POST":
+            return StandinResponse(404, b"Not Found", "text/plain")
+        try:
+            spec = orjson.loads(body or b"{}")
+            if not isinstance(spec, dict):
+                raise ValueError("the body must be a JSON object")
+            unknown = set(spec) - {"fault", "count", "method", "match", "retry_after", "delay"}
+            if unknown:
+                raise ValueError(f"unknown keys {sorted(unknown)}")
+            self.inject(
+                str(spec.get("fault", "")),
+                spec.get("count", 1),
+                method=spec.get("method"),
+                match=spec.get("match"),
+                retry_after=spec.get("retry_after", 1),
+                delay=float(spec.get("delay", 1.0)),
+            )
+        except (ValueError, TypeError, orjson.JSONDecodeError) as exc:
+            return StandinResponse(400, orjson.dumps({"error": str(exc)}))
+        return StandinResponse(200, orjson.dumps({"ok": True, **self.state()}))
 
     def _take_fault(self, method: str, params: Mapping[str, str]) -> _FaultRule | None:
         with self._lock:
@@ -751,18 +802,27 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     server: _Server
 
     def do_GET(self) -> None:
+        if urlsplit(self.path).path.startswith(CONTROL_PREFIX):
+            self._send(self.server.app.control(urlsplit(self.path).path, "GET", b""))
+            return
         self._answer(urlsplit(self.path).query)
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
-        form = self.rfile.read(length).decode("utf-8", "replace") if length else ""
+        raw = self.rfile.read(length) if length else b""
+        if urlsplit(self.path).path.startswith(CONTROL_PREFIX):
+            self._send(self.server.app.control(urlsplit(self.path).path, "POST", raw))
+            return
+        form = raw.decode("utf-8", "replace")
         query = urlsplit(self.path).query
         self._answer(f"{query}&{form}" if query else form)
 
     def _answer(self, query: str) -> None:
         params = dict(parse_qsl(query, keep_blank_values=True))
         path = urlsplit(self.path).path
-        response = self.server.app.handle(path, params, self.headers.get("User-Agent", ""))
+        self._send(self.server.app.handle(path, params, self.headers.get("User-Agent", "")))
+
+    def _send(self, response: StandinResponse) -> None:
         try:
             self.send_response(response.status)
             self.send_header("Content-Type", response.content_type)

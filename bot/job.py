@@ -2,17 +2,35 @@
 
 Per batch of worklist files (grouped by Flickr owner so the Flickr client can batch):
 read Commons, fetch Flickr, plan, then edit or queue, and record one outcome per file.
+Before the walk, a real run first settles edits a previous run left open, writes what
+maintainers decided on the review page, and looks for conflict files that changed on
+Commons (one cheap revision check per batch) so the walk can re-plan them.
 
-Safety rests on three things:
+Safety rests on these things:
 
-- **The edit journal.** An intent (payload and ``baserevid``) is committed before
-  ``wbeditentity`` is sent and closed, together with the file's outcome, in one
-  transaction after. A run killed in between leaves an open intent; the next run
-  re-reads that file and plans again. Planning is idempotent, so if the edit landed the
-  new plan is empty and nothing is sent twice; if it did not, the plan is sent again.
-- **``baserevid``.** Every edit names the revision its plan was made against; if someone
-  edited since, Commons refuses, and the bot re-reads, re-plans and tries once more.
-- **Dry runs** never log in, never write to Commons and never mark a file done.
+- **The edit journal.** An intent (payload, the statements it was planned against and
+  ``baserevid``) is committed before ``wbeditentity`` is sent and closed, together with
+  the file's outcome, in one transaction after. A run killed in between leaves an open
+  intent; the next run re-reads that file and plans again. Planning is idempotent, so if
+  the edit landed the new plan is empty and nothing is sent twice; if it did not, the
+  plan is sent again. An edit whose last attempt got no answer stays open the same way.
+- **``baserevid`` and Wikibase's patching.** Every edit names the revision its plan was
+  made against. Wikibase refuses it (``editconflict``: re-read, re-plan, one retry) only
+  when someone changed the same statements; otherwise it merges the edit into the newer
+  revision. So after every edit the bot compares the entity Commons returns with what it
+  planned against (:mod:`bot.concurrency`): if a property it wrote now also holds
+  statements it did not plan against, it takes its own statements on that property back
+  out with a second edit and queues a ``concurrent_edit`` conflict for a person.
+- **Stop checks.** The run page and talk-page messages are read before anything is
+  written and before every batch (of files or of decisions); SIGTERM, Ctrl-C and
+  ``--max-minutes`` end the run between two files; ``--limit`` counts decision edits
+  too; the run's lock is renewed in the same transaction that journals each edit, and
+  a run whose lock was taken over stops before its next edit (``lock_lost``).
+- **Review decisions** are claimed (``applying``) right before their edit, so a
+  maintainer cannot change one under the bot; a decision whose file changed since is
+  superseded and the file re-planned.
+- **Dry runs** never log in, never write to Commons, never mark a file done and never
+  close or reopen a conflict.
 """
 
 from __future__ import annotations
@@ -25,6 +43,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any, Protocol
@@ -33,13 +52,38 @@ import orjson
 
 from bot import ids
 from bot.claims import licence_info, photo_id_statement, wanted_statements
-from bot.commons import EditConflict
+from bot.commons import EditConflict, WriteOutcomeUnknown
+from bot.concurrency import (
+    Interference,
+    claims_present,
+    interference,
+    planned_against,
+    statements_of,
+    undo_claims,
+)
 from bot.decisions import apply_decision
 from bot.flickr_photo import FlickrOwner, FlickrPhoto, FlickrPhotoGone
 from bot.reconcile import Plan, creator_items_to_look_up, plan
-from bot.store import ConflictRecord, FileStatus, LockHeld, Store, WorkFile, dumps, utcnow
+from bot.store import (
+    ConflictRecord,
+    FileStatus,
+    LockHeld,
+    LockLost,
+    Store,
+    WorkFile,
+    dumps,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
+
+# Conflict reasons the job raises itself (the planning core's are bot.reconcile.REASONS).
+JOB_REASONS: dict[str, str] = {
+    "concurrent_edit": "Someone edited this property while the bot was writing to it; the "
+    "bot took its own statement back out. Compare the two and decide.",
+    "weak_flickr_evidence": "The only sign of the Flickr photo is a number in the file name; "
+    "a person has to confirm it is the source before the bot writes anything.",
+}
 
 
 # --------------------------------------------------------------------------- ports
@@ -55,18 +99,32 @@ class EntityStateLike(Protocol):
     gone: bool
 
 
+class EditResultLike(Protocol):
+    @property
+    def revid(self) -> int: ...
+
+    @property
+    def entity(self) -> dict[str, Any]: ...
+
+    @property
+    def patched(self) -> bool: ...
+
+
 class CommonsPort(Protocol):
     """What the job needs from Commons (``bot.commons.CommonsClient``)."""
 
     read_calls: int
+    control_calls: int
 
     def read_entities(self, mids: Sequence[str]) -> Mapping[str, EntityStateLike]: ...
 
     def read_entities_by_title(self, titles: Sequence[str]) -> Mapping[str, EntityStateLike]: ...
 
+    def latest_revisions(self, mids: Sequence[str]) -> Mapping[str, int | None]: ...
+
     def edit(
-        self, mid: str, claims: list[dict[str, Any]], *, baserevid: int | None, summary: str
-    ) -> int: ...
+        self, mid: str, claims: list[dict[str, Any]], *, baserevid: int, summary: str
+    ) -> EditResultLike: ...
 
     def check_may_run(self) -> tuple[bool, str]: ...
 
@@ -109,6 +167,11 @@ class RunOptions:
     documentation_page: str = "Commons:Flickr SDC backfill bot"
     progress: bool | None = None  # None: a bar on a TTY, log lines otherwise
     apply_decisions: bool = True
+    recheck_conflicts_days: float | None = 7.0
+    """Files with undecided conflicts not looked at for this long get a revision check
+    (None: never); the ones that changed on Commons are re-planned."""
+    heartbeat_s: float = 30.0
+    """Renew the run's lock at least this often (and with every edit)."""
 
 
 @dataclass(slots=True)
@@ -124,19 +187,29 @@ class RunSummary:
     edits: int = 0
     planned_edits: int = 0
     edit_conflicts: int = 0
+    edits_merged: int = 0  # Wikibase patched a stale edit into a newer revision
+    edits_undone: int = 0  # own statements taken back out after a concurrent edit
+    outcomes_unknown: int = 0  # no answer to the last attempt: journal left open
     resumed_intents: int = 0
     decisions_applied: int = 0
     decisions_superseded: int = 0
+    decisions_withdrawn: int = 0  # changed by a maintainer before the bot wrote them
+    conflicts_closed: int = 0  # of files that are gone or name no Flickr photo any more
+    files_rechecked: int = 0
+    rechecked_changed: int = 0
     flickr_calls: int = 0
     commons_read_calls: int = 0
+    commons_control_calls: int = 0
     elapsed_s: float = 0.0
     stop_reason: str = "done"
+    options: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         per_file = max(self.files, 1)
         return {
             "run_id": self.run_id,
             "dry_run": self.dry_run,
+            "options": self.options,
             "files": self.files,
             "outcomes": dict(sorted(self.outcomes.items())),
             "statements_by_property": dict(sorted(self.statements.items())),
@@ -144,13 +217,21 @@ class RunSummary:
             "edits": self.edits,
             "planned_edits": self.planned_edits,
             "edit_conflicts": self.edit_conflicts,
+            "edits_merged": self.edits_merged,
+            "edits_undone": self.edits_undone,
+            "outcomes_unknown": self.outcomes_unknown,
             "resumed_intents": self.resumed_intents,
             "decisions_applied": self.decisions_applied,
             "decisions_superseded": self.decisions_superseded,
+            "decisions_withdrawn": self.decisions_withdrawn,
+            "conflicts_closed": self.conflicts_closed,
+            "files_rechecked": self.files_rechecked,
+            "rechecked_changed": self.rechecked_changed,
             "flickr_calls": self.flickr_calls,
             "flickr_calls_per_file": round(self.flickr_calls / per_file, 4),
             "commons_read_calls": self.commons_read_calls,
             "commons_read_calls_per_file": round(self.commons_read_calls / per_file, 4),
+            "commons_control_calls": self.commons_control_calls,
             "elapsed_s": round(self.elapsed_s, 2),
             "stop_reason": self.stop_reason,
         }
@@ -159,31 +240,56 @@ class RunSummary:
         """The readable block printed at the end of a run."""
         data = self.to_json()
         mode = "dry run (nothing written to Commons)" if self.dry_run else "real run"
-        lines = [
-            f"Run {self.run_id}: {mode}; stopped: {self.stop_reason}",
-            f"  files processed      {self.files}",
-        ]
+        lines = [f"Run {self.run_id}: {mode}; stopped: {self.stop_reason}"]
+        opts = self.options
+        asked = {k: opts.get(k) for k in ("limit", "max_minutes", "only", "owner")}
+        asked = {k: v for k, v in asked.items() if v not in (None, [])}
+        if opts.get("recheck"):
+            asked["recheck"] = True
+        if opts.get("apply_decisions") is False:
+            asked["decisions"] = "not applied"
+        if asked:
+            lines.append("  options              " + dumps(asked))
+        lines.append(f"  files processed      {self.files}")
         for name, n in data["outcomes"].items():
             lines.append(f"    {name:<18} {n}")
         edits_label = "edits planned" if self.dry_run else "edits made"
         lines.append(f"  {edits_label:<20} {self.planned_edits if self.dry_run else self.edits}")
+        if self.edits_merged or self.edits_undone:
+            lines.append(
+                f"  merged by Commons    {self.edits_merged} "
+                f"({self.edits_undone} taken back: someone edited the same property)"
+            )
+        if self.outcomes_unknown:
+            lines.append(
+                f"  outcome unknown      {self.outcomes_unknown} (no answer; the next run checks)"
+            )
         if data["statements_by_property"]:
             lines.append("  statements added or extended, by property:")
             lines += [f"    {p:<18} {n}" for p, n in data["statements_by_property"].items()]
         if data["conflicts_by_reason"]:
             lines.append("  conflicts queued for review, by reason:")
             lines += [f"    {r:<28} {n}" for r, n in data["conflicts_by_reason"].items()]
-        if self.decisions_applied or self.decisions_superseded:
+        if self.decisions_applied or self.decisions_superseded or self.decisions_withdrawn:
             lines.append(
                 f"  review decisions     {self.decisions_applied} applied, "
-                f"{self.decisions_superseded} superseded"
+                f"{self.decisions_superseded} superseded, "
+                f"{self.decisions_withdrawn} changed before writing"
             )
+        if self.files_rechecked:
+            lines.append(
+                f"  conflict files       {self.files_rechecked} rechecked, "
+                f"{self.rechecked_changed} changed on Commons"
+            )
+        if self.conflicts_closed:
+            lines.append(f"  conflicts closed     {self.conflicts_closed} (file gone or no photo)")
         lines.append(
             f"  Flickr calls         {self.flickr_calls} ({data['flickr_calls_per_file']} per file)"
         )
         lines.append(
             f"  Commons read calls   {self.commons_read_calls} "
-            f"({data['commons_read_calls_per_file']} per file)"
+            f"({data['commons_read_calls_per_file']} per file; "
+            f"plus {self.commons_control_calls} run-page/talk-page checks)"
         )
         lines.append(f"  elapsed              {data['elapsed_s']} s")
         return "\n".join(lines)
@@ -210,6 +316,18 @@ class FileResult:
     revid: int | None = None
     error: str | None = None
     conflicts: list[ConflictRecord] = field(default_factory=list)
+    changed: list[str] | None = None
+    """Properties this run's edits left changed (None: the plan's, when an edit landed)."""
+    checked_revid: int | None = None
+    recorded: bool = False
+    """The outcome was already recorded together with its edit."""
+
+    def changed_properties(self, dry_run: bool) -> list[str]:
+        if self.changed is not None:
+            return list(self.changed)
+        if self.plan is not None and (self.revid is not None or (dry_run and self.plan.edit)):
+            return list(self.plan.changed_properties)
+        return []
 
 
 class Job:
@@ -235,18 +353,27 @@ class Job:
         self.find_in_wikitext = find_in_wikitext
         self.summary_builder = summary_builder or default_edit_summary
         self.clock = clock
-        self.summary = RunSummary(dry_run=options.dry_run)
+        self.summary = RunSummary(dry_run=options.dry_run, options=_options_json(options))
         self._stop_signal: str | None = None
         self._report: IO[bytes] | None = None
+        self._holder = ""
+        self._lock_name = "dry-run" if options.dry_run else "run"
+        self._started = 0.0
+        self._last_beat = 0.0
+        self._decision_edits = 0
+        self._rechecked_dry: list[WorkFile] = []
 
     # ------------------------------------------------------------- top level
 
     def run(self) -> RunSummary:
-        """Take the lock, apply review decisions, walk the worklist, record the run."""
+        """Take the lock, settle and apply review decisions, recheck, walk, record the run.
+
+        Whatever ends the run (done, a stop, an exception) the run row gets its stop
+        reason and summary; an exception is recorded as ``error: ...`` and re-raised.
+        """
         opts = self.options
-        lock_name = "dry-run" if opts.dry_run else "run"
-        holder = self.store.acquire_lock(lock_name)  # LockHeld propagates to the CLI
-        started = self.clock()
+        self._holder = self.store.acquire_lock(self._lock_name)  # LockHeld goes to the CLI
+        self._started = self._last_beat = self.clock()
         run_id = self.store.start_run(dry_run=opts.dry_run, args=_options_json(opts))
         self.summary.run_id = run_id
         old_handlers = self._install_signal_handlers()
@@ -255,36 +382,58 @@ class Job:
             self._report = open(opts.report_path, "wb")  # noqa: SIM115 - closed in finally
         flickr_before = self.flickr.calls
         reads_before = self.commons.read_calls
+        control_before = self.commons.control_calls
         try:
             try:
-                if not opts.dry_run and opts.apply_decisions:
-                    self._apply_decisions(run_id)
-                self._walk(run_id, started, holder)
+                if not opts.dry_run:
+                    self._check_may_run()
+                    self._resume_decision_intents(run_id)
+                    if opts.apply_decisions:
+                        self._apply_decisions(run_id)
+                self._recheck_conflict_files()
+                self._walk(run_id)
             except StopRun as stop:
                 self.summary.stop_reason = stop.reason
                 log.warning("stopping: %s", stop.reason)
+            except Exception as exc:
+                self.summary.stop_reason = f"error: {_short(exc)}"
+                log.error("run %s failed: %s", run_id, _short(exc))
+                raise
         finally:
             self.summary.flickr_calls = self.flickr.calls - flickr_before
             self.summary.commons_read_calls = self.commons.read_calls - reads_before
-            self.summary.elapsed_s = self.clock() - started
+            self.summary.commons_control_calls = self.commons.control_calls - control_before
+            self.summary.elapsed_s = self.clock() - self._started
             self.store.finish_run(
                 run_id, stop_reason=self.summary.stop_reason, summary=self.summary.to_json()
             )
-            self.store.release_lock(holder, lock_name)
+            self.store.release_lock(self._holder, self._lock_name)
             self._restore_signal_handlers(old_handlers)
             if self._report is not None:
                 self._report.close()
+            if opts.report_path is not None:
+                summary_path(opts.report_path).write_bytes(
+                    orjson.dumps(self.summary.to_json(), option=orjson.OPT_INDENT_2) + b"\n"
+                )
         return self.summary
 
-    def _walk(self, run_id: int, started: float, holder: str) -> None:
+    def _walk(self, run_id: int) -> None:
         opts = self.options
+        left = self._limit_left()
+        if left is not None and left <= 0:
+            raise StopRun("limit")
         files = self.store.select_files(
-            limit=opts.limit,
+            limit=left,
             owner=opts.owner,
             only=opts.only,
             recheck=opts.recheck,
             max_attempts=opts.max_attempts,
         )
+        if self._rechecked_dry:  # dry run: changed conflict files are not re-queued
+            chosen = {f.id for f in files}
+            files += [f for f in self._rechecked_dry if f.id not in chosen]
+            if left is not None:
+                files = files[:left]
         log.info(
             "run %s: %d files to process%s",
             run_id,
@@ -294,26 +443,57 @@ class Job:
         progress = _Progress(len(files), opts.progress)
         try:
             for batch in _batches(files, opts.batch_size):
-                self._check_stop(started)
+                self._check_stop()
+                self._keep_lock(force=True)
                 if not opts.dry_run:
-                    may_run, why = self.commons.check_may_run()
-                    if not may_run:
-                        raise StopRun(why)
-                    self.store.heartbeat(holder, "run")
+                    self._check_may_run()
                 for result in self._process_batch(run_id, batch):
                     self._account(result)
                     progress.step(result.outcome)
-            if opts.limit is not None and len(files) >= opts.limit:
+            if left is not None and len(files) >= left:
                 self.summary.stop_reason = "limit"
         finally:
             progress.close()
 
-    def _check_stop(self, started: float) -> None:
+    # ------------------------------------------------------------- stop checks
+
+    def _check_stop(self) -> None:
+        """A signal or ``--max-minutes``: end the run between two files."""
         if self._stop_signal:
             raise StopRun(f"interrupted by {self._stop_signal}")
         max_minutes = self.options.max_minutes
-        if max_minutes is not None and self.clock() - started >= max_minutes * 60:
+        if max_minutes is not None and self.clock() - self._started >= max_minutes * 60:
             raise StopRun("max_minutes")
+
+    def _check_may_run(self) -> None:
+        """The run page and the bot's talk page (one request): stop unless allowed."""
+        may_run, why = self.commons.check_may_run()
+        if not may_run:
+            raise StopRun(why)
+
+    def _keep_lock(self, *, force: bool = False) -> None:
+        """Renew the run's lease (every ``heartbeat_s``, or now); stop if it was taken."""
+        now = self.clock()
+        if not force and now - self._last_beat < self.options.heartbeat_s:
+            return
+        self._last_beat = now
+        if not self.store.heartbeat(self._holder, self._lock_name):
+            raise StopRun("lock_lost")
+
+    def _limit_left(self) -> int | None:
+        """What is left of ``--limit`` after the decision edits of this run."""
+        if self.options.limit is None:
+            return None
+        return self.options.limit - self._decision_edits
+
+    def _open_edit(self, **kwargs: Any) -> int:
+        """Journal an intent; the same transaction renews the lock (no edit without it)."""
+        try:
+            journal_id = self.store.open_edit(lock=(self._holder, self._lock_name), **kwargs)
+        except LockLost as exc:
+            raise StopRun("lock_lost") from exc
+        self._last_beat = self.clock()
+        return journal_id
 
     # ------------------------------------------------------------- a batch
 
@@ -335,18 +515,21 @@ class Job:
             else:
                 live.append((f, state))
         self._fill_evidence_from_wikitext([f for f, _ in live if not f.photo_ids])
-        photos = self.fetch_flickr([f for f, _ in live if len(f.photo_ids) == 1])
+        photos = self.fetch_flickr(
+            [f for f, s in live if len(f.photo_ids) == 1 and not _weak_only(f, s)]
+        )
         creators = self.creator_lookups([s for _, s in live])
         for f, state in live:
-            self._check_stop_signal_only()
+            self._check_stop()
+            self._keep_lock()
             yield self._finish(run_id, self._process_file(run_id, f, state, photos, creators))
 
-    def _check_stop_signal_only(self) -> None:
-        if self._stop_signal:
-            raise StopRun(f"interrupted by {self._stop_signal}")
-
     def _resolve_titles(self, batch: list[WorkFile]) -> None:
-        """``--titles`` rows learn their M-id (one read by titles for the batch)."""
+        """``--titles`` rows learn their M-id (one read by titles for the batch).
+
+        A dry run only learns it in memory: merging the row into the snapshot's row of
+        the same file deletes a worklist row, which is a write.
+        """
         pending = [f for f in batch if not f.mid and f.title]
         if not pending:
             return
@@ -355,13 +538,18 @@ class Job:
             state = states.get(f.title or "")
             if state is None or state.gone or not state.mid:
                 continue
-            f.id = self.store.set_file_identity(
-                f.id, state.mid, state.pageid, state.title or f.title or ""
-            )
+            if not self.options.dry_run:
+                f.id = self.store.set_file_identity(
+                    f.id, state.mid, state.pageid, state.title or f.title or ""
+                )
             f.mid = state.mid
 
     def _fill_evidence_from_wikitext(self, files: list[WorkFile]) -> None:
-        """Files whose SDC holds no photo id: look for the Flickr source in wikitext."""
+        """Files whose SDC holds no photo id: look for the Flickr source in wikitext.
+
+        Each piece of evidence keeps its strength: a photo id found only in the file
+        name is weak, and weak evidence alone never leads to an edit (see ``_weak_only``).
+        """
         if not files or self.find_in_wikitext is None:
             return
         texts = self.commons.get_wikitext([f.title for f in files if f.title])
@@ -376,7 +564,21 @@ class Job:
             owner = getattr(found, "owner", None)
             nsid = owner if owner and "@N" in owner else None
             alias = owner if owner and not nsid else None
-            evidence = [{"source": "wikitext", "value": s} for s in getattr(found, "sources", ())]
+            strength = str(getattr(found, "strength", "") or "")
+            evidence = [
+                {"source": "wikitext", "value": s, "strength": strength}
+                for s in getattr(found, "sources", ())
+            ]
+            f.photo_ids = photo_ids
+            f.owner_nsid = f.owner_nsid or nsid
+            f.owner_alias = f.owner_alias or alias
+            f.evidence = f.evidence + evidence
+            f.evidence_sources = sorted(set(f.evidence_sources) | {"wikitext"})
+            if not self.options.dry_run:
+                self.store.set_file_evidence(
+                    f.id, photo_ids, nsid, alias, f.evidence, f.evidence_sources
+                )
+
             f.photo_ids = photo_ids
             f.owner_nsid = f.owner_nsid or nsid
             f.owner_alias = f.owner_alias or alias
@@ -431,45 +633,112 @@ class Job:
     ) -> FileResult:
         assert f.mid is not None
         intents = [] if self.options.dry_run else self.store.open_edits(f.mid)
+        # decision edits are settled by _resume_decision_intents, with their conflicts
+        intents = [i for i in intents if not i["conflict_ids"]]
         if not f.photo_ids:
             self._close_intents(intents, state, landed=False)
-            return FileResult(f, FileStatus.NO_FLICKR_ID)
+            return FileResult(f, FileStatus.NO_FLICKR_ID, checked_revid=state.lastrevid)
+        if not intents and _weak_only(f, state):
+            return self._queue_weak_evidence(run_id, f, state)
         photo: Any = None
         if len(f.photo_ids) == 1:
             photo = photos.get(f.photo_ids[0])
             if photo is None or not isinstance(photo, FlickrPhoto | FlickrPhotoGone):
                 message = str(getattr(photo, "message", photo) or "no answer from Flickr")
-                self._close_intents(intents, state, landed=False)
+                # no plan, so open intents stay open for a run that can tell
                 return FileResult(f, FileStatus.ERROR, error=f"flickr: {message}")
             if isinstance(photo, FlickrPhotoGone) and not self.options.dry_run:
                 self.store.put_photo_gone(photo.id, str(photo.reason), photo.code)
         the_plan = self.plan_file(f, state, photo, creators)
         if intents:
-            # A previous run died after sending an edit; the new plan says whether it landed.
-            landed = the_plan.edit is None and state.lastrevid != intents[-1]["base_revid"]
-            self._close_intents(intents, state, landed=landed)
-            self.summary.resumed_intents += len(intents)
-            if landed:
-                return self._record_plan_result(
-                    run_id,
-                    f,
-                    state,
-                    the_plan,
-                    photo,
-                    revid=state.lastrevid,
-                    changed=sorted(
-                        {
-                            c.get("mainsnak", {}).get("property", "")
-                            for i in intents
-                            for c in i["payload"].get("claims", [])
-                        }
-                    ),
-                )
+            resumed = self._resume_file_intents(run_id, f, state, intents, the_plan, photo)
+            if resumed is not None:
+                return resumed
         if the_plan.edit is None or self.options.dry_run:
             if the_plan.edit is not None:
                 self.summary.planned_edits += 1
             return self._record_plan_result(run_id, f, state, the_plan, photo)
         return self._edit(run_id, f, state, the_plan, photo, creators)
+
+    def _resume_file_intents(
+        self,
+        run_id: int,
+        f: WorkFile,
+        state: EntityStateLike,
+        intents: list[dict[str, Any]],
+        the_plan: Plan,
+        photo: Any,
+        *,
+        resumed: bool = True,
+    ) -> FileResult | None:
+        """A previous run (or attempt) sent an edit and never recorded it: did it land?
+
+        The fresh read decides. If it landed next to someone else's edit of the same
+        property, that is settled first (own statements out, conflict queued). If the new
+        plan is empty and the revision moved, it landed: recorded as edited. Otherwise
+        the intents are closed as not landed and the caller plans and sends again.
+        """
+        assert f.mid is not None
+        if resumed:
+            self.summary.resumed_intents += len(intents)
+        for intent in intents:
+            payload = intent["payload"] or {}
+            planned = payload.get("planned_against")
+            claims = payload.get("claims") or []
+            if planned is None or state.lastrevid == intent["base_revid"]:
+                continue
+            found = interference(planned, claims, state.entity, landed=False)
+            if found:
+                changed = _claim_properties(claims)
+                return self._settle(
+                    run_id,
+                    f,
+                    state,
+                    the_plan,
+                    photo,
+                    [i["id"] for i in intents],
+                    found,
+                    revid=int(state.lastrevid or 0),
+                    changed=changed,
+                )
+        landed = the_plan.edit is None and state.lastrevid != intents[-1]["base_revid"]
+        if not landed:
+            self._close_intents(intents, state, landed=False)
+            return None
+        changed = sorted({p for i in intents for p in _claim_properties(i["payload"])})
+        return self._record_plan_result(
+            run_id,
+            f,
+            state,
+            the_plan,
+            photo,
+            revid=state.lastrevid,
+            changed=changed,
+            journal_ids=[i["id"] for i in intents],
+            journal_note="confirmed on resume: the plan is now empty",
+        )
+
+    def _queue_weak_evidence(self, run_id: int, f: WorkFile, state: EntityStateLike) -> FileResult:
+        """Only the file name suggests the photo: ask a person, write nothing, call nobody."""
+        assert f.mid is not None
+        photo_id = f.photo_ids[0]
+        record = ConflictRecord(
+            property=ids.P_FLICKR_PHOTO_ID,
+            reason="weak_flickr_evidence",
+            existing=list(statements_of(state.entity).get(ids.P_FLICKR_PHOTO_ID, [])),
+            proposed=photo_id_statement(photo_id),
+        )
+        self.store.record_conflicts(
+            mid=f.mid,
+            title=state.title or f.title,
+            flickr_photo_id=photo_id,
+            owner_nsid=f.owner_nsid,
+            base_revid=state.lastrevid,
+            conflicts=[record],
+            run_id=run_id,
+            dry_run=self.options.dry_run,
+        )
+        return FileResult(f, FileStatus.CONFLICT, conflicts=[record], checked_revid=state.lastrevid)
 
     def plan_file(
         self, f: WorkFile, state: EntityStateLike, photo: Any, creators: Mapping[str, Sequence[str]]
@@ -520,28 +789,48 @@ class Job:
         creators: Mapping[str, Sequence[str]],
         *,
         retry: bool = True,
-        conflict_ids: Sequence[int] = (),
     ) -> FileResult:
-        """Journal, send, record — and on an edit conflict re-read, re-plan, retry once."""
+        """Journal, send, check, record — and on an edit conflict re-read, re-plan, retry once."""
         assert f.mid is not None and the_plan.edit is not None
+        if state.lastrevid is None:
+            return FileResult(f, FileStatus.ERROR, plan=the_plan, error="no base revision")
         claims = the_plan.edit["claims"]
         changed = list(the_plan.changed_properties)
         summary = self.summary_builder(
             changed, _photo_id(photo, f), self.options.documentation_page
         )
-        journal_id = self.store.open_edit(
+        planned = planned_against(state.entity, claims)
+        journal_id = self._open_edit(
             run_id=run_id,
             mid=f.mid,
             base_revid=state.lastrevid,
-            payload=the_plan.edit,
+            payload={"claims": claims, "planned_against": planned},
             summary=summary,
-            conflict_ids=conflict_ids,
         )
         try:
-            revid = self.commons.edit(f.mid, claims, baserevid=state.lastrevid, summary=summary)
+            result = self.commons.edit(f.mid, claims, baserevid=state.lastrevid, summary=summary)
         except EditConflict as conflict:
-            self.store.close_edit(journal_id, state="failed", error="editconflict")
+            fresh = self.commons.read_entities([f.mid]).get(f.mid)
+            if conflict.maybe_ours and fresh is not None and not fresh.gone:
+                # No answer, and the file changed: maybe our edit. The fresh read decides.
+                intent = {
+                    "id": journal_id,
+                    "base_revid": state.lastrevid,
+                    "payload": {"claims": claims, "planned_against": planned},
+                    "conflict_ids": [],
+                }
+                again = self.plan_file(f, fresh, photo, creators)
+                resumed = self._resume_file_intents(
+                    run_id, f, fresh, [intent], again, photo, resumed=False
+                )
+                if resumed is not None:
+                    self.summary.edits += 1
+                    return resumed
+            else:
+                self.store.close_edit(journal_id, state="failed", error="editconflict")
             self.summary.edit_conflicts += 1
+            if fresh is None or fresh.gone:
+                return FileResult(f, FileStatus.FILE_GONE)
             if not retry:
                 return FileResult(
                     f,
@@ -549,46 +838,147 @@ class Job:
                     plan=the_plan,
                     error="edit conflict twice: someone keeps editing this file",
                 )
-            fresh = self.commons.read_entities([f.mid]).get(f.mid)
-            if fresh is None or fresh.gone:
-                return FileResult(f, FileStatus.FILE_GONE)
             again = self.plan_file(f, fresh, photo, creators)
             if again.edit is None:
-                if conflict.maybe_ours and fresh.lastrevid != state.lastrevid:
-                    # The response was lost but the edit landed: the new plan is empty.
-                    self.summary.edits += 1
-                    return self._record_plan_result(
-                        run_id,
-                        f,
-                        fresh,
-                        again,
-                        photo,
-                        revid=fresh.lastrevid,
-                        changed=changed,
-                        conflict_ids=conflict_ids,
-                    )
                 return self._record_plan_result(run_id, f, fresh, again, photo)
-            return self._edit(
-                run_id, f, fresh, again, photo, creators, retry=False, conflict_ids=conflict_ids
-            )
-        except StopRun:
-            raise
+            return self._edit(run_id, f, fresh, again, photo, creators, retry=False)
+        except WriteOutcomeUnknown as exc:
+            # It may have landed: the intent stays open and the next run re-reads the file.
+            self.store.annotate_edit(journal_id, f"outcome unknown: {_short(exc)}")
+            self.summary.outcomes_unknown += 1
+            log.warning("edit of %s: outcome unknown, the next run checks: %s", f.mid, exc)
+            return FileResult(f, FileStatus.ERROR, plan=the_plan, error=f"edit: {_short(exc)}")
         except Exception as exc:  # recorded per file; the run goes on
             self.store.close_edit(journal_id, state="failed", error=_short(exc))
             log.warning("edit of %s failed: %s", f.mid, _short(exc))
             return FileResult(f, FileStatus.ERROR, plan=the_plan, error=f"edit: {_short(exc)}")
         self.summary.edits += 1
+        if result.patched:
+            self.summary.edits_merged += 1
+        found = interference(planned, claims, self._entity_after(f.mid, result), landed=True)
+        if found:
+            return self._settle(
+                run_id,
+                f,
+                state,
+                the_plan,
+                photo,
+                [journal_id],
+                found,
+                revid=result.revid,
+                changed=changed,
+            )
         return self._record_plan_result(
             run_id,
             f,
             state,
             the_plan,
             photo,
-            revid=revid,
+            revid=result.revid,
             changed=changed,
-            journal_id=journal_id,
-            conflict_ids=conflict_ids,
+            journal_ids=[journal_id],
         )
+
+    def _entity_after(self, mid: str, result: EditResultLike) -> dict[str, Any]:
+        """The entity as the edit left it: from the answer, or read when it lacks one."""
+        if "statements" in result.entity or "claims" in result.entity:
+            return result.entity
+        fresh = self.commons.read_entities([mid]).get(mid)
+        return fresh.entity if fresh is not None else {}
+
+    def _settle(
+        self,
+        run_id: int,
+        f: WorkFile,
+        state: EntityStateLike,
+        the_plan: Plan,
+        photo: Any,
+        journal_ids: Sequence[int],
+        found: list[Interference],
+        *,
+        revid: int,
+        changed: Sequence[str],
+    ) -> FileResult:
+        """Our edit landed next to someone else's on the same properties: take our
+        statements there back out, queue ``concurrent_edit`` conflicts, record honestly.
+
+        The journal stays open until the undo is done, so a crash in between is settled
+        by the next run the same way.
+        """
+        assert f.mid is not None
+        hit = sorted({x.property for x in found})
+        log.warning("%s: someone edited %s while the bot wrote it; undoing ours", f.mid, hit)
+        final_revid, after = self._undo(f.mid, found, revid, hit)
+        if final_revid is None:
+            for journal_id in journal_ids:
+                self.store.annotate_edit(
+                    journal_id, f"merged with a concurrent edit of {hit}; undo failed"
+                )
+            return FileResult(
+                f,
+                FileStatus.ERROR,
+                plan=the_plan,
+                error=f"merged with a concurrent edit of {', '.join(hit)}; undo failed, "
+                "the next run retries",
+            )
+        current = statements_of(after)
+        extra = [
+            ConflictRecord(
+                property=x.property,
+                reason="concurrent_edit",
+                existing=list(current.get(x.property, [])),
+                proposed=x.proposed,
+                statement_id=x.statement_id,
+                base_revid=final_revid,
+            )
+            for x in found
+        ]
+        remaining = [p for p in changed if p not in hit]
+        return self._record_plan_result(
+            run_id,
+            f,
+            state,
+            the_plan,
+            photo,
+            revid=final_revid,
+            changed=remaining,
+            journal_ids=journal_ids,
+            journal_note=f"merged with a concurrent edit; own statements on {hit} undone",
+            extra_conflicts=extra,
+            outcome=FileStatus.EDITED if remaining else FileStatus.CONFLICT,
+        )
+
+    def _undo(
+        self, mid: str, found: list[Interference], revid: int, props: Sequence[str]
+    ) -> tuple[int | None, dict[str, Any]]:
+        """Send the edit that removes our part of ``found`` (one retry on a conflict).
+
+        Returns (the revision after, the entity after); (None, {}) if it could not be sent.
+        """
+        claims = undo_claims(found)
+        if not claims:  # nothing of ours could be told apart: leave it to a person
+            fresh = self.commons.read_entities([mid]).get(mid)
+            return (revid, fresh.entity if fresh is not None else {})
+        summary = (
+            f"Undo own statements on {', '.join(props)}: someone edited them at the same time "
+            f"([[{self.options.documentation_page}|details]])"
+        )
+        for attempt in (1, 2):
+            try:
+                result = self.commons.edit(mid, claims, baserevid=revid, summary=summary)
+            except EditConflict:
+                fresh = self.commons.read_entities([mid]).get(mid)
+                if attempt == 2 or fresh is None or fresh.gone or fresh.lastrevid is None:
+                    return None, {}
+                revid = fresh.lastrevid
+                continue
+            except Exception as exc:
+                log.warning("undo on %s failed: %s", mid, _short(exc))
+                return None, {}
+            self.summary.edits += 1
+            self.summary.edits_undone += 1
+            return result.revid, self._entity_after(mid, result)
+        return None, {}
 
     def _record_plan_result(
         self,
@@ -600,10 +990,13 @@ class Job:
         *,
         revid: int | None = None,
         changed: Sequence[str] | None = None,
-        journal_id: int | None = None,
-        conflict_ids: Sequence[int] = (),
+        journal_ids: Sequence[int] = (),
+        journal_note: str | None = None,
+        extra_conflicts: Sequence[ConflictRecord] = (),
+        outcome: str | None = None,
     ) -> FileResult:
-        """Queue the plan's conflicts and decide the file's outcome."""
+        """Queue the plan's conflicts, decide the file's outcome, and — when an edit was
+        made — close its journal entries and record the outcome in one transaction."""
         conflicts = [
             ConflictRecord(
                 property=c.property,
@@ -614,6 +1007,7 @@ class Job:
             )
             for c in the_plan.conflicts
         ]
+        conflicts += list(extra_conflicts)
         assert f.mid is not None
         self.store.record_conflicts(
             mid=f.mid,
@@ -625,33 +1019,42 @@ class Job:
             run_id=run_id,
             dry_run=self.options.dry_run,
         )
-        if isinstance(photo, FlickrPhotoGone):
-            outcome = FileStatus.PHOTO_GONE
-        elif revid is not None:
-            outcome = FileStatus.EDITED
-        elif conflicts:
-            outcome = FileStatus.CONFLICT
-        elif the_plan.edit is not None:  # dry run: an edit was planned
-            outcome = FileStatus.EDITED
-        else:
-            outcome = FileStatus.UNCHANGED
-        result = FileResult(f, outcome, plan=the_plan, revid=revid, conflicts=conflicts)
-        result_changed = list(changed) if changed is not None else None
-        if journal_id is not None and not self.options.dry_run:
+        if outcome is None:
+            if isinstance(photo, FlickrPhotoGone):
+                outcome = FileStatus.PHOTO_GONE
+            elif revid is not None:
+                outcome = FileStatus.EDITED
+            elif conflicts:
+                outcome = FileStatus.CONFLICT
+            elif the_plan.edit is not None:  # dry run: an edit was planned
+                outcome = FileStatus.EDITED
+            else:
+                outcome = FileStatus.UNCHANGED
+        result = FileResult(
+            f,
+            outcome,
+            plan=the_plan,
+            revid=revid,
+            conflicts=conflicts,
+            changed=list(changed) if changed is not None else None,
+            checked_revid=state.lastrevid,
+        )
+        if journal_ids and not self.options.dry_run:
             with self.store.transaction() as conn:
-                self.store.close_edit(journal_id, state="done", new_revid=revid, conn=conn)
+                for journal_id in journal_ids:
+                    self.store.close_edit(
+                        journal_id, state="done", new_revid=revid, error=journal_note, conn=conn
+                    )
                 self.store.record_outcome(
                     f.id,
                     outcome,
                     run_id=run_id,
                     checked_revid=state.lastrevid,
                     edited_revid=revid,
-                    changed_properties=result_changed,
+                    changed_properties=result.changed,
                     conn=conn,
                 )
-                if conflict_ids and revid is not None:
-                    self.store.mark_applied(conflict_ids, revid, conn=conn)
-            result.error = "recorded"
+            result.recorded = True
         return result
 
     def _close_intents(
@@ -673,22 +1076,32 @@ class Job:
                 )
 
     def _finish(self, run_id: int, result: FileResult) -> FileResult:
-        """Record the outcome (unless already recorded with its edit) and report it."""
+        """Record the outcome (unless already recorded with its edit) and report it.
+
+        A file that is gone, or names no Flickr photo any more, has nothing left for a
+        maintainer to decide: its open conflicts are closed.
+        """
         f = result.file
-        already = result.error == "recorded"
-        if already:
-            result.error = None
-        if not self.options.dry_run and not already:
+        if not self.options.dry_run and not result.recorded:
+            checked = result.checked_revid
+            if checked is None and result.plan is not None:
+                checked = result.plan.base_revid
             self.store.record_outcome(
                 f.id,
                 result.outcome,
                 run_id=run_id,
-                checked_revid=result.plan.base_revid if result.plan else None,
+                checked_revid=checked,
                 edited_revid=result.revid,
-                changed_properties=list(result.plan.changed_properties)
-                if result.plan and result.revid
-                else None,
+                changed_properties=result.changed_properties(False) if result.revid else None,
                 error=result.error,
+            )
+        if (
+            not self.options.dry_run
+            and f.mid
+            and result.outcome in (FileStatus.FILE_GONE, FileStatus.NO_FLICKR_ID)
+        ):
+            self.summary.conflicts_closed += self.store.close_conflicts_of(
+                f.mid, str(result.outcome), f"closed: the file is {result.outcome}"
             )
         if self._report is not None:
             self._report.write(orjson.dumps(report_line(result, self.options.dry_run)) + b"\n")
@@ -700,29 +1113,121 @@ class Job:
         s.outcomes[str(result.outcome)] += 1
         for c in result.conflicts:
             s.conflicts[c.reason] += 1
-        if result.plan is not None and (
-            result.revid is not None or (self.options.dry_run and result.plan.edit)
-        ):
-            for prop in result.plan.changed_properties:
-                s.statements[prop] += 1
+        for prop in result.changed_properties(self.options.dry_run):
+            s.statements[prop] += 1
 
     # ------------------------------------------------------------- review decisions
+
+    def _resume_decision_intents(self, run_id: int) -> None:
+        """Decision edits a previous run sent but never recorded: applied, or not?
+
+        Settled before any decision is looked at, so a decision whose edit landed is
+        marked applied (not superseded because "the file changed": it changed by our
+        own edit). Claims left without a journal entry are given back.
+        """
+        intents = [i for i in self.store.open_edits() if i["conflict_ids"]]
+        by_mid: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        for intent in intents:
+            by_mid[intent["mid"]].append(intent)
+        for mid_batch in _chunks(sorted(by_mid), self.options.batch_size):
+            self._check_stop()
+            self._keep_lock(force=True)
+            states = self.commons.read_entities(mid_batch)
+            for mid in mid_batch:
+                for intent in by_mid[mid]:
+                    self.summary.resumed_intents += 1
+                    self._settle_decision_intent(run_id, mid, intent, states.get(mid))
+        self.store.release_orphan_claims()
+
+    def _settle_decision_intent(
+        self,
+        run_id: int,
+        mid: str,
+        intent: Mapping[str, Any],
+        state: EntityStateLike | None,
+        *,
+        landed_for_sure: bool = False,
+    ) -> None:
+        """One decision edit of unknown outcome, against a fresh read of its file."""
+        ids_ = [int(c) for c in intent["conflict_ids"]]
+        payload = intent["payload"] or {}
+        claims = payload.get("claims") or []
+        planned = payload.get("planned_against") or {}
+        if state is None or state.gone:
+            self.store.close_edit(intent["id"], state="failed", error="the file is gone")
+            self.store.release_decisions(ids_, "not written: the file is gone")
+            return
+        landed = landed_for_sure or (
+            state.lastrevid != intent["base_revid"] and claims_present(state.entity, claims)
+        )
+        if not landed:
+            self.store.close_edit(intent["id"], state="failed", error="not landed (found later)")
+            self.store.release_decisions(ids_, "not written yet: the bot tries again")
+            return
+        revid = int(state.lastrevid or 0)
+        found = interference(planned, claims, state.entity, landed=landed_for_sure)
+        if found:
+            self._undo_decision(run_id, mid, intent["id"], ids_, found, revid)
+            return
+        with self.store.transaction() as conn:
+            self.store.close_edit(
+                intent["id"], state="done", new_revid=revid, error="confirmed later", conn=conn
+            )
+            self.store.mark_applied(ids_, revid, conn=conn)
+        self.summary.decisions_applied += len(ids_)
+
+    def _undo_decision(
+        self,
+        run_id: int,
+        mid: str,
+        journal_id: int,
+        conflict_ids: Sequence[int],
+        found: list[Interference],
+        revid: int,
+    ) -> None:
+        """A decision edit merged next to someone else's edit of the same property: take
+        ours back out; the decision no longer means what it did, so it is superseded and
+        the file re-planned against what is there now."""
+        hit = sorted({x.property for x in found})
+        final_revid, _ = self._undo(mid, found, revid, hit)
+        if final_revid is None:
+            self.store.annotate_edit(journal_id, f"merged with a concurrent edit of {hit}")
+            return
+        self.store.close_edit(
+            journal_id,
+            state="done",
+            new_revid=final_revid,
+            error=f"merged with a concurrent edit; own statements on {hit} undone",
+        )
+        for cid in conflict_ids:
+            self.store.supersede(cid, "concurrent_edit")
+        self.summary.decisions_superseded += len(conflict_ids)
+        self.store.requeue_mid(mid, note="a review decision met a concurrent edit: re-plan")
 
     def _apply_decisions(self, run_id: int) -> None:
         """Write what maintainers accepted, each against the revision they looked at.
 
-        A file that changed since the conflict was recorded is planned again: if the same
-        conflict is still there the decision still means the same thing and is applied
-        against the new revision; otherwise it is superseded and the file re-queued.
+        Through the same stop checks as the walk: the run page and talk page before each
+        batch, signals and ``--max-minutes`` before each file, the lock renewed with each
+        edit; each decision edit counts toward ``--limit``; ``--only``/``--owner`` narrow
+        which files' decisions are applied. A file that changed since the conflict was
+        recorded is planned again: if the same conflict is still there the decision still
+        means the same thing and is applied against the new revision; otherwise it is
+        superseded and the file goes back to ``pending``, so the walk re-plans it (and
+        raises a fresh conflict if one is still needed).
         """
-        accepted = self.store.accepted_conflicts()
+        opts = self.options
+        accepted = self.store.accepted_conflicts(only=opts.only, owner=opts.owner)
         by_mid: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for c in accepted:
             by_mid[c["mid"]].append(c)
-        for mid_batch in _chunks(sorted(by_mid), self.options.batch_size):
-            self._check_stop_signal_only()
+        for mid_batch in _chunks(sorted(by_mid), opts.batch_size):
+            self._check_stop()
+            self._keep_lock(force=True)
+            self._check_may_run()
             states = self.commons.read_entities(mid_batch)
             for mid in mid_batch:
+                self._check_stop()
                 self._apply_file_decisions(run_id, mid, by_mid[mid], states.get(mid))
 
     def _apply_file_decisions(
@@ -740,6 +1245,16 @@ class Job:
             else:
                 self.store.supersede(c["id"], "file_changed_since_conflict")
                 self.summary.decisions_superseded += 1
+        if len(still_valid) < len(decided):
+            self.store.requeue_mid(mid, note="a review decision was superseded: re-plan")
+        if not still_valid:
+            return
+        left = self._limit_left()
+        if left is not None and left <= 0:
+            raise StopRun("limit")
+        claimed = set(self.store.claim_decisions([c["id"] for c in still_valid]))
+        self.summary.decisions_withdrawn += len(still_valid) - len(claimed)
+        still_valid = [c for c in still_valid if c["id"] in claimed]
         if not still_valid:
             return
         claims: list[dict[str, Any]] = []
@@ -747,39 +1262,71 @@ class Job:
             claims.extend(
                 apply_decision(state.entity, c["existing"], c["proposed"], c["statement_id"])
             )
-        if not claims:
-            for c in still_valid:
-                self.store.supersede(c["id"], "nothing_to_write")
+        ids_ = [c["id"] for c in still_valid]
+        if not claims or state.lastrevid is None:
+            for cid in ids_:
+                self.store.supersede(cid, "nothing_to_write")
             return
         props = sorted({c["property"] for c in still_valid})
         summary = self.summary_builder(
             props, still_valid[0]["flickr_photo_id"], self.options.documentation_page
         )
         summary = "Per review decision: " + summary
-        ids_ = [c["id"] for c in still_valid]
-        journal_id = self.store.open_edit(
-            run_id=run_id,
-            mid=mid,
-            base_revid=state.lastrevid,
-            payload={"claims": claims},
-            summary=summary,
-            conflict_ids=ids_,
-        )
+        planned = planned_against(state.entity, claims)
         try:
-            revid = self.commons.edit(mid, claims, baserevid=state.lastrevid, summary=summary)
-        except EditConflict:
+            journal_id = self._open_edit(
+                run_id=run_id,
+                mid=mid,
+                base_revid=state.lastrevid,
+                payload={"claims": claims, "planned_against": planned},
+                summary=summary,
+                conflict_ids=ids_,
+            )
+        except StopRun:
+            self.store.release_decisions(ids_, "not written: the run stopped")
+            raise
+        self._decision_edits += 1
+        intent = {
+            "id": journal_id,
+            "base_revid": state.lastrevid,
+            "payload": {"claims": claims, "planned_against": planned},
+            "conflict_ids": ids_,
+        }
+        try:
+            result = self.commons.edit(mid, claims, baserevid=state.lastrevid, summary=summary)
+        except EditConflict as exc:
+            if exc.maybe_ours:
+                fresh = self.commons.read_entities([mid]).get(mid)
+                self._settle_decision_intent(run_id, mid, intent, fresh)
+                return
             self.store.close_edit(journal_id, state="failed", error="editconflict")
+            self.store.release_decisions(ids_, "not written: the file changed; tried again later")
             log.info("decision for %s not applied: the file changed; next run retries", mid)
+            return
+        except WriteOutcomeUnknown as exc:
+            self.store.annotate_edit(journal_id, f"outcome unknown: {_short(exc)}")
+            self.summary.outcomes_unknown += 1
+            log.warning("decision for %s: outcome unknown, the next run checks", mid)
             return
         except Exception as exc:
             self.store.close_edit(journal_id, state="failed", error=_short(exc))
+            self.store.release_decisions(ids_, f"not written: {_short(exc)}")
             log.warning("decision for %s not applied: %s", mid, _short(exc))
             return
-        with self.store.transaction() as conn:
-            self.store.close_edit(journal_id, state="done", new_revid=revid, conn=conn)
-            self.store.mark_applied(ids_, revid, conn=conn)
-        self.summary.decisions_applied += len(ids_)
         self.summary.edits += 1
+        if result.patched:
+            self.summary.edits_merged += 1
+        found = interference(planned, claims, self._entity_after(mid, result), landed=True)
+        if found:
+            self._undo_decision(run_id, mid, journal_id, ids_, found, result.revid)
+            return
+        with self.store.transaction() as conn:
+            self.store.close_edit(journal_id, state="done", new_revid=result.revid, conn=conn)
+            self.store.mark_applied(ids_, result.revid, conn=conn)
+        self.summary.decisions_applied += len(ids_)
+        if ids.P_FLICKR_PHOTO_ID in props:
+            # the photo id was what held the rest back: plan the file again
+            self.store.requeue_mid(mid, note="photo id decided: plan the rest")
 
     def _conflict_still_there(self, conflict: Mapping[str, Any], state: EntityStateLike) -> bool:
         """The statement(s) the maintainer looked at are still on the file, unchanged."""
@@ -790,6 +1337,43 @@ class Job:
             return False
         now = _strip_hashes(current.get(conflict["property"], []))
         return bool(now) and now == _strip_hashes(conflict["existing"])
+
+    # ------------------------------------------------------------- conflict recheck
+
+    def _recheck_conflict_files(self) -> None:
+        """Conflicts a person may have fixed on Commons: find the files that changed.
+
+        Files with undecided conflicts not looked at for ``recheck_conflicts_days`` get
+        a revision check (one ``prop=info`` per batch, no Flickr call); the ones whose
+        latest revision is not the one last planned against go back to ``pending``, so
+        the walk re-plans them and the conflicts that went away are closed. A dry run
+        keeps them in memory and writes nothing.
+        """
+        opts = self.options
+        if opts.recheck or opts.recheck_conflicts_days is None:
+            return
+        due = self.store.conflict_files_due(
+            timedelta(days=opts.recheck_conflicts_days), only=opts.only, owner=opts.owner
+        )
+        for batch in _batches(due, opts.batch_size):
+            self._check_stop()
+            self._keep_lock(force=True)
+            latest = self.commons.latest_revisions([f.mid for f in batch if f.mid])
+            changed: list[WorkFile] = []
+            same: list[WorkFile] = []
+            for f in batch:
+                known = max(f.checked_revid or 0, f.edited_revid or 0)
+                revid = latest.get(f.mid or "")
+                (changed if revid is None or revid != known else same).append(f)
+            self.summary.files_rechecked += len(batch)
+            self.summary.rechecked_changed += len(changed)
+            if opts.dry_run:
+                self._rechecked_dry += changed
+                continue
+            self.store.requeue_files(
+                [f.id for f in changed], note="changed on Commons since its conflict was raised"
+            )
+            self.store.touch_files([f.id for f in same])
 
     # ------------------------------------------------------------- signals
 
@@ -947,9 +1531,47 @@ def _options_json(opts: RunOptions) -> dict[str, Any]:
             "only": opts.only,
             "owner": opts.owner,
             "recheck": opts.recheck,
+            "apply_decisions": opts.apply_decisions,
+            "recheck_conflicts_days": opts.recheck_conflicts_days,
             "report_path": opts.report_path,
         }.items()
     }
+
+
+def summary_path(report_path: Path) -> Path:
+    """Where the run summary goes next to a report: ``x.jsonl`` → ``x.summary.json``."""
+    return report_path.with_name(report_path.stem + ".summary.json")
+
+
+def _is_weak(evidence: Mapping[str, Any]) -> bool:
+    """Evidence from the file name only (``Title (12345678901).jpg``)."""
+    if evidence.get("strength") == "filename":
+        return True
+    return evidence.get("source") == "wikitext" and str(evidence.get("value", "")).startswith(
+        "file name:"
+    )
+
+
+def _weak_only(f: WorkFile, state: EntityStateLike) -> bool:
+    """All there is for this photo id is weak evidence, and the file does not confirm it
+    (no P12120 with that id, e.g. written after a maintainer accepted it)."""
+    if len(f.photo_ids) != 1 or not f.evidence or not all(_is_weak(e) for e in f.evidence):
+        return False
+    written = statements_of(state.entity).get(ids.P_FLICKR_PHOTO_ID, [])
+    values = {((s.get("mainsnak") or {}).get("datavalue") or {}).get("value") for s in written}
+    return f.photo_ids[0] not in values
+
+
+def _claim_properties(payload: Any) -> list[str]:
+    """The properties an edit payload (``{"claims": [...]}`` or the list) writes."""
+    claims = payload.get("claims", []) if isinstance(payload, Mapping) else payload
+    return sorted(
+        {
+            str((c.get("mainsnak") or {}).get("property"))
+            for c in claims or ()
+            if (c.get("mainsnak") or {}).get("property")
+        }
+    )
 
 
 class _Progress:
@@ -991,4 +1613,13 @@ def iter_report(path: Path) -> Iterable[dict[str, Any]]:
                 yield orjson.loads(line)
 
 
-__all__ = ["EditConflict", "Job", "LockHeld", "RunOptions", "RunSummary", "utcnow"]
+__all__ = [
+    "JOB_REASONS",
+    "EditConflict",
+    "Job",
+    "LockHeld",
+    "RunOptions",
+    "RunSummary",
+    "summary_path",
+    "utcnow",
+]

@@ -11,13 +11,21 @@ A sandbox data directory holds what each stand-in serves::
 side from the sample snapshot's own entities (so the live wiki starts as the snapshot
 saw it), plus the overrides in ``sample/commons-changes.json`` (edits made on Commons
 after the snapshot, e.g. by a person), and the Flickr side from ``sample/flickr/``.
+
+Faults for a rehearsal are written ``ENDPOINT:KIND[:COUNT[:ACTION]]`` (``parse_fault``):
+``commons:maxlag:3``, ``commons:http503:2:wbeditentity``, ``commons:concurrent_edit``,
+``flickr:code201:2``, ``flickr:http_429:1:flickr.photos.getInfo``. Commons kinds are
+those of ``CommonsStandin.inject``, Flickr kinds those of ``flickr_standin.Fault``
+(underscores optional); ACTION narrows a Commons fault to one API action and a Flickr
+fault to one method. The same faults can be added later through each stand-in's
+``POST /_standin/inject``.
 """
 
 from __future__ import annotations
 
 import gzip
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,12 +42,78 @@ DEMO_FLICKR_KEY = "demo-key-not-secret"
 
 
 @dataclass(frozen=True, slots=True)
+class FaultSpec:
+    """One fault to inject into a stand-in (see the module docstring for the syntax)."""
+
+    endpoint: str  # "commons" | "flickr"
+    kind: str
+    count: int
+    target: str | None  # Commons: the API action; Flickr: the method
+
+    def __str__(self) -> str:
+        where = f" on {self.target}" if self.target else ""
+        return f"{self.endpoint}: {self.kind} × {self.count}{where}"
+
+
+def _squash(name: str) -> str:
+    return name.lower().replace("_", "").replace("-", "")
+
+
+def parse_fault(spec: str) -> FaultSpec:
+    """``commons:http503:2:wbeditentity`` → FaultSpec; ValueError with the choices if wrong."""
+    from bot.commons_standin import FAULTS as COMMONS_FAULTS
+    from bot.flickr_standin import Fault
+
+    parts = spec.strip().split(":")
+    if len(parts) < 2 or len(parts) > 4:
+        raise ValueError(f"{spec!r}: expected ENDPOINT:KIND[:COUNT[:ACTION]]")
+    endpoint = parts[0].strip().lower()
+    kinds = {
+        "commons": list(COMMONS_FAULTS),
+        "flickr": [f.value for f in Fault],
+    }
+    if endpoint not in kinds:
+        raise ValueError(f"{spec!r}: the endpoint is 'commons' or 'flickr', not {parts[0]!r}")
+    by_squashed = {_squash(k): k for k in kinds[endpoint]}
+    kind = by_squashed.get(_squash(parts[1]))
+    if kind is None:
+        raise ValueError(f"{spec!r}: unknown {endpoint} fault; one of {', '.join(kinds[endpoint])}")
+    try:
+        count = int(parts[2]) if len(parts) > 2 and parts[2] else 1
+    except ValueError:
+        raise ValueError(f"{spec!r}: COUNT must be a whole number") from None
+    if count < 1:
+        raise ValueError(f"{spec!r}: COUNT must be at least 1")
+    target = parts[3].strip() if len(parts) > 3 and parts[3].strip() else None
+    return FaultSpec(endpoint, kind, count, target)
+
+
+def inject_faults(faults: Sequence[FaultSpec], wiki: Any, flickr: Any) -> None:
+    """Queue the faults in the running stand-ins, in order."""
+    for fault in faults:
+        if fault.endpoint == "commons":
+            wiki.inject(fault.kind, fault.count, action=fault.target)
+        else:
+            flickr.inject(fault.kind, fault.count, method=fault.target)
+
+
+@dataclass(frozen=True, slots=True)
 class SandboxUrls:
     """Where the running stand-ins answer."""
 
     commons_api: str
     wikidata_api: str
     flickr_api: str
+
+    @property
+    def commons_control(self) -> str:
+        """The Commons stand-in's control API (``inject``, ``state``)."""
+        return self.commons_api.removesuffix("/w/api.php") + "/_standin/"
+
+    @property
+    def flickr_control(self) -> str:
+        """The Flickr stand-in's control API (``inject``, ``state``)."""
+        return self.flickr_api.removesuffix("/services/rest/") + "/_standin/"
 
 
 def snapshot_entities(path: Path) -> Iterator[dict[str, Any]]:

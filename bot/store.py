@@ -73,6 +73,7 @@ class ConflictStatus(StrEnum):
     ACCEPT_FLICKR = "accept_flickr"  # a maintainer wants the proposed statement written
     KEEP_COMMONS = "keep_commons"  # leave the file; do not raise this again unless data changes
     SKIP = "skip"  # decide later
+    APPLYING = "applying"  # the bot is writing it now (claimed, so the page cannot change it)
     APPLIED = "applied"  # the bot wrote the accepted statement (applied_revid)
     SUPERSEDED = "superseded"  # closed: the file or Flickr changed, or it was fixed on Commons
 
@@ -408,6 +409,8 @@ class ConflictRecord:
     existing: Sequence[Mapping[str, Any]]
     proposed: Mapping[str, Any] | None
     statement_id: str | None = None
+    base_revid: int | None = None
+    """The revision ``existing`` was read from, when not the one of the whole batch."""
 
 
 @dataclass(slots=True)
@@ -489,6 +492,10 @@ def bulk_pause(held: float) -> float:
 
 class LockHeld(RuntimeError):
     """Another run holds the lock."""
+
+
+class LockLost(RuntimeError):
+    """This run's lock was taken over (it looked stale to another run): stop now."""
 
 
 class InvalidTransition(ValueError):
@@ -845,6 +852,68 @@ class Store:
                 ),
             )
 
+    def requeue_files(self, file_ids: Sequence[int], *, note: str | None = None) -> None:
+        """Back to ``pending``: the next walk re-plans these files (attempts reset)."""
+        if not file_ids:
+            return
+        with self.transaction() as conn:
+            conn.executemany(
+                "UPDATE files SET status='pending', attempts=0, last_error=? WHERE id=?",
+                [(note, i) for i in file_ids],
+            )
+
+    def requeue_mid(self, mid: str, *, note: str | None = None) -> None:
+        with self.transaction() as conn:
+            conn.execute(
+                "UPDATE files SET status='pending', attempts=0, last_error=? WHERE mid=?",
+                (note, mid),
+            )
+
+    def touch_files(self, file_ids: Sequence[int]) -> None:
+        """Looked at again and unchanged: the recheck of conflict files starts over."""
+        if not file_ids:
+            return
+        now = utcnow()
+        with self.transaction() as conn:
+            conn.executemany(
+                "UPDATE files SET processed_at=? WHERE id=?", [(now, i) for i in file_ids]
+            )
+
+    def conflict_files_due(
+        self,
+        older_than: timedelta,
+        *,
+        only: Sequence[str] | None = None,
+        owner: str | None = None,
+        limit: int | None = None,
+    ) -> list[WorkFile]:
+        """Files with undecided (``open``/``skip``) or ``keep_commons`` conflicts, not
+        looked at for ``older_than``: a person may have fixed them on Commons since, and
+        a re-plan is what closes such a conflict."""
+        cutoff = (datetime.now(UTC) - older_than).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        clauses = [
+            "mid IN (SELECT mid FROM conflicts WHERE status IN ('open', 'skip', 'keep_commons'))",
+            "status NOT IN ('pending')",
+            "(processed_at IS NULL OR processed_at <= ?)",
+            "mid NOT IN (SELECT mid FROM edit_journal WHERE state = 'open')",
+        ]
+        params: list[Any] = [cutoff]
+        if owner:
+            clauses.append("(owner_nsid = ? OR lower(owner_alias) = lower(?))")
+            params += [owner, owner]
+        if only:
+            marks = ",".join("?" * len(only))
+            clauses.append(f"(mid IN ({marks}) OR title IN ({marks}))")
+            params += list(only) + [normalise_title(t) for t in only]
+        sql = (
+            f"SELECT {_WORKFILE_COLUMNS} FROM files WHERE {' AND '.join(clauses)} "
+            "ORDER BY processed_at, id"
+        )
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        return [_workfile(r) for r in self.conn.execute(sql, params)]
+
     def record_outcome(
         self,
         file_id: int,
@@ -926,9 +995,16 @@ class Store:
         payload: Mapping[str, Any],
         summary: str,
         conflict_ids: Sequence[int] = (),
+        lock: tuple[str, str] | None = None,
     ) -> int:
-        """Write the intent to edit (committed) before the request is sent."""
+        """Write the intent to edit (committed) before the request is sent.
+
+        With ``lock`` (holder, name) the same transaction renews this run's lease and
+        raises ``LockLost`` instead if another run took it: no edit without the lock.
+        """
         with self.transaction() as conn:
+            if lock is not None and not self._beat(conn, *lock):
+                raise LockLost(f"the {lock[1]!r} lock is no longer held by {lock[0]}")
             cur = conn.execute(
                 "INSERT INTO edit_journal(run_id, mid, base_revid, payload, summary, conflict_ids, "
                 "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -960,6 +1036,11 @@ class Store:
             return
         with self.transaction() as c:
             c.execute(sql, params)
+
+    def annotate_edit(self, journal_id: int, note: str) -> None:
+        """A note on an intent that stays open (e.g. the outcome of its edit is unknown)."""
+        with self.transaction() as conn:
+            conn.execute("UPDATE edit_journal SET error=? WHERE id=?", (note, journal_id))
 
     def open_edits(self, mid: str | None = None) -> list[dict[str, Any]]:
         """Intents never closed: a previous run died between sending and recording."""
@@ -1016,7 +1097,9 @@ class Store:
         The same conflict found again only refreshes ``last_seen``/``base_revid``; one a
         maintainer answered ``keep_commons`` stays answered. An ``open``/``skip`` conflict of
         this file that the new plan no longer has is closed as ``superseded`` (the file was
-        fixed, or the data changed). Dry runs add to the queue but never close anything.
+        fixed, or the data changed); so is a ``keep_commons`` one when the plan raises a
+        different conflict on the same property (the data it was about changed). Dry runs
+        add to the queue but never close or reopen anything.
         """
         now = utcnow()
         outcome = ConflictOutcome()
@@ -1034,9 +1117,12 @@ class Store:
                         "UPDATE conflicts SET last_seen_at=?, last_seen_run_id=?, "
                         "base_revid=coalesce(?, base_revid), title=coalesce(?, title), "
                         "updated_at=? WHERE id=?",
-                        (now, run_id, base_revid, title, now, cid),
+                        (now, run_id, rec.base_revid or base_revid, title, now, cid),
                     )
-                    if status in (ConflictStatus.SUPERSEDED, ConflictStatus.APPLIED):
+                    if not dry_run and status in (
+                        ConflictStatus.SUPERSEDED,
+                        ConflictStatus.APPLIED,
+                    ):
                         self._transition(
                             conn, cid, status, ConflictStatus.OPEN, "bot", "found again", now
                         )
@@ -1061,7 +1147,7 @@ class Store:
                         dumps(list(rec.existing)),
                         dumps(rec.proposed) if rec.proposed else None,
                         rec.statement_id,
-                        base_revid,
+                        rec.base_revid or base_revid,
                         now,
                         run_id,
                         int(dry_run),
@@ -1097,6 +1183,27 @@ class Store:
                         closed_reason="resolved",
                     )
                     outcome.superseded += 1
+                props = sorted({rec.property for rec in conflicts})
+                if props:
+                    pmarks = ",".join("?" * len(props))
+                    changed = conn.execute(
+                        f"SELECT id, status FROM conflicts WHERE mid = ? AND status = "
+                        f"'keep_commons' AND property IN ({pmarks}) "
+                        f"AND fingerprint NOT IN ({marks})",
+                        (mid, *props, *fingerprints),
+                    ).fetchall()
+                    for cid, status in changed:
+                        self._transition(
+                            conn,
+                            int(cid),
+                            status,
+                            ConflictStatus.SUPERSEDED,
+                            "bot",
+                            "the data changed: a new conflict on this property replaces it",
+                            now,
+                            closed_reason="data_changed",
+                        )
+                        outcome.superseded += 1
         return outcome
 
     def _transition(
@@ -1292,14 +1399,30 @@ class Store:
     def mark_applied(
         self, conflict_ids: Sequence[int], revid: int, *, conn: sqlite3.Connection | None = None
     ) -> None:
+        """The bot's edit ``revid`` wrote these decisions. Always leaves a trace: a conflict
+        that is no longer accepted (a maintainer changed it, or it was closed) keeps its
+        status, and its history records that the edit was made anyway, with the revision."""
         now = utcnow()
 
         def run(c: sqlite3.Connection) -> None:
             for cid in conflict_ids:
                 row = c.execute("SELECT status FROM conflicts WHERE id=?", (cid,)).fetchone()
-                if row and row[0] == ConflictStatus.ACCEPT_FLICKR:
+                if row is None:
+                    continue
+                if row[0] in (ConflictStatus.ACCEPT_FLICKR, ConflictStatus.APPLYING):
                     self._transition(
                         c, cid, row[0], ConflictStatus.APPLIED, "bot", None, now, revid=revid
+                    )
+                else:
+                    self._event(
+                        c,
+                        cid,
+                        row[0],
+                        row[0],
+                        f"the bot's edit in revision {revid} wrote Flickr's value, but the "
+                        f"conflict was {row[0]} by then: check the file",
+                        now,
+                        revid=revid,
                     )
 
         if conn is not None:
@@ -1307,6 +1430,71 @@ class Store:
         else:
             with self.transaction() as c:
                 run(c)
+
+    @staticmethod
+    def _event(
+        conn: sqlite3.Connection,
+        conflict_id: int,
+        from_status: str,
+        to_status: str,
+        note: str | None,
+        now: str,
+        *,
+        revid: int | None = None,
+        actor: str = "bot",
+    ) -> None:
+        conn.execute(
+            "INSERT INTO conflict_events(conflict_id, at, actor, from_status, to_status, note, "
+            "revid) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (conflict_id, now, actor, str(from_status), str(to_status), note, revid),
+        )
+
+    def claim_decisions(self, conflict_ids: Sequence[int]) -> list[int]:
+        """Take accepted conflicts for writing: ``accept_flickr`` → ``applying``, in one
+        short transaction, right before the edit. Returns the ids still accepted; the
+        others were changed meanwhile (e.g. to keep Commons' value) and must not be
+        written. While ``applying`` the review page cannot change them."""
+        now = utcnow()
+        claimed: list[int] = []
+        with self.transaction() as conn:
+            for cid in conflict_ids:
+                row = conn.execute("SELECT status FROM conflicts WHERE id=?", (cid,)).fetchone()
+                if row and row[0] == ConflictStatus.ACCEPT_FLICKR:
+                    conn.execute(
+                        "UPDATE conflicts SET status=?, updated_at=? WHERE id=?",
+                        (ConflictStatus.APPLYING, now, cid),
+                    )
+                    self._event(conn, cid, row[0], ConflictStatus.APPLYING, None, now)
+                    claimed.append(int(cid))
+        return claimed
+
+    def release_decisions(self, conflict_ids: Sequence[int], note: str) -> None:
+        """Give claimed conflicts back (``applying`` → ``accept_flickr``) when the edit was
+        not made; who decided, when and the note are kept."""
+        now = utcnow()
+        with self.transaction() as conn:
+            for cid in conflict_ids:
+                cur = conn.execute(
+                    "UPDATE conflicts SET status=?, updated_at=? WHERE id=? AND status=?",
+                    (ConflictStatus.ACCEPT_FLICKR, now, cid, ConflictStatus.APPLYING),
+                )
+                if cur.rowcount:
+                    self._event(
+                        conn, cid, ConflictStatus.APPLYING, ConflictStatus.ACCEPT_FLICKR, note, now
+                    )
+
+    def release_orphan_claims(self) -> int:
+        """Claims left by a run that died before journaling its edit: give them back."""
+        claimed = [
+            int(r[0])
+            for r in self.conn.execute("SELECT id FROM conflicts WHERE status = 'applying'")
+        ]
+        if not claimed:
+            return 0
+        journaled = {int(c) for e in self.open_edits() for c in e["conflict_ids"]}
+        orphans = [c for c in claimed if c not in journaled]
+        self.release_decisions(orphans, "not written: the run stopped before the edit")
+        return len(orphans)
 
     def supersede(self, conflict_id: int, reason: str, *, actor: str = "bot") -> None:
         now = utcnow()
@@ -1324,15 +1512,61 @@ class Store:
                     closed_reason=reason,
                 )
 
-    def accepted_conflicts(self, limit: int | None = None) -> list[dict[str, Any]]:
-        """Conflicts maintainers answered with "use Flickr's value", oldest decision first."""
+    def accepted_conflicts(
+        self,
+        limit: int | None = None,
+        *,
+        only: Sequence[str] | None = None,
+        owner: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Conflicts maintainers answered with "use Flickr's value", oldest decision first.
+
+        ``only`` (M-ids or titles) and ``owner`` (NSID or path alias) narrow them the way
+        ``select_files`` narrows the worklist, so ``backfill run --only/--owner`` applies
+        only those files' decisions.
+        """
+        clauses = ["status = 'accept_flickr'"]
+        params: list[Any] = []
+        if only:
+            marks = ",".join("?" * len(only))
+            clauses.append(f"(mid IN ({marks}) OR title IN ({marks}))")
+            params += list(only) + [normalise_title(t) for t in only]
+        if owner:
+            clauses.append(
+                "(owner_nsid = ? OR mid IN (SELECT mid FROM files WHERE owner_nsid = ? "
+                "OR lower(owner_alias) = lower(?)))"
+            )
+            params += [owner, owner, owner]
         sql = (
-            f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE status = 'accept_flickr' "
+            f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE {' AND '.join(clauses)} "
             "ORDER BY decided_at, id"
         )
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
-        return [_conflict(r) for r in self.conn.execute(sql)]
+        return [_conflict(r) for r in self.conn.execute(sql, params)]
+
+    def close_conflicts_of(self, mid: str, reason: str, note: str) -> int:
+        """Close every undecided or pending conflict of a file that is gone or no longer
+        names a Flickr photo: there is nothing left to decide."""
+        now = utcnow()
+        with self.transaction() as conn:
+            rows = conn.execute(
+                "SELECT id, status FROM conflicts WHERE mid = ? AND status IN "
+                "('open', 'skip', 'accept_flickr', 'keep_commons')",
+                (mid,),
+            ).fetchall()
+            for cid, status in rows:
+                self._transition(
+                    conn,
+                    int(cid),
+                    status,
+                    ConflictStatus.SUPERSEDED,
+                    "bot",
+                    note,
+                    now,
+                    closed_reason=reason,
+                )
+        return len(rows)
 
     def list_conflicts(
         self,
@@ -1585,12 +1819,17 @@ class Store:
             )
         return holder
 
-    def heartbeat(self, holder: str, name: str = "run") -> None:
+    def heartbeat(self, holder: str, name: str = "run") -> bool:
+        """Renew the lease; False if another run has taken it over (stop at once)."""
         with self.transaction() as conn:
-            conn.execute(
-                "UPDATE locks SET heartbeat_at=? WHERE name=? AND holder=?",
-                (utcnow(), name, holder),
-            )
+            return self._beat(conn, holder, name)
+
+    @staticmethod
+    def _beat(conn: sqlite3.Connection, holder: str, name: str) -> bool:
+        cur = conn.execute(
+            "UPDATE locks SET heartbeat_at=? WHERE name=? AND holder=?", (utcnow(), name, holder)
+        )
+        return cur.rowcount == 1
 
     def release_lock(self, holder: str, name: str = "run") -> None:
         with self.transaction() as conn:

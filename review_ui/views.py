@@ -38,6 +38,7 @@ STATUS_LABELS: Final[dict[str, str]] = {
     ConflictStatus.SKIP: "Skipped",
     ConflictStatus.ACCEPT_FLICKR: "Use Flickr's value (waiting for the bot)",
     ConflictStatus.KEEP_COMMONS: "Keep Commons' value",
+    ConflictStatus.APPLYING: "Being written by the bot now",
     ConflictStatus.APPLIED: "Applied",
     ConflictStatus.SUPERSEDED: "Superseded",
 }
@@ -54,6 +55,7 @@ STATUS_WORDS: Final[dict[str, str]] = {  # "<these> conflicts" in a sentence
     ConflictStatus.SKIP: "skipped conflicts",
     ConflictStatus.ACCEPT_FLICKR: "conflicts marked “use Flickr's value”",
     ConflictStatus.KEEP_COMMONS: "conflicts marked “keep Commons' value”",
+    ConflictStatus.APPLYING: "conflicts the bot is writing now",
     ConflictStatus.APPLIED: "applied conflicts",
     ConflictStatus.SUPERSEDED: "superseded conflicts",
 }

@@ -176,6 +176,7 @@ class World:
                 wikidata_api_url=wiki.wikidata_api_url,
                 flickr_api_url=flickr.url,
                 put_throttle=0.05,
+                retry_wait=0.05,
                 flickr_calls_per_hour=10_000_000,
                 user_agent="flickr-sdc-backfill-tests/0.1",
             )

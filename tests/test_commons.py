@@ -29,6 +29,7 @@ from bot.commons import (
     EditConflict,
     EditRefused,
     ReadOnlySession,
+    WriteOutcomeUnknown,
     normalise_file_title,
     run_page_allows,
 )
@@ -147,7 +148,7 @@ def test_oauth_from_environment_needs_no_login_request(
     state = client.read_entities(["M1000"])["M1000"]
     revid = client.edit(
         "M1000", [string_claim(P12120, "1")], baserevid=state.lastrevid, summary="oauth edit"
-    )
+    ).revid
     assert wiki.writes[-1]["user"] == BOT and wiki.writes[-1]["revid"] == revid
 
 
@@ -304,7 +305,8 @@ def test_edit_lands_with_everything_commons_needs(
         "Add Flickr photo ID from Flickr photo 53208249252 "
         "([[Commons:Flickr SDC backfill bot|details]])"
     )
-    revid = client.edit("M1000", claims, baserevid=state.lastrevid, summary=summary)
+    result = client.edit("M1000", claims, baserevid=state.lastrevid, summary=summary)
+    revid = result.revid
     assert len(wiki.writes) == 1
     write = wiki.writes[0]
     params = write["params"]
@@ -319,6 +321,8 @@ def test_edit_lands_with_everything_commons_needs(
     assert revid == write["revid"] == wiki.lastrevid("M1000") > state.lastrevid
     stored = wiki.entity("M1000")["statements"][P12120][0]
     assert stored["id"].startswith("M1000$") and stored["mainsnak"]["hash"]
+    assert result.entity["statements"][P12120] == [stored]  # the entity as stored
+    assert result.warnings == () and not result.patched
     assert client.write_calls == 1
 
 
@@ -331,26 +335,61 @@ def test_edit_of_a_file_without_sdc_uses_the_page_revision(
     assert not state.has_sdc
     revid = client.edit(
         "M1000", [string_claim(P12120, "7")], baserevid=state.lastrevid, summary="s"
-    )
+    ).revid
     assert wiki.writes[0]["baserevid"] == 801_000
     assert wiki.entity("M1000")["lastrevid"] == revid
 
 
-def test_edit_conflict_after_a_human_edit(
+def test_edit_conflict_when_a_human_changed_the_same_statement(
     standin: StandinFactory, commons_site: SiteFactory
 ) -> None:
-    wiki = standin(StandinData(entities=files(1)))
+    seeds = files(1)
+    mine = {**string_claim("P973", "https://flickr.test/1"), "id": "M1000$AAAA"}
+    seeds["M1000"]["statements"] = {"P973": [mine]}
+    wiki = standin(StandinData(entities=seeds))
     client = CommonsClient(commons_site(wiki))
     state = client.read_entities(["M1000"])["M1000"]
-    wiki.human_edit("M1000", claims=[string_claim("P973", "https://human.test/")])
+    wiki.human_edit(
+        "M1000", claims=[{**string_claim("P973", "https://human.test/"), "id": mine["id"]}]
+    )
+    extended = {**mine, "qualifiers": {"P137": [string_claim("P137", "x")["mainsnak"]]}}
     with pytest.raises(EditConflict) as caught:
-        client.edit("M1000", [string_claim(P12120, "1")], baserevid=state.lastrevid, summary="s")
+        client.edit("M1000", [extended], baserevid=state.lastrevid, summary="s")
     assert caught.value.mid == "M1000" and not caught.value.maybe_ours
     assert wiki.writes == []
     # the job's recovery: re-read and send again against the fresh revision
     fresh = client.read_entities(["M1000"])["M1000"]
     client.edit("M1000", [string_claim(P12120, "1")], baserevid=fresh.lastrevid, summary="s")
     assert set(wiki.entity("M1000")["statements"]) == {"P973", P12120}
+
+
+def test_stale_edit_of_other_statements_is_patched_like_wikibase(
+    standin: StandinFactory, commons_site: SiteFactory
+) -> None:
+    wiki = standin(StandinData(entities=files(1)))
+    client = CommonsClient(commons_site(wiki))
+    state = client.read_entities(["M1000"])["M1000"]
+    wiki.human_edit("M1000", claims=[string_claim("P571", "a human's date")])
+    result = client.edit(
+        "M1000", [string_claim("P571", "the bot's date")], baserevid=state.lastrevid, summary="s"
+    )
+    assert result.patched and result.warnings == ("wikibase-conflict-patched",)
+    # both statements are on the file: the case the job must notice
+    values = [s["mainsnak"]["datavalue"]["value"] for s in result.entity["statements"]["P571"]]
+    assert values == ["a human's date", "the bot's date"]
+    assert result.revid == wiki.lastrevid("M1000")
+
+
+def test_strict_stand_in_refuses_every_stale_baserevid(
+    standin: StandinFactory, commons_site: SiteFactory
+) -> None:
+    wiki = standin(StandinData(entities=files(1), strict_baserevid=True))
+    client = CommonsClient(commons_site(wiki))
+    state = client.read_entities(["M1000"])["M1000"]
+    wiki.human_edit("M1000", claims=[string_claim("P973", "https://human.test/")])
+    with pytest.raises(EditConflict):
+        client.edit("M1000", [string_claim(P12120, "1")], baserevid=state.lastrevid, summary="s")
+    assert wiki.writes == []
 
 
 def test_concurrent_edit_between_read_and_write(
@@ -360,8 +399,23 @@ def test_concurrent_edit_between_read_and_write(
     client = CommonsClient(commons_site(wiki))
     state = client.read_entities(["M1000"])["M1000"]
     wiki.inject("concurrent_edit", mid="M1000", wikitext="{{Information}} edited by a person")
-    with pytest.raises(EditConflict):
-        client.edit("M1000", [string_claim(P12120, "1")], baserevid=state.lastrevid, summary="s")
+    result = client.edit(
+        "M1000", [string_claim(P12120, "1")], baserevid=state.lastrevid, summary="s"
+    )
+    assert wiki.requests["fault:concurrent_edit"] == 1
+    assert result.patched  # a wikitext edit touches no statement: merged, with the warning
+    assert result.revid == state.lastrevid + 2
+    assert wiki.wikitext(state.title or "") == "{{Information}} edited by a person"
+
+
+def test_edit_without_baserevid_is_refused(
+    standin: StandinFactory, commons_site: SiteFactory
+) -> None:
+    wiki = standin(StandinData(entities=files(1)))
+    client = CommonsClient(commons_site(wiki))
+    with pytest.raises(ValueError, match="without the revision"):
+        client.edit("M1000", [string_claim(P12120, "1")], baserevid=None, summary="s")  # type: ignore[arg-type]
+    assert wiki.requests["wbeditentity"] == 0
 
 
 def test_maxlag_then_success_waits_and_retries(
@@ -377,7 +431,8 @@ def test_maxlag_then_success_waits_and_retries(
     elapsed = time.monotonic() - started
     assert len(wiki.writes) == 1
     assert [a.get("error") for a in wiki.write_attempts] == [None]  # faults came before
-    assert wiki.requests["fault:maxlag"] == 2
+    assert wiki.requests["fault:maxlag"] == 2 and wiki.pending_faults() == 0
+    assert client.write_calls == 1
     assert elapsed >= 1.0  # pywikibot honoured the Retry-After: 1 of the first answer
 
 
@@ -385,12 +440,17 @@ def test_ratelimited_then_success(standin: StandinFactory, commons_site: SiteFac
     wiki = standin(StandinData(entities=files(1)))
     client = CommonsClient(commons_site(wiki))
     state = client.read_entities(["M1000"])["M1000"]
-    wiki.inject("ratelimited", 1)
+    wiki.inject("ratelimited", 2)
+    reads_before = client.read_calls
     revid = client.edit(
         "M1000", [string_claim(P12120, "1")], baserevid=state.lastrevid, summary="s"
-    )
-    assert wiki.requests["fault:ratelimited"] == 1
+    ).revid
+    assert wiki.requests["fault:ratelimited"] == 2 and wiki.pending_faults() == 0
     assert [w["revid"] for w in wiki.writes] == [revid]
+    # pywikibot waited and resent inside one submit: not the bot's no-answer path,
+    # which would have re-read the file and submitted again
+    assert client.write_calls == 1 and client.read_calls == reads_before
+    assert wiki.requests["wbeditentity"] == 3
 
 
 def test_http_503_on_write_rechecks_then_resends(
@@ -402,7 +462,8 @@ def test_http_503_on_write_rechecks_then_resends(
     wiki.inject("http503", 1, action="wbeditentity")
     reads_before = client.read_calls
     client.edit("M1000", [string_claim(P12120, "1")], baserevid=state.lastrevid, summary="s")
-    assert len(wiki.writes) == 1
+    assert wiki.requests["fault:http503"] == 1 and wiki.pending_faults() == 0
+    assert len(wiki.writes) == 1 and client.write_calls == 2
     assert client.read_calls == reads_before + 1  # the re-read before resending
     assert len(wiki.entity("M1000")["statements"][P12120]) == 1
 
@@ -417,8 +478,22 @@ def test_lost_response_is_not_resent_blindly(
     with pytest.raises(EditConflict) as caught:
         client.edit("M1000", [string_claim(P12120, "1")], baserevid=state.lastrevid, summary="s")
     assert caught.value.maybe_ours
+    assert wiki.requests["fault:lost_response"] == 1
     assert len(wiki.writes) == 1  # it landed once and was not sent again
     assert len(wiki.entity("M1000")["statements"][P12120]) == 1
+
+
+def test_no_answer_to_the_last_attempt_is_an_unknown_outcome(
+    standin: StandinFactory, commons_site: SiteFactory
+) -> None:
+    wiki = standin(StandinData(entities=files(1)))
+    client = CommonsClient(commons_site(wiki), write_attempts=2)
+    state = client.read_entities(["M1000"])["M1000"]
+    wiki.inject("http503", 2, action="wbeditentity")
+    with pytest.raises(WriteOutcomeUnknown, match="may have landed"):
+        client.edit("M1000", [string_claim(P12120, "1")], baserevid=state.lastrevid, summary="s")
+    assert wiki.requests["fault:http503"] == 2 and client.write_calls == 2
+    assert wiki.writes == []
 
 
 def test_badtoken_is_retried_with_a_fresh_token(
@@ -430,6 +505,7 @@ def test_badtoken_is_retried_with_a_fresh_token(
     wiki.inject("badtoken", 1, action="wbeditentity")
     client.edit("M1000", [string_claim(P12120, "1")], baserevid=state.lastrevid, summary="s")
     assert wiki.requests["fault:badtoken"] == 1 and len(wiki.writes) == 1
+    assert client.write_calls == 1  # pywikibot fetched a new token and resent itself
 
 
 def test_other_api_errors_are_refusals(standin: StandinFactory, commons_site: SiteFactory) -> None:
@@ -649,10 +725,11 @@ def test_seeded_offline_wiki_end_to_end(
         assert (evidence.photo_id, evidence.owner) == ("7476891542", "35168673@N03")
         with WikidataClient(wiki.wikidata_api_url) as wikidata:
             assert wikidata(["Q15982108"])["Q15982108"] == [evidence.owner]
+        assert no_sdc.lastrevid is not None
         revid = client.edit(
             "M1004",
             [string_claim(P12120, evidence.photo_id or "")],
             baserevid=no_sdc.lastrevid,
             summary="Add Flickr photo ID from Flickr photo 7476891542",
-        )
+        ).revid
         assert wiki.entity("M1004")["lastrevid"] == revid

@@ -357,3 +357,109 @@ def test_pages_may_give_a_seeded_files_wikitext() -> None:
     assert standin.wikitext("File:Photo 1000 (53000001000).jpg") == "{{Information}}"
     with pytest.raises(ValueError, match="M-id"):
         CommonsStandin(StandinData(pages={"File:Unseeded.jpg": "x"}))
+
+
+# --------------------------------------------------------------------------- stale edits
+
+
+def _edit(
+    client: httpx.Client, wiki: StandinHandle, claims: list[dict[str, Any]], base: int
+) -> Any:
+    return api(
+        client,
+        wiki.api_url,
+        "POST",
+        action="wbeditentity",
+        id="M1000",
+        data=json.dumps({"claims": claims}),
+        token=csrf(client, wiki),
+        baserevid=base,
+    )
+
+
+def test_a_stale_edit_of_untouched_statements_is_patched_with_a_warning(
+    wiki: StandinHandle,
+) -> None:
+    base = wiki.lastrevid("M1000")
+    assert base is not None
+    human = wiki.human_edit("M1000", claims=[string_claim("P571", "a person's")])
+    with logged_in_client(wiki) as client:
+        got = _edit(client, wiki, [string_claim("P571", "the bot's")], base)
+    (message,) = got["warnings"]["wbeditentity"]["messages"]
+    assert message["name"] == "wikibase-conflict-patched"
+    values = [s["mainsnak"]["datavalue"]["value"] for s in got["entity"]["statements"]["P571"]]
+    assert values == ["a person's", "the bot's"]  # merged, as Wikibase does
+    assert got["entity"]["lastrevid"] == wiki.lastrevid("M1000") == human + 1
+    assert wiki.writes[-1]["patched"] == "wikibase-conflict-patched"
+
+
+def test_a_stale_edit_of_a_statement_someone_changed_is_an_edit_conflict(
+    wiki: StandinHandle,
+) -> None:
+    base = wiki.lastrevid("M1000")
+    assert base is not None
+    with logged_in_client(wiki) as client:
+        first = _edit(client, wiki, [string_claim("P973", "https://a.test/")], base)
+        stored = first["entity"]["statements"]["P973"][0]
+        after_ours = first["entity"]["lastrevid"]
+        wiki.human_edit("M1000", claims=[{**stored, "rank": "preferred"}])
+        again = _edit(client, wiki, [{**stored, "rank": "deprecated"}], after_ours)
+        assert again["error"]["code"] == "editconflict"
+        removed = _edit(client, wiki, [{"id": stored["id"], "remove": ""}], after_ours)
+        assert removed["error"]["code"] == "editconflict"
+        # a revision this page never had is refused too
+        assert _edit(client, wiki, [string_claim("P1", "x")], 7)["error"]["code"] == "editconflict"
+    assert wiki.entity("M1000")["statements"]["P973"][0]["rank"] == "preferred"
+
+
+def test_own_intervening_edits_give_the_self_conflict_warning(wiki: StandinHandle) -> None:
+    base = wiki.lastrevid("M1000")
+    assert base is not None
+    with logged_in_client(wiki) as client:
+        _edit(client, wiki, [string_claim("P973", "https://a.test/")], base)
+        got = _edit(client, wiki, [string_claim("P12120", "1")], base)
+    names = [m["name"] for m in got["warnings"]["wbeditentity"]["messages"]]
+    assert names == ["wikibase-self-conflict-patched"]
+
+
+def test_strict_mode_refuses_every_stale_baserevid(wiki: StandinHandle) -> None:
+    base = wiki.lastrevid("M1000")
+    assert base is not None
+    wiki.human_edit("M1000", wikitext="a person edited the description")
+    wiki.standin.data.strict_baserevid = True
+    with logged_in_client(wiki) as client:
+        got = _edit(client, wiki, [string_claim("P12120", "1")], base)
+    assert got["error"]["code"] == "editconflict"
+    assert "P12120" not in wiki.entity("M1000")["statements"]
+
+
+# --------------------------------------------------------------------------- control API
+
+
+def test_control_endpoint_injects_faults_and_reports_state(wiki: StandinHandle) -> None:
+    control = wiki.api_url.replace("/w/api.php", "/_standin/")
+    with httpx.Client(timeout=5) as client:
+        answer = client.post(
+            control + "inject",
+            json={"fault": "maxlag", "count": 2, "action": "wbgetentities", "options": {"lag": 3}},
+        )
+        assert answer.status_code == 200
+        (pending,) = answer.json()["pending_faults"]
+        assert pending == {
+            "fault": "maxlag",
+            "remaining": 2,
+            "action": "wbgetentities",
+            "endpoint": "commons",
+            "options": {"lag": 3},
+        }
+        got = api(client, wiki.api_url, action="wbgetentities", ids="M1000", maxlag=5)
+        assert got["error"]["code"] == "maxlag" and got["error"]["lag"] == 3
+        state = client.get(control + "state").json()
+        assert state["requests"]["fault:maxlag"] == 1
+        assert state["pending_faults"][0]["remaining"] == 1
+        assert state["writes"] == 0 and state["write_attempts"] == 0
+        bad = client.post(control + "inject", json={"fault": "no-such-fault"})
+        assert bad.status_code == 400 and "unknown fault" in bad.json()["error"]
+        assert client.post(control + "inject", json={"fault": "maxlag", "x": 1}).status_code == 400
+        assert client.get(control + "nothing").status_code == 404
+    assert wiki.pending_faults() == 1

@@ -17,17 +17,23 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from job_world import BOT, Running, World
+from job_world import BOT, Running, World, p571
+
+from bot.store import ConflictStatus, QueueFilter
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def backfill_command() -> list[str]:
+    """The ``backfill`` console script of the virtualenv the tests run in."""
+    script = Path(sys.executable).parent / "backfill"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bot.cli"]
 
 
 def bot_process(running: Running, *extra: str) -> subprocess.Popen[bytes]:
     s = running.settings
     cmd = [
-        sys.executable,
-        "-m",
-        "bot.cli",
+        *backfill_command(),
         "run",
         "--db",
         s.db_path,
@@ -118,3 +124,75 @@ def test_kill_9_mid_edit_then_resume(tmp_path: Path, landed: bool) -> None:
             row = store.get_file(in_flight)
             assert row is not None and row.edited_revid == running.wiki.lastrevid(in_flight)
         assert b'"resumed_intents": 1' in out
+
+
+@pytest.mark.slow
+def test_kill_9_after_a_decision_edit_landed_then_resume(tmp_path: Path) -> None:
+    """The decision's edit is on Commons, the bot died before recording it: the next run
+    must mark the decision applied, not supersede it because "the file changed"."""
+    world = World(tmp_path)
+    mid = world.add_file(
+        101,
+        "52810336619",
+        taken="1965-05-01 00:00:00",
+        granularity=4,
+        statements={"P571": [p571("M101", "+1965-00-00T00:00:00Z", 9)]},
+    )
+    with world.start() as running:
+        running.run()  # queues the precision conflict (and writes the rest)
+        with running.store() as store:
+            (conflict,) = store.list_conflicts(QueueFilter())
+            store.decide(conflict["id"], ConflictStatus.ACCEPT_FLICKR, actor="Maintainer")
+        writes_before = len(running.wiki.writes)
+        reached = hold_edit_number(running, 1, apply=True)
+        proc = bot_process(running)
+        try:
+            assert reached.wait(120), "the bot never sent the decision's edit"
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(30)
+        finally:
+            running.release.set()  # type: ignore[attr-defined]
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == -signal.SIGKILL
+        with running.store() as store:
+            (intent,) = store.open_edits()
+            assert intent["conflict_ids"] == [conflict["id"]]
+            assert store.get_conflict(conflict["id"])["status"] == "applying"  # type: ignore[index]
+        resumed = bot_process(running, "--json")
+        out, err = resumed.communicate(timeout=300)
+        assert resumed.returncode == 0, err.decode()[-2000:]
+        assert len(running.wiki.writes) == writes_before + 1  # the decision, written once
+        with running.store() as store:
+            assert store.open_edits() == []
+            applied = store.get_conflict(conflict["id"])
+            assert applied is not None and applied["status"] == "applied"
+            assert applied["applied_revid"] == running.wiki.lastrevid(mid)
+        assert b'"decisions_applied": 1' in out and b'"decisions_superseded": 0' in out
+
+
+def test_a_failing_run_prints_its_summary_and_exits_non_zero(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.add_file(101, "52810336619")
+    with world.start() as running:
+        standin = running.wiki.standin
+        original = standin._wbgetentities
+
+        def garbage(*args: Any, **kwargs: Any) -> Any:
+            result = original(*args, **kwargs)
+            for entity in result["entities"].values():
+                entity["lastrevid"] = "not a number"  # Commons answering nonsense
+            return result
+
+        standin._wbgetentities = garbage  # type: ignore[method-assign]
+        proc = bot_process(running)
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 1, err.decode()[-2000:]
+        text = out.decode()
+        assert "stopped: error: ValueError" in text and "files processed" in text
+        assert "backfill run: failed: ValueError" in err.decode()
+        with running.store() as store:
+            run = store.get_run(1)
+            assert run is not None and run["stop_reason"].startswith("error: ValueError")
+            assert run["ended_at"] is not None
+            assert store.status_counts() == {"pending": 1}

@@ -7,7 +7,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
-from job_world import OWNER, World, p571
+from job_world import OTHER_OWNER, OWNER, World, p571
 
 from bot.job import iter_report
 from bot.store import ConflictStatus, LockHeld, QueueFilter
@@ -61,12 +61,52 @@ def test_a_second_run_makes_no_edit(tmp_path: Path) -> None:
         assert len(running.wiki.writes) == writes
 
 
-def test_a_concurrent_human_edit_is_never_overwritten(tmp_path: Path) -> None:
+def test_a_concurrent_human_date_is_never_left_next_to_the_bots(tmp_path: Path) -> None:
+    """Wikibase merges the bot's stale edit next to a person's new date: the bot notices,
+    takes its own date back out and asks a person; the rest of its edit stays."""
     world = World(tmp_path)
     mid = world.add_file(101, "52810336619", taken="2019-06-02 18:40:11")
     human_date = p571(mid, "+1999-01-01T00:00:00Z", 9)
     with world.start() as running:
         # someone adds an inception date between the bot's read and its write
+        running.wiki.inject("concurrent_edit", mid=mid, claims=[human_date])
+        summary = running.run()
+        assert running.wiki.requests["fault:concurrent_edit"] == 1
+        entity = running.wiki.entity(mid)
+        dates = entity["statements"]["P571"]
+        assert [d["mainsnak"]["datavalue"]["value"]["time"] for d in dates] == [
+            "+1999-01-01T00:00:00Z"
+        ]
+        assert "P12120" in entity["statements"] and "P170" in entity["statements"]
+        edit, undo = running.wiki.writes
+        assert edit["patched"] == "wikibase-conflict-patched"
+        assert undo["baserevid"] == edit["revid"]  # the undo is based on our own revision
+        assert [set(c) for c in undo["data"]["claims"]] == [{"id", "remove"}]
+        assert summary.edits == 2 and summary.edits_merged == 1 and summary.edits_undone == 1
+        assert summary.edit_conflicts == 0
+        assert summary.outcomes == {"edited": 1}
+        assert summary.conflicts == {"concurrent_edit": 1}
+        assert "P571" not in summary.statements and summary.statements["P12120"] == 1
+        with running.store() as store:
+            (conflict,) = store.list_conflicts(QueueFilter())
+            assert (conflict["property"], conflict["reason"]) == ("P571", "concurrent_edit")
+            assert [s["id"] for s in conflict["existing"]] == [human_date["id"]]
+            proposed = conflict["proposed"]["mainsnak"]["datavalue"]["value"]["time"]
+            assert proposed == "+2019-06-02T00:00:00Z"
+            assert conflict["base_revid"] == running.wiki.lastrevid(mid) == undo["revid"]
+            assert store.open_edits() == []
+            row = store.get_file(mid)
+            assert row is not None and row.edited_revid == undo["revid"]
+
+
+def test_a_concurrent_edit_on_the_strict_stand_in_is_replanned(tmp_path: Path) -> None:
+    """Where Commons refuses the stale edit (``editconflict``), the bot re-reads, re-plans
+    and sends the rest once more; the person's date becomes a date conflict."""
+    world = World(tmp_path)
+    world.commons.strict_baserevid = True
+    mid = world.add_file(101, "52810336619", taken="2019-06-02 18:40:11")
+    human_date = p571(mid, "+1999-01-01T00:00:00Z", 9)
+    with world.start() as running:
         running.wiki.inject("concurrent_edit", mid=mid, claims=[human_date])
         summary = running.run()
         entity = running.wiki.entity(mid)
@@ -77,11 +117,42 @@ def test_a_concurrent_human_edit_is_never_overwritten(tmp_path: Path) -> None:
         assert summary.edit_conflicts == 1
         assert summary.outcomes == {"edited": 1}
         assert summary.conflicts == {"date_differs": 1}
-        # the retry was based on the human's revision, and still added the rest
         attempts = running.wiki.write_attempts
         assert [a.get("error") for a in attempts] == ["editconflict", None]
         assert running.wiki.writes[-1]["baserevid"] == int(attempts[0]["params"]["baserevid"]) + 2
         assert "P12120" in entity["statements"]
+
+
+def test_a_merge_with_an_edit_of_another_property_is_just_an_edit(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    mid = world.add_file(101, "52810336619")
+    depicts = {
+        "mainsnak": {
+            "snaktype": "value",
+            "property": "P180",
+            "datavalue": {
+                "type": "wikibase-entityid",
+                "value": {"entity-type": "item", "numeric-id": 16970, "id": "Q16970"},
+            },
+        },
+        "type": "statement",
+        "rank": "normal",
+    }
+    with world.start() as running:
+        running.wiki.inject("concurrent_edit", mid=mid, claims=[depicts])
+        summary = running.run()
+        assert running.wiki.requests["fault:concurrent_edit"] == 1
+        (write,) = running.wiki.writes
+        assert write["patched"] == "wikibase-conflict-patched"
+        assert summary.edits == 1 and summary.edits_merged == 1 and summary.edits_undone == 0
+        assert summary.outcomes == {"edited": 1} and summary.conflicts == {}
+        props = statement_props(running.wiki.entity(mid))
+        assert {"P180", "P12120", "P170", "P571"} <= props
+        with running.store() as store:
+            row = store.get_file(mid)
+            assert row is not None and row.status == "edited"
+            assert row.edited_revid == write["revid"] == running.wiki.lastrevid(mid)
+            assert store.open_edits() == [] and store.count_edits(mid) == 1
 
 
 @pytest.mark.parametrize("fault", ["maxlag", "ratelimited", "http503"])
@@ -91,8 +162,14 @@ def test_transient_wiki_errors_are_retried(tmp_path: Path, fault: str) -> None:
     with world.start() as running:
         running.wiki.inject(fault, 2, action="wbeditentity")
         summary = running.run()
+        assert running.wiki.requests[f"fault:{fault}"] == 2  # the faults really happened
+        assert running.wiki.pending_faults() == 0
         assert summary.outcomes == {"edited": 1}
         assert running.writes_by_mid() == {mid: 1}
+        # maxlag and ratelimited are waited out inside pywikibot; only a missing answer
+        # (503) makes the bot re-read the file before it resends
+        rereads = 2 if fault == "http503" else 0
+        assert running.wiki.requests["wbgetentities"] == 1 + rereads
 
 
 def test_the_run_page_stops_the_bot(tmp_path: Path) -> None:
@@ -233,15 +310,20 @@ def test_a_decision_on_a_file_that_changed_meanwhile_is_not_written(tmp_path: Pa
         with running.store() as store:
             (conflict,) = store.list_conflicts(QueueFilter())
             store.decide(conflict["id"], ConflictStatus.ACCEPT_FLICKR, actor="Maintainer")
-        # someone else fixes the date by hand before the next run
+        # someone else changes the date by hand before the next run (to April, not May)
         running.wiki.human_edit(mid, claims=[{**p571(mid, "+1965-04-00T00:00:00Z", 10)}])
         writes = len(running.wiki.writes)
         summary = running.run()
         assert summary.decisions_applied == 0 and summary.decisions_superseded == 1
         assert len(running.wiki.writes) == writes
+        # the file went back to pending and the walk of the same run planned it again
+        assert summary.files == 1 and summary.conflicts == {"date_differs": 1}
         with running.store() as store:
             c = store.get_conflict(conflict["id"])
             assert c is not None and c["status"] == "superseded"
+            (fresh,) = store.list_conflicts(QueueFilter())
+            assert fresh["reason"] == "date_differs" and fresh["id"] != conflict["id"]
+            assert fresh["base_revid"] == running.wiki.lastrevid(mid)
 
 
 def test_two_runs_cannot_overlap(tmp_path: Path) -> None:
@@ -279,7 +361,33 @@ def test_only_and_owner_and_limit_select_files(tmp_path: Path) -> None:
         assert running.run(owner="otherperson").files == 1
         assert running.run(limit=5).files == 1
         assert set(running.writes_by_mid()) == {"M101", "M102", "M103"}
-        assert OWNER  # owners grouped: the default worklist sorts by owner
+
+
+def test_files_are_processed_grouped_by_owner(tmp_path: Path) -> None:
+    """Worklist order interleaves two owners; the run takes each owner's files together,
+    so Flickr is asked once per owner and batch, not once per file."""
+    world = World(tmp_path)
+    for i in range(6):
+        owner, alias = (OWNER, "harbourlights") if i % 2 == 0 else (OTHER_OWNER, "otherperson")
+        world.add_file(101 + i, str(52810336619 + i), owner=owner, alias=alias)
+    with world.start() as running:
+        summary = running.run(batch_size=3)
+        assert summary.outcomes == {"edited": 6}
+        order = [w["mid"] for w in running.wiki.writes]
+        assert order == ["M101", "M103", "M105", "M102", "M104", "M106"]  # by owner, then id
+        # each read batch holds one owner's files, and Flickr is asked owner by owner
+        batches = [
+            e["params"]["ids"].split("|")
+            for e in running.wiki.log
+            if e["params"].get("action") == "wbgetentities"
+        ]
+        assert batches == [["M101", "M103", "M105"], ["M102", "M104", "M106"]]
+        photo_ids = [
+            r.params["photo_id"] for r in running.flickr.requests if "photo_id" in r.params
+        ]
+        owner_a = ["52810336619", "52810336621", "52810336623"]
+        owner_b = ["52810336620", "52810336622", "52810336624"]
+        assert photo_ids == owner_a + owner_b
 
 
 def test_a_file_added_by_title_gets_its_photo_from_the_wikitext(tmp_path: Path) -> None:

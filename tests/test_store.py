@@ -222,6 +222,10 @@ def test_keep_commons_is_not_raised_again_but_changed_data_is(store: Store) -> N
     assert store.get_conflict(out.ids[0])["status"] == "keep_commons"  # type: ignore[index]
     changed = store.record_conflicts(conflicts=[creator_conflict("Jane Roe")], **kw)  # type: ignore[arg-type]
     assert changed.new == 1
+    # the answer was about data that is no longer there: closed, not left as decided
+    old = store.get_conflict(out.ids[0])
+    assert old is not None and old["status"] == "superseded"
+    assert old["closed_reason"] == "data_changed"
 
 
 def test_decisions_keep_an_audit_trail(store: Store) -> None:
@@ -755,3 +759,165 @@ def test_the_pause_between_bulk_chunks_outlasts_a_waiting_writers_sleep(held_ms:
         waited = held_ms - began
         next_try = next(t for t in tries if t > waited)
         assert next_try - waited <= pause_ms, (began, next_try, waited)
+
+
+def _one_conflict(
+    store: Store, mid: str = "M1", *, name: str = "John Smith", dry_run: bool = False
+) -> int:
+    out = store.record_conflicts(
+        mid=mid,
+        title=f"File:{mid}.jpg",
+        flickr_photo_id="1",
+        owner_nsid="a@N01",
+        base_revid=10,
+        conflicts=[creator_conflict(name)],
+        run_id=1,
+        dry_run=dry_run,
+    )
+    return out.ids[0]
+
+
+def test_a_claimed_decision_cannot_be_changed_and_is_given_back_intact(store: Store) -> None:
+    cid = _one_conflict(store)
+    store.decide(cid, "accept_flickr", actor="Bob", note="Flickr is right")
+    assert store.claim_decisions([cid]) == [cid]
+    assert store.get_conflict(cid)["status"] == "applying"  # type: ignore[index]
+    assert store.accepted_conflicts() == []  # a second run would not take it
+    with pytest.raises(InvalidTransition):
+        store.decide(cid, "keep_commons", actor="Carol")  # the page cannot change it now
+    assert store.claim_decisions([cid]) == []  # nor can another run claim it twice
+    store.release_decisions([cid], "not written: the file changed")
+    c = store.get_conflict(cid)
+    assert c is not None and c["status"] == "accept_flickr"
+    assert (c["decided_by"], c["note"]) == ("Bob", "Flickr is right")  # who decided is kept
+    assert [h["to_status"] for h in store.conflict_history(cid)][-2:] == [
+        "applying",
+        "accept_flickr",
+    ]
+
+
+def test_a_decision_changed_before_the_claim_is_not_claimed(store: Store) -> None:
+    cid = _one_conflict(store)
+    store.decide(cid, "accept_flickr", actor="Bob")
+    store.decide(cid, "keep_commons", actor="Bob", note="second thoughts")
+    assert store.claim_decisions([cid]) == []
+    assert store.get_conflict(cid)["status"] == "keep_commons"  # type: ignore[index]
+
+
+def test_mark_applied_always_records_the_edit(store: Store) -> None:
+    claimed, changed = _one_conflict(store, "M1"), _one_conflict(store, "M2")
+    for cid in (claimed, changed):
+        store.decide(cid, "accept_flickr", actor="Bob")
+    store.claim_decisions([claimed])
+    store.decide(changed, "keep_commons", actor="Carol")
+    store.mark_applied([claimed, changed], 4321)
+    c = store.get_conflict(claimed)
+    assert c is not None and (c["status"], c["applied_revid"]) == ("applied", 4321)
+    other = store.get_conflict(changed)
+    assert other is not None and other["status"] == "keep_commons"
+    last = store.conflict_history(changed)[-1]
+    assert last["revid"] == 4321 and "keep_commons by then" in last["note"]
+
+
+def test_orphan_claims_are_given_back_but_journaled_ones_are_kept(store: Store) -> None:
+    orphan, journaled = _one_conflict(store, "M1"), _one_conflict(store, "M2")
+    for cid in (orphan, journaled):
+        store.decide(cid, "accept_flickr", actor="Bob")
+    store.claim_decisions([orphan, journaled])
+    store.open_edit(
+        run_id=1,
+        mid="M2",
+        base_revid=10,
+        payload={"claims": []},
+        summary="s",
+        conflict_ids=[journaled],
+    )
+    assert store.release_orphan_claims() == 1
+    assert store.get_conflict(orphan)["status"] == "accept_flickr"  # type: ignore[index]
+    assert store.get_conflict(journaled)["status"] == "applying"  # type: ignore[index]
+
+
+def test_dry_runs_never_reopen_or_close_conflicts(store: Store) -> None:
+    cid = _one_conflict(store)
+    kw = dict(
+        mid="M1",
+        title="File:M1.jpg",
+        flickr_photo_id="1",
+        owner_nsid="a@N01",
+        base_revid=11,
+        run_id=2,
+    )
+    store.record_conflicts(conflicts=[], dry_run=True, **kw)  # type: ignore[arg-type]
+    assert store.get_conflict(cid)["status"] == "open"  # type: ignore[index]
+    store.record_conflicts(conflicts=[], dry_run=False, **kw)  # type: ignore[arg-type]
+    assert store.get_conflict(cid)["status"] == "superseded"  # type: ignore[index]
+    store.record_conflicts(conflicts=[creator_conflict()], dry_run=True, **kw)  # type: ignore[arg-type]
+    assert store.get_conflict(cid)["status"] == "superseded"  # type: ignore[index]
+    store.record_conflicts(conflicts=[creator_conflict()], dry_run=False, **kw)  # type: ignore[arg-type]
+    assert store.get_conflict(cid)["status"] == "open"  # type: ignore[index]
+
+
+def test_a_taken_over_lock_is_noticed_and_no_intent_is_written(store: Store) -> None:
+    from datetime import timedelta
+
+    from bot.store import LockLost
+
+    holder = store.acquire_lock("run")
+    assert store.heartbeat(holder, "run")
+    thief = Store(store.path).acquire_lock("run", stale_after=timedelta(0))
+    assert not store.heartbeat(holder, "run")
+    with pytest.raises(LockLost):
+        store.open_edit(
+            run_id=1, mid="M1", base_revid=1, payload={}, summary="s", lock=(holder, "run")
+        )
+    assert store.open_edits() == []
+    store.release_lock(holder, "run")  # the old holder's release leaves the thief's lock
+    with pytest.raises(LockHeld):
+        store.acquire_lock("run")
+    store.release_lock(thief, "run")
+
+
+def test_conflict_files_due_for_a_recheck(store: Store) -> None:
+    from datetime import timedelta
+
+    store.upsert_files([evidence(f"M{i}", str(i), nsid="a@N01") for i in range(1, 5)])
+    for i in range(1, 5):
+        row = store.get_file(f"M{i}")
+        assert row is not None
+        store.record_outcome(row.id, "conflict", run_id=1, checked_revid=100 + i)
+    _one_conflict(store, "M1")
+    decided = _one_conflict(store, "M2")
+    store.decide(decided, "accept_flickr", actor="Bob")  # waiting for the bot: not due
+    kept = _one_conflict(store, "M3")
+    store.decide(kept, "keep_commons", actor="Bob")  # data may change: due
+    due = store.conflict_files_due(timedelta(0))
+    assert [f.mid for f in due] == ["M1", "M3"]
+    assert due[0].checked_revid == 101
+    assert store.conflict_files_due(timedelta(days=1)) == []  # looked at just now
+    assert [f.mid for f in store.conflict_files_due(timedelta(0), only=["M3"])] == ["M3"]
+    store.touch_files([due[0].id])
+    store.requeue_files([due[1].id])
+    assert store.get_file("M3").status == "pending"  # type: ignore[union-attr]
+    assert [f.mid for f in store.conflict_files_due(timedelta(0))] == ["M1"]
+
+
+def test_conflicts_of_a_gone_file_are_closed(store: Store) -> None:
+    kept = _one_conflict(store, "M1")
+    store.decide(kept, "keep_commons", actor="Bob")
+    open_ = _one_conflict(store, "M1", name="Jane Roe")  # new data: the keep_commons one closes
+    other_file = _one_conflict(store, "M2")
+    assert store.get_conflict(open_)["status"] == "open"  # type: ignore[index]
+    assert store.close_conflicts_of("M1", "file_gone", "closed: the file is gone") == 1
+    c = store.get_conflict(open_)
+    assert c is not None and (c["status"], c["closed_reason"]) == ("superseded", "file_gone")
+    assert store.get_conflict(other_file)["status"] == "open"  # type: ignore[index]
+
+
+def test_accepted_conflicts_follow_only_and_owner(store: Store) -> None:
+    store.upsert_files([evidence("M1", "1", nsid="a@N01"), evidence("M2", "2", nsid="b@N01")])
+    ids = [_one_conflict(store, m) for m in ("M1", "M2")]
+    for cid in ids:
+        store.decide(cid, "accept_flickr", actor="Bob")
+    assert [c["mid"] for c in store.accepted_conflicts()] == ["M1", "M2"]
+    assert [c["mid"] for c in store.accepted_conflicts(only=["File:M2.jpg"])] == ["M2"]
+    assert [c["mid"] for c in store.accepted_conflicts(owner="b@N01")] == ["M2"]
