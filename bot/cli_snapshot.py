@@ -82,8 +82,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=int,
         default=None,
         metavar="N",
-        help="processes that decode candidate lines (default: 1 when two CPUs are usable and "
-        "the snapshot is over 64 MB, else 0 = all in this process)",
+        help="processes that decode candidate lines (default: 1 when three CPUs are usable "
+        "and the snapshot is over 64 MB, else 0 = all in this process)",
     )
     parser.set_defaults(func=run_extract)
 

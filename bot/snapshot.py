@@ -6,20 +6,21 @@ compression is read from the magic bytes) is a JSON array with one entity per li
 hundreds of GB decompressed and about 90% of its entities have nothing to do with
 Flickr, so the work is arranged around bytes:
 
-- Decompression runs in a thread: ISA-L's gzip reader (``igzip``) and bz2 drop the GIL
-  while they inflate, so it overlaps with the scanning.
+- Decompression runs in a thread: ISA-L's and bz2's decompressors drop the GIL while
+  they inflate a few MB per call, so it overlaps with the scanning.
 - The scanner decodes no line unless its raw bytes contain a marker (:data:`MARKERS`):
   a line without one cannot hold Flickr evidence. Markers are searched chunk-wide with
   the C library's ``strstr`` (vectorised; it also drops the GIL), ``bytes.find`` as the
-  fallback; only candidate lines are cut out and decoded with orjson.
+  fallback; only candidate lines are cut out and decoded, and only as far as evidence
+  needs (:func:`bot.evidence.evidence_from_line`).
 - Every line is still counted and checked for shape (``{`` ... ``}`` or ``},``), so a
   truncated or garbled line is reported with its number even if it is never decoded.
   (A well-shaped non-candidate line with bad JSON inside goes unseen: it could not hold
   evidence anyway.)
-- Decoding candidates and finding their evidence is most of the CPU an extract needs
-  (~60 µs per candidate against ~1.5 ns per byte for decompressing), so it can run in
-  a worker process (``workers=1``; the CLI does so when two CPUs are usable) while this
-  process scans and writes the store.
+- On three or more CPUs, finding the evidence of candidate lines runs in a worker
+  process (``workers=1``) while this process scans and writes the store. On two, the
+  scanner and the decompressing thread already keep both busy, and shipping the lines
+  to another process costs more than it saves.
 
 A malformed line is counted, logged with its line number and an excerpt, and skipped.
 A compressed stream that ends early is reported as truncated; everything read before
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import bz2
 import ctypes
+import gc
 import logging
 import multiprocessing
 import multiprocessing.context
@@ -51,7 +53,7 @@ from typing import Any, BinaryIO, Final, Literal, cast
 import orjson
 from isal import igzip, igzip_lib
 
-from bot.evidence import SOURCES, MalformedEntity, entity_mid, evidence_from_entity
+from bot.evidence import SOURCES, MalformedEntity, entity_mid, evidence_from_line
 from bot.store import FileEvidence, Store
 
 log = logging.getLogger(__name__)
@@ -74,7 +76,8 @@ WORKER_MIN_BYTES: Final = 64 << 20  # smaller snapshots are not worth starting a
 
 Format = Literal["gzip", "bz2", "plain"]
 
-_decode = orjson.loads  # module attribute so tests can count decodes
+_decode = orjson.loads  # module attributes so tests can count decodes
+_evidence_of_line = evidence_from_line
 _IsalError: type[Exception] = getattr(igzip_lib, "IsalError", OSError)  # corrupt gzip data
 
 
@@ -696,13 +699,12 @@ def _evidence_batch(
 ) -> list[tuple[int, FileEvidence | None, str | None]]:
     """Find the evidence of candidate lines: ``(line, row or None, error)``.
 
-    The per-candidate work (JSON decoding, evidence) is most of the CPU an extract needs,
-    so with a worker process this runs there, on the second core.
+    With a worker process this runs there, on a core of its own.
     """
     out: list[tuple[int, FileEvidence | None, str | None]] = []
     for line_no, line in batch:
         try:
-            found = evidence_from_entity(_decode(line))
+            found = _evidence_of_line(line)
         except orjson.JSONDecodeError as exc:
             out.append((line_no, None, f"invalid JSON ({exc})"))
         except MalformedEntity as exc:
@@ -745,9 +747,10 @@ def _cgroup_cpu_quota() -> float | None:
 
 
 def default_workers(compressed_size: int) -> int:
-    """One worker process when a second CPU is usable and the snapshot is big enough to
-    repay starting it (a fresh interpreter); none otherwise."""
-    return 1 if usable_cpus() >= 2 and compressed_size >= WORKER_MIN_BYTES else 0
+    """One worker process when a third CPU is usable (the decompressing thread and the
+    scanner take two) and the snapshot is big enough to repay starting a fresh
+    interpreter; none otherwise."""
+    return 1 if usable_cpus() >= 3 and compressed_size >= WORKER_MIN_BYTES else 0
 
 
 def _inline_pipeline(
@@ -755,10 +758,10 @@ def _inline_pipeline(
 ) -> Iterator[FileEvidence]:
     """:func:`_pipeline` without a worker: the same per-line work as ``_evidence_batch``,
     without the batching (it runs once per candidate line, so layers cost)."""
-    decode = _decode
+    evidence_of = _evidence_of_line
     for line_no, line in scanner.iter_candidates():
         try:
-            found = evidence_from_entity(decode(line))
+            found = evidence_of(line)
         except orjson.JSONDecodeError as exc:
             scanner.record_malformed(line_no, f"invalid JSON ({exc})", line)
         except MalformedEntity as exc:
@@ -863,7 +866,15 @@ def extract(
 
     # The pool starts before any thread of ours (a clean start), and is warmed up while
     # the first chunks are read.
-    pool = ProcessPoolExecutor(workers, mp_context=_mp_context()) if workers else None
+    pool = (
+        ProcessPoolExecutor(workers, mp_context=_mp_context(), initializer=gc.disable)
+        if workers
+        else None
+    )
+    # Decoded entities are trees, freed by reference counting; the cycle collector would
+    # only walk the thousands of young dicts of each one (10-20% of the decoding time).
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         if pool is not None:
             pool.submit(_warm_up)
@@ -876,6 +887,8 @@ def extract(
         finally:
             reporter.close()
     finally:
+        if collecting:
+            gc.enable()
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
     stats = scanner.stats

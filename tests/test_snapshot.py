@@ -19,6 +19,7 @@ import orjson
 import pytest
 
 import bot.snapshot as snapshot
+from bot.evidence import evidence_from_line
 from bot.snapshot import (
     ExtractSummary,
     SnapshotError,
@@ -66,7 +67,12 @@ def decoded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         seen.append(str(obj.get("id")) if isinstance(obj, dict) else repr(obj))
         return obj
 
+    def counting_lines(line: bytes) -> Any:
+        counting(line)
+        return evidence_from_line(line)
+
     monkeypatch.setattr(snapshot, "_decode", counting)
+    monkeypatch.setattr(snapshot, "_evidence_of_line", counting_lines)
     return seen
 
 
@@ -589,11 +595,12 @@ def test_a_worker_process_gives_the_same_result(tmp_path: Path) -> None:
 
 def test_default_workers_follow_usable_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
     big = snapshot.WORKER_MIN_BYTES
-    monkeypatch.setattr(snapshot, "usable_cpus", lambda: 2)
+    monkeypatch.setattr(snapshot, "usable_cpus", lambda: 4)
     assert snapshot.default_workers(big) == 1
     assert snapshot.default_workers(big - 1) == 0  # not worth a start-up
-    monkeypatch.setattr(snapshot, "usable_cpus", lambda: 1)
-    assert snapshot.default_workers(big) == 0
+    for cpus in (1, 2):  # the reading thread and the scanner keep two busy already
+        monkeypatch.setattr(snapshot, "usable_cpus", lambda cpus=cpus: cpus)
+        assert snapshot.default_workers(big) == 0
 
 
 def test_usable_cpus_respects_a_cgroup_quota(monkeypatch: pytest.MonkeyPatch) -> None:
