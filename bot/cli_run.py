@@ -162,7 +162,11 @@ def build_adapters(
         rate_limiter=TokenBucket(calls_per_hour=settings.flickr_calls_per_hour),
         owner_max_age=settings.owner_cache_max_age,
     )
-    wikidata = WikidataClient(settings.wikidata_api_url, user_agent=settings.user_agent)
+    wikidata = WikidataClient(
+        settings.wikidata_api_url,
+        user_agent=settings.user_agent,
+        **({"retry_wait": settings.retry_wait} if settings.retry_wait else {}),
+    )
     commons = CommonsClient(site, run_page=settings.run_page, tags=settings.edit_tags)
     try:
         yield Adapters(store, commons, flickr, wikidata)

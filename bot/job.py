@@ -137,7 +137,9 @@ class FlickrPort(Protocol):
     @property
     def calls(self) -> int: ...
 
-    def fetch_photos(self, nsid: str | None, photo_ids: Sequence[str]) -> Mapping[str, Any]: ...
+    def fetch_photos(
+        self, nsid: str | None, photo_ids: Sequence[str], *, expected_later: int = 0
+    ) -> Mapping[str, Any]: ...
 
     def lookup_user(self, alias: str) -> str | None: ...
 
@@ -362,6 +364,8 @@ class Job:
         self._last_beat = 0.0
         self._decision_edits = 0
         self._rechecked_dry: list[WorkFile] = []
+        self._owner_left: Counter[str | None] = Counter()  # files per owner still to come
+        self._wikidata_failed: tuple[set[str], str] = (set(), "")  # items, why
 
     # ------------------------------------------------------------- top level
 
@@ -440,6 +444,9 @@ class Job:
             len(files),
             " (dry run)" if opts.dry_run else "",
         )
+        # How many files of each owner are still to come: the Flickr client pages a big
+        # account's photo list only if enough of its files will use the pages.
+        self._owner_left = Counter(_owner_key(f) for f in files)
         progress = _Progress(len(files), opts.progress)
         try:
             for batch in _batches(files, opts.batch_size):
@@ -518,11 +525,17 @@ class Job:
         photos = self.fetch_flickr(
             [f for f, s in live if len(f.photo_ids) == 1 and not _weak_only(f, s)]
         )
+        self._wikidata_failed = (set(), "")
         creators = self.creator_lookups([s for _, s in live])
+        unchecked, why = self._wikidata_failed
         for f, state in live:
             self._check_stop()
             self._keep_lock()
-            yield self._finish(run_id, self._process_file(run_id, f, state, photos, creators))
+            if unchecked and creator_items_to_look_up(state.entity) & unchecked:
+                result = FileResult(f, FileStatus.ERROR, error=f"wikidata: {why}")
+            else:
+                result = self._process_file(run_id, f, state, photos, creators)
+            yield self._finish(run_id, result)
 
     def _resolve_titles(self, batch: list[WorkFile]) -> None:
         """``--titles`` rows learn their M-id (one read by titles for the batch).
@@ -590,20 +603,40 @@ class Job:
                 )
 
     def fetch_flickr(self, files: list[WorkFile]) -> dict[str, Any]:
-        """One ``fetch_photos`` per owner: the client picks per-photo or paged calls."""
+        """One ``fetch_photos`` per owner: the client picks per-photo or paged calls,
+        told how many of the owner's files later batches of this run will ask for."""
         by_owner: dict[str | None, list[str]] = defaultdict(list)
+        keys: dict[str | None, set[str | None]] = defaultdict(set)
         for f in files:
-            by_owner[self._owner_nsid(f)].append(f.photo_ids[0])
+            nsid = self._owner_nsid(f)
+            by_owner[nsid].append(f.photo_ids[0])
+            key = _owner_key(f)
+            keys[nsid].add(key)
+            self._owner_left[key] = max(0, self._owner_left[key] - 1)
+        later = {nsid: sum(self._owner_left[k] for k in ks) for nsid, ks in keys.items()}
         results: dict[str, Any] = {}
         for nsid, photo_ids in by_owner.items():
-            results.update(self.flickr.fetch_photos(nsid, sorted(set(photo_ids))))
+            results.update(
+                self.flickr.fetch_photos(
+                    nsid, sorted(set(photo_ids)), expected_later=later.get(nsid, 0)
+                )
+            )
         return results
 
     def _owner_nsid(self, f: WorkFile) -> str | None:
+        """The owner's NSID; None when unknown, or when Flickr cannot tell us now (the
+        photos are then read one by one, which needs no owner)."""
         if f.owner_nsid:
             return f.owner_nsid
         if f.owner_alias:
-            return self.flickr.lookup_user(f.owner_alias)
+            from bot.flickr import FlickrAuthError, FlickrError
+
+            try:
+                return self.flickr.lookup_user(f.owner_alias)
+            except FlickrAuthError:
+                raise
+            except FlickrError as exc:
+                log.warning("path alias %s: %s; reading its photos one by one", f.owner_alias, exc)
         return None
 
     def creator_lookups(self, states: list[EntityStateLike]) -> dict[str, list[str]]:
@@ -616,7 +649,16 @@ class Job:
         cached = self.store.get_wikidata_flickr_ids(sorted(qids))
         missing = sorted(qids - set(cached))
         if missing and self.wikidata is not None:
-            fetched = {q: list(v) for q, v in self.wikidata(missing).items()}
+            from bot.wikidata import WikidataError
+
+            try:
+                fetched = {q: list(v) for q, v in self.wikidata(missing).items()}
+            except WikidataError as exc:
+                # The files that need these items wait for a later run: planning them
+                # now would queue "could not be checked" conflicts for nothing.
+                log.warning("Wikidata creator lookup failed: %s", exc)
+                self._wikidata_failed = (set(missing), _short(exc))
+                return cached
             self.store.put_wikidata_flickr_ids(fetched)
             cached.update(fetched)
         return cached
@@ -1508,6 +1550,11 @@ def _owner_of(photo: Any) -> str | None:
 def _short(exc: BaseException) -> str:
     text = f"{type(exc).__name__}: {exc}"
     return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _owner_key(f: WorkFile) -> str | None:
+    """Which owner a file counts for before its path alias is resolved."""
+    return f.owner_nsid or (f"alias:{f.owner_alias.lower()}" if f.owner_alias else None)
 
 
 def _batches(files: list[WorkFile], size: int) -> Iterator[list[WorkFile]]:

@@ -3,12 +3,12 @@ Flickr. Each test is one situation a Commons maintainer would ask about."""
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 import pytest
 from job_world import OTHER_OWNER, OWNER, World, p571
 
+from bot.flickr_standin import make_photo
 from bot.job import iter_report
 from bot.store import ConflictStatus, LockHeld, QueueFilter
 
@@ -239,7 +239,7 @@ def test_a_gone_photo_gets_a_creator_only_for_an_account_flickr_confirms(
     world = World(tmp_path)
     mid = world.add_file(101, "52810336619", photo=False)
     # The file's evidence names the owner's NSID (e.g. a P170 profile URL with it).
-    world.worklist[-1] = dataclasses.replace(world.worklist[-1], owner_nsid=OWNER)
+    world.worklist[-1] = world.worklist[-1]._replace(owner_nsid=OWNER)
     if account == "deleted":
         world.flickr.deleted_owners.add(OWNER)
     elif account == "unknown":
@@ -420,3 +420,69 @@ def test_max_minutes_stops_the_run_cleanly(tmp_path: Path) -> None:
         assert running.wiki.writes == []
         with running.store() as store:
             assert store.count_files("pending") == 1
+
+
+def test_an_owner_spread_over_batches_is_read_from_its_photo_list(tmp_path: Path) -> None:
+    """30 files of an owner with 7,500 photos, 10 per batch: one batch alone would not
+    repay 15 list pages, the run as a whole does (the job tells the client how many of
+    the owner's files are still to come)."""
+    world = World(tmp_path)
+    for i in range(30):
+        world.add_file(5000 + i, str(52810336000 + i * 7))
+    for n in range(7500):  # the rest of the account's public photos, all newer
+        world.flickr.add_photo(make_photo(str(53000000000 + n), OWNER, posted=1_600_000_000 + n))
+    world.flickr.owners[OWNER]["photos"]["count"] = {"_content": 7530}
+    with world.start() as running:
+        summary = running.run(batch_size=10)
+        assert summary.outcomes == {"edited": 30}
+        counts = running.flickr.counts
+        assert counts["flickr.photos.getInfo"] == 0
+        assert counts["flickr.people.getPhotos"] <= 16  # the list once, not 30 getInfo
+        assert summary.flickr_calls < 30
+
+
+def test_a_failed_wikidata_lookup_leaves_the_file_for_a_later_run(tmp_path: Path) -> None:
+    """A creator that is a Wikidata item cannot be checked while Wikidata is down: the
+    file is an error to retry, not a "could not be checked" conflict."""
+    world = World(tmp_path)
+    creator_item = {
+        "mainsnak": {
+            "snaktype": "value",
+            "property": "P170",
+            "datavalue": {
+                "type": "wikibase-entityid",
+                "value": {"entity-type": "item", "numeric-id": 4115189, "id": "Q4115189"},
+            },
+        },
+        "type": "statement",
+        "id": "M101$170A0000-AAAA-4AAA-8AAA-000000000170",
+        "rank": "normal",
+    }
+    mid = world.add_file(101, "52810336619")
+    world.commons.entities[mid]["statements"]["P170"] = [creator_item]
+    world.commons.wikidata["Q4115189"] = {
+        "claims": {
+            "P3267": [
+                {
+                    "mainsnak": {
+                        "snaktype": "value",
+                        "property": "P3267",
+                        "datavalue": {"type": "string", "value": OWNER},
+                    },
+                    "rank": "normal",
+                }
+            ]
+        }
+    }
+    with world.start() as running:
+        running.wiki.inject("http503", 5, endpoint="wikidata")  # every attempt of one lookup
+        first = running.run()
+        assert first.outcomes == {"error": 1} and not running.wiki.writes
+        with running.store() as store:
+            assert store.list_conflicts(QueueFilter(status=None)) == []
+            (error,) = store.conn.execute(
+                "SELECT last_error FROM files WHERE mid = ?", (mid,)
+            ).fetchone()
+            assert "wikidata" in error
+        second = running.run()  # Wikidata is back
+        assert second.outcomes == {"edited": 1}
