@@ -165,7 +165,7 @@ def build_adapters(
     wikidata = WikidataClient(
         settings.wikidata_api_url,
         user_agent=settings.user_agent,
-        **({"retry_wait": settings.retry_wait} if settings.retry_wait else {}),
+        retry_wait=settings.retry_wait or 5.0,  # as pywikibot's default for Commons reads
     )
     commons = CommonsClient(site, run_page=settings.run_page, tags=settings.edit_tags)
     try:
