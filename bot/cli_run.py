@@ -326,9 +326,30 @@ def cmd_explain(args: argparse.Namespace) -> int:
                 ).decode()
             )
             return 0
-        photos = job.fetch_flickr([wf]) if len(wf.photo_ids) == 1 else {}
-        creators = job.creator_lookups([state])
+        from bot.flickr import FetchError, FlickrAuthError
+
+        try:
+            photos = job.fetch_flickr([wf]) if len(wf.photo_ids) == 1 else {}
+        except FlickrAuthError as exc:
+            print(f"backfill explain: Flickr refused the API key: {exc}", file=sys.stderr)
+            return 3
         photo = photos.get(wf.photo_ids[0]) if len(wf.photo_ids) == 1 else None
+        if isinstance(photo, FetchError):
+            print(
+                f"backfill explain: Flickr did not answer for photo {photo.photo_id}: "
+                f"{photo.message}; a run would retry this file later",
+                file=sys.stderr,
+            )
+            return 1
+        creators = job.creator_lookups([state])
+        unchecked, why = job.wikidata_unchecked
+        if unchecked:
+            print(
+                f"backfill explain: Wikidata did not answer for {', '.join(sorted(unchecked))}: "
+                f"{why}; a run would retry this file later",
+                file=sys.stderr,
+            )
+            return 1
         the_plan = job.plan_file(wf, state, photo, creators)
         out = the_plan.to_json()
         out["title"] = state.title

@@ -365,7 +365,7 @@ class Job:
         self._decision_edits = 0
         self._rechecked_dry: list[WorkFile] = []
         self._owner_left: Counter[str | None] = Counter()  # files per owner still to come
-        self._wikidata_failed: tuple[set[str], str] = (set(), "")  # items, why
+        self.wikidata_unchecked: tuple[set[str], str] = (set(), "")  # items, why
 
     # ------------------------------------------------------------- top level
 
@@ -525,9 +525,9 @@ class Job:
         photos = self.fetch_flickr(
             [f for f, s in live if len(f.photo_ids) == 1 and not _weak_only(f, s)]
         )
-        self._wikidata_failed = (set(), "")
+        self.wikidata_unchecked = (set(), "")
         creators = self.creator_lookups([s for _, s in live])
-        unchecked, why = self._wikidata_failed
+        unchecked, why = self.wikidata_unchecked
         for f, state in live:
             self._check_stop()
             self._keep_lock()
@@ -657,7 +657,7 @@ class Job:
                 # The files that need these items wait for a later run: planning them
                 # now would queue "could not be checked" conflicts for nothing.
                 log.warning("Wikidata creator lookup failed: %s", exc)
-                self._wikidata_failed = (set(missing), _short(exc))
+                self.wikidata_unchecked = (set(missing), _short(exc))
                 return cached
             self.store.put_wikidata_flickr_ids(fetched)
             cached.update(fetched)
