@@ -9,7 +9,6 @@ plain text: the templates escape it, and a URL becomes a link only when it is ht
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
 import math
@@ -532,27 +531,23 @@ def summary(statement: Mapping[str, Any] | None) -> str:
 
 
 @lru_cache(maxsize=1)
-def _reconcile_tables() -> tuple[Mapping[str, Any], tuple[str, ...]]:
-    """``bot.reconcile``'s ``REASONS`` (code → explanation) and ``CONFLICT_REASONS``.
+def _reason_table() -> dict[str, str]:
+    """Reason code → explanation: the planning core's, then those the job raises itself."""
+    from bot.job import JOB_REASONS
+    from bot.reconcile import REASONS
 
-    Read when that module exists; the page works without it and shows the raw codes.
-    """
-    try:
-        module = importlib.import_module("bot.reconcile")
-    except Exception:  # absent, or broken mid-edit
-        return {}, ()
-    table = getattr(module, "REASONS", None)
-    table = table if isinstance(table, Mapping) else {}
-    codes = getattr(module, "CONFLICT_REASONS", None) or table
-    return table, tuple(sorted(str(c) for c in codes))
+    return {**REASONS, **JOB_REASONS}
 
 
 def reason_text(code: str) -> str | None:
     """The one-line explanation of a reason code, or None if there is none."""
-    text = _reconcile_tables()[0].get(code)
+    text = _reason_table().get(code)
     return str(text) if text else None
 
 
 def known_reasons() -> list[str]:
     """Reason codes a conflict can have, for the filter's choices."""
-    return list(_reconcile_tables()[1])
+    from bot.job import JOB_REASONS
+    from bot.reconcile import CONFLICT_REASONS
+
+    return sorted({*CONFLICT_REASONS, *JOB_REASONS})

@@ -15,7 +15,8 @@ from bot.flickr_urls import base58_encode
 from bot.store import FileEvidence
 
 FIXTURES = Path(__file__).parent / "fixtures" / "snapshot"
-REFERENCE = Path("/work/shared/reference/commons")
+# ../shared beside the checkout (as CI places it): real responses, read but never copied
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "commons"
 
 
 def _load_helpers() -> ModuleType:

@@ -243,14 +243,15 @@ def test_commons_links_quote_titles() -> None:
     assert render.commons_diff_url(123) == "https://commons.wikimedia.org/w/index.php?diff=123"
 
 
-def test_reasons_come_from_reconcile_when_it_has_them() -> None:
-    try:
-        from bot.reconcile import REASONS  # type: ignore[attr-defined, unused-ignore]
-    except ImportError:
-        assert render.reason_text("creator_differs") is None
-        return
-    code, text = next(iter(REASONS.items()))
-    assert render.reason_text(code) == text
+def test_every_reason_code_is_explained_in_words() -> None:
+    from bot.job import JOB_REASONS
+    from bot.reconcile import CONFLICT_REASONS, REASONS
+
+    assert render.reason_text("creator_differs") == REASONS["creator_differs"]
+    for code in ("concurrent_edit", "weak_flickr_evidence"):  # raised by the job itself
+        assert render.reason_text(code) == JOB_REASONS[code]
+    assert set(render.known_reasons()) == set(CONFLICT_REASONS) | set(JOB_REASONS)
+    assert all(render.reason_text(code) for code in render.known_reasons())
     assert render.reason_text("no_such_reason_code") is None
 
 

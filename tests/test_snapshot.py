@@ -34,7 +34,13 @@ from bot.store import FileStatus, Store
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).parent / "fixtures" / "snapshot"
-REAL_SLICE = Path("/work/shared/reference/commons/commons-20231207-mediainfo.slice.json.bz2")
+REAL_SLICE = (  # ../shared beside the checkout, as CI places it
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "reference"
+    / "commons"
+    / "commons-20231207-mediainfo.slice.json.bz2"
+)
 
 
 def _load(name: str, path: Path) -> ModuleType:
