@@ -21,17 +21,21 @@ import json
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from bot import ids
-from bot.claims import licence_info, wanted_statements
 from bot.evidence import MalformedEntity, evidence_from_entity
-from bot.flickr import FlickrResponseError, gone_from_error, parse_owner, parse_photo_info
 from bot.flickr_photo import FlickrOwner, FlickrPhoto, FlickrPhotoGone
-from bot.reconcile import Plan, plan
 from bot.wikibase import entity_from_response, is_missing, rank_of, statements_for, string_value
+
+if TYPE_CHECKING:
+    from bot.reconcile import Plan
+
+# bot.flickr (httpx), bot.claims and bot.reconcile are imported where they are used:
+# ``backfill`` builds every subcommand's parser on start, and ``backfill extract`` over
+# a dump should not pay for the Flickr client's imports.
 
 
 class PlanInputError(Exception):
@@ -137,6 +141,8 @@ def wikidata_flickr_ids(body: Any) -> dict[str, list[str]]:
 
 
 def photo_from_body(body: Any, photo_id: str | None) -> FlickrPhoto | FlickrPhotoGone:
+    from bot.flickr import FlickrResponseError, gone_from_error, parse_photo_info
+
     """A getInfo body as a photo, or as gone for an error that means gone."""
     if not isinstance(body, Mapping):
         raise PlanInputError("--flickr-photo: expected a JSON object")
@@ -163,6 +169,8 @@ def photo_from_body(body: Any, photo_id: str | None) -> FlickrPhoto | FlickrPhot
 
 
 def owner_from_body(body: Any, evidence_nsid: str | None) -> FlickrOwner:
+    from bot.flickr import FlickrResponseError, parse_owner
+
     """A people.getInfo body as the owner: the person, or a deleted account for code 5.
 
     Flickr's code-5 body does not name the account, so it is the evidence's owner.
@@ -202,6 +210,9 @@ def build_plan(
     evidence_photo_ids: list[str] | None = None,
 ) -> Plan:
     """The plan for the decoded inputs (the CLI minus file reading and printing)."""
+    from bot.claims import licence_info, wanted_statements
+    from bot.reconcile import plan
+
     try:
         evidence = None if is_missing(entity) else evidence_from_entity(entity)
     except MalformedEntity as exc:

@@ -38,13 +38,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from functools import cached_property
 from pathlib import Path
-from typing import Any, Final, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import orjson
-import sqlite_utils
 
 from bot.flickr_photo import FlickrOwner
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 SCHEMA_VERSION = 3
 BUSY_TIMEOUT_MS = 30_000
@@ -538,10 +541,18 @@ class Store:
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
         if migrate:
             self.migrate()
             self._ensure_files_indexes()
+
+    @cached_property
+    def db(self) -> sqlite_utils.Database:
+        """The same connection as a sqlite-utils ``Database``, for inspecting the store by
+        hand (``store.db["files"].count``); the bot itself goes through the methods here.
+        Imported on first use: the extractor and the web page start faster without it."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
 
     def close(self) -> None:
         self.conn.close()
