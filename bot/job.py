@@ -592,16 +592,6 @@ class Job:
                     f.id, photo_ids, nsid, alias, f.evidence, f.evidence_sources
                 )
 
-            f.photo_ids = photo_ids
-            f.owner_nsid = f.owner_nsid or nsid
-            f.owner_alias = f.owner_alias or alias
-            f.evidence = f.evidence + evidence
-            f.evidence_sources = sorted(set(f.evidence_sources) | {"wikitext"})
-            if not self.options.dry_run:
-                self.store.set_file_evidence(
-                    f.id, photo_ids, nsid, alias, f.evidence, f.evidence_sources
-                )
-
     def fetch_flickr(self, files: list[WorkFile]) -> dict[str, Any]:
         """One ``fetch_photos`` per owner: the client picks per-photo or paged calls,
         told how many of the owner's files later batches of this run will ask for."""

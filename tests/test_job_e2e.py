@@ -409,6 +409,8 @@ def test_a_file_added_by_title_gets_its_photo_from_the_wikitext(tmp_path: Path) 
             row = store.get_file(mid)
             assert row is not None and row.photo_ids == ["52810336690"]
             assert "wikitext" in row.evidence_sources
+            sources = [e["value"] for e in row.evidence if e["source"] == "wikitext"]
+            assert sources and len(sources) == len(set(sources))  # each recorded once
 
 
 def test_max_minutes_stops_the_run_cleanly(tmp_path: Path) -> None:
