@@ -803,13 +803,7 @@ class Store:
                 "(SELECT mid FROM edit_journal WHERE state = 'open'))"
             )
             params.append(max_attempts)
-        if owner:
-            clauses.append("(owner_nsid = ? OR lower(owner_alias) = lower(?))")
-            params += [owner, owner]
-        if only:
-            marks = ",".join("?" * len(only))
-            clauses.append(f"(mid IN ({marks}) OR title IN ({marks}))")
-            params += list(only) + [normalise_title(t) for t in only]
+        _narrow(clauses, params, owner=owner, only=only)
         where = " AND ".join(clauses) or "1"
         sql = (
             f"SELECT {_WORKFILE_COLUMNS} FROM files WHERE {where} "
@@ -909,13 +903,7 @@ class Store:
             "mid NOT IN (SELECT mid FROM edit_journal WHERE state = 'open')",
         ]
         params: list[Any] = [cutoff]
-        if owner:
-            clauses.append("(owner_nsid = ? OR lower(owner_alias) = lower(?))")
-            params += [owner, owner]
-        if only:
-            marks = ",".join("?" * len(only))
-            clauses.append(f"(mid IN ({marks}) OR title IN ({marks}))")
-            params += list(only) + [normalise_title(t) for t in only]
+        _narrow(clauses, params, owner=owner, only=only)
         sql = (
             f"SELECT {_WORKFILE_COLUMNS} FROM files WHERE {' AND '.join(clauses)} "
             "ORDER BY processed_at, id"
@@ -1845,6 +1833,19 @@ class Store:
     def release_lock(self, holder: str, name: str = "run") -> None:
         with self.transaction() as conn:
             conn.execute("DELETE FROM locks WHERE name=? AND holder=?", (name, holder))
+
+
+def _narrow(
+    clauses: list[str], params: list[Any], *, owner: str | None, only: Sequence[str] | None
+) -> None:
+    """Add a run's ``--owner`` (NSID or path alias) and ``--only`` (M-ids or titles)."""
+    if owner:
+        clauses.append("(owner_nsid = ? OR lower(owner_alias) = lower(?))")
+        params += [owner, owner]
+    if only:
+        marks = ",".join("?" * len(only))
+        clauses.append(f"(mid IN ({marks}) OR title IN ({marks}))")
+        params += list(only) + [normalise_title(t) for t in only]
 
 
 def _holder_is_dead(holder: str) -> bool:
