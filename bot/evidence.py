@@ -276,11 +276,6 @@ def _live(statements: Any) -> list[dict[str, Any]]:
     return [s for s in statements if isinstance(s, dict) and s.get("rank") != "deprecated"]
 
 
-def _qualifiers(statement: Mapping[str, Any]) -> Mapping[str, Any]:
-    qualifiers = statement.get("qualifiers")
-    return qualifiers if isinstance(qualifiers, dict) else {}
-
-
 def _string(snak: Mapping[str, Any]) -> str | None:
     """The value of a string-valued value snak, else None (somevalue, novalue, bad)."""
     if snak.get("snaktype", "value") != "value":
