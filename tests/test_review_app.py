@@ -108,7 +108,11 @@ def test_queue_lists_open_conflicts_oldest_first_with_counts(client: FlaskClient
     text = html(response)
     assert ids_on_page(text) == list(range(1, 17))
     assert "By reason" in text and "By property" in text
-    assert re.search(r'creator_differs</span></a>\s*<span class="count">2<', text)
+    assert re.search(
+        r'title="creator_differs">The file names another creator \(another Flickr account or '
+        r'another person\)\.</a>\s*<span class="count">2<',
+        text,
+    )
     assert re.search(
         r">inception</a>\s*<span class=\"mono muted\">P571</span>\s*"
         r"<span class=\"count\">4<",
@@ -183,8 +187,8 @@ def test_keyset_pagination_forwards_and_back(db: Path) -> None:
 def test_the_heading_says_what_the_filter_is(client: FlaskClient) -> None:
     text = html(client.get("/?property=P1259&title=Harbour&owner=1@N00&reason=x"))
     assert (
-        "Open conflicts, reason “x”, property coordinates of the point of view (P1259), "
-        "Flickr owner 1@N00, title containing “Harbour”"
+        "Open conflicts, reason “<bdi>x</bdi>”, property coordinates of the point of view (P1259), "
+        "Flickr owner “<bdi>1@N00</bdi>”, title containing “<bdi>Harbour</bdi>”"
     ) in text
     assert "Conflicts in any state" in html(client.get("/?status=all"))
 
@@ -614,7 +618,7 @@ def test_values_from_commons_and_flickr_are_escaped(client: FlaskClient, evil: i
     page = html(client.get(f"/conflict/{evil}"))
     assert_safe(page)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;&#34;onmouseover=&#34;alert(1)" in page
-    assert "<span>javascript:alert(1)</span>" in page  # shown, not linked
+    assert "<span><bdi>javascript:alert(1)</bdi></span>" in page  # shown, not linked
     assert 'href="https://x.org/&#34;onmouseover=&#34;alert(1)"' in page
     queue = html(client.get("/?status=all"))
     assert_safe(queue)
