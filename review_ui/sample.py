@@ -312,11 +312,13 @@ class BidiSample:
     """Text with Unicode bidi controls in every place the page shows outside text, as
     seen on the wiki (file names that read backwards, names in Arabic script)."""
 
-    title: str = f"File:Market {RLO}gpj.exe{PDI} 0000017.jpg"
+    # a stray PDI, then RLO: without pairing, the PDI ends the <bdi> and the override
+    # runs over the rest of the line
+    title: str = f"File:Market {PDI}{RLO}gpj.exe 0000017.jpg"
     author: str = f"{RLI}مصور{PDI} {PDI}{RLO}Roe"
-    owner_name: str = f"{RLO}Owner {LRI}Name"
-    note: str = f"checked {FSI}{PDI}{RLO}on Flickr"
-    actor: str = f"{RLO}Bob"
+    owner_name: str = f"{PDI}{RLO}Owner {LRI}Name"
+    note: str = f"checked {FSI}x{PDI}{PDI}{RLO}on Flickr"
+    actor: str = f"{PDI}{RLO}Bob"
     nsid: str = "30000017@N07"
 
 
@@ -324,8 +326,9 @@ BIDI: Final = BidiSample()
 
 
 def seed_bidi(store: Store, *, applied_revid: int = 987654321) -> tuple[int, int]:
-    """Two conflicts full of bidi controls: one decided (with a note) and still open to
-    change, one the bot has applied in ``applied_revid``. Returns their ids."""
+    """Two conflicts full of bidi controls, both decided "use Flickr's value" with a note:
+    one waits for the next run, the bot applied the other in ``applied_revid``. Returns
+    their ids."""
     decided_kwargs: dict[str, Any] = {
         "mid": "M9017",
         "title": BIDI.title,
@@ -342,7 +345,7 @@ def seed_bidi(store: Store, *, applied_revid: int = 987654321) -> tuple[int, int
         sid,
     )
     decided = store.record_conflicts(conflicts=[record], run_id=1, dry_run=False, **decided_kwargs)
-    applied_kwargs = {**decided_kwargs, "mid": "M9018", "title": BIDI.title.replace("17", "18")}
+    applied_kwargs = {**decided_kwargs, "mid": "M9018", "title": BIDI.title.replace("0017", "0018")}
     sid2 = "M9018$BIDI-0018"
     record2 = ConflictRecord(
         ids.P_CREATOR,
@@ -354,7 +357,7 @@ def seed_bidi(store: Store, *, applied_revid: int = 987654321) -> tuple[int, int
     applied = store.record_conflicts(conflicts=[record2], run_id=1, dry_run=False, **applied_kwargs)
     first, second = decided.ids[0], applied.ids[0]
     store.put_owner(FlickrOwner(nsid=BIDI.nsid, username="bidi", realname=BIDI.owner_name))
-    store.decide(first, "keep_commons", actor=BIDI.actor, note=BIDI.note)
+    store.decide(first, "accept_flickr", actor=BIDI.actor, note=BIDI.note)
     store.decide(second, "accept_flickr", actor=BIDI.actor, note=BIDI.note)
     store.mark_applied([second], applied_revid)
     return first, second
