@@ -587,7 +587,16 @@ def bdi(text: Any) -> Markup:
     right-to-left name or a stray U+202E cannot reorder what follows it on the page."""
     if text is None or text == "":
         return Markup("")
-    return Markup("<bdi>{}</bdi>").format(balance_bidi(str(text)))
+    value = str(text)
+    controls = sorted({f"U+{ord(c):04X}" for c in _BIDI_CONTROLS_RE.findall(value)})
+    if not controls:
+        return Markup("<bdi>{}</bdi>").format(value)
+    # shown as a browser shows it, but marked: what one reads is not the order typed
+    return Markup('<bdi class="bidi-controls" title="{}">{}</bdi>').format(
+        f"Contains Unicode direction controls ({', '.join(controls)}): "
+        "the characters are not shown in the order they were typed",
+        balance_bidi(value),
+    )
 
 
 def isolated(text: Any) -> str:

@@ -344,7 +344,10 @@ def conflict(conflict_id: int) -> str:
         owner_url=render.flickr_people_url(
             (owner.path_alias if owner else None) or record["owner_nsid"]
         ),
-        existing=render.render_statements(record["existing"], target_id=record["statement_id"]),
+        # after the bot's edit no statement is "the one a decision would change"
+        existing=render.render_statements(
+            record["existing"], target_id=None if written else record["statement_id"]
+        ),
         proposed=render.render_statement(proposed) if proposed else None,
         property_ref=render.entity_ref(record["property"]),
         reason=render.reason_view(record["reason"]),

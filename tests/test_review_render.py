@@ -329,7 +329,13 @@ def test_bidi_controls_are_balanced(raw: str, balanced: str) -> None:
 @pytest.mark.parametrize(
     ("value", "expected"),
     [
-        (f"{RLO}Bob", f"<bdi>{RLO}Bob{PDF}</bdi>"),
+        (
+            f"{PDI}{RLO}Bob",
+            '<bdi class="bidi-controls" title="Contains Unicode direction controls (U+202E, '
+            'U+2069): the characters are not shown in the order they were typed">'
+            f"{RLO}Bob{PDF}</bdi>",
+        ),
+        ("مصور", "<bdi>مصور</bdi>"),  # right-to-left letters are not marked
         ('<b>"x"</b>', "<bdi>&lt;b&gt;&#34;x&#34;&lt;/b&gt;</bdi>"),
         ("", ""),
         (None, ""),

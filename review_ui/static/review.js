@@ -6,7 +6,7 @@
  * Keys typed into a field, or with Ctrl/Alt/Meta held, are left alone.
  *
  * Times: every <time datetime="...Z"> reads "2026-12-04 13:34 UTC" without script; this
- * adds the visitor's local time beside it ("· 14:34 your time, GMT+1"), with the date
+ * adds the visitor's local time beside it ("14:34 your time, GMT+1"), with the date
  * when it differs, and nothing when the visitor's clock is on UTC.
  */
 (function () {
@@ -46,7 +46,7 @@
       var sameDay = day === stamp.slice(0, 10);
       var local = document.createElement("span");
       local.className = "local-time";
-      local.textContent = " · " + (sameDay ? "" : day + " ") + clock + " your time, " + zoneName(date);
+      local.textContent = (sameDay ? "" : day + " ") + clock + " your time, " + zoneName(date);
       el.dataset.local = day + " " + clock;
       el.title = "Your time: " + day + " " + clock + " (" + zoneName(date) + ")";
       el.parentNode.insertBefore(local, el.nextSibling);
