@@ -326,6 +326,7 @@ def test_a_reopened_conflict_does_not_show_the_old_decision(
     before_history, history = page.split('<section class="history"')
     assert "diff=123456789" not in before_history
     assert 'id="decide-form"' in page and 'name="seen_status" value="open"' in page
+    assert "<h2>On Commons now</h2>" in page  # read again after the bot's edit
     assert "Alice" in history and "Flickr is right" in history  # the history keeps it
 
 
