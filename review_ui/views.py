@@ -396,7 +396,8 @@ def written_revision(record: Mapping[str, Any], history: list[dict[str, Any]]) -
         return Written(record["applied_revid"], record["applied_at"], True)
     seen = record["last_seen_at"] or record["found_at"] or ""
     for event in reversed(history):
-        if event["revid"] and event["actor"] == "bot" and event["at"] >= seen:
+        wrote = event["to_status"] in (ConflictStatus.APPLIED, event["from_status"])
+        if event["revid"] and event["actor"] == "bot" and wrote and event["at"] >= seen:
             return Written(int(event["revid"]), event["at"], False)
     return None
 
