@@ -3,7 +3,9 @@
 The app runs as ``TOOL_DEV_LOGIN=1 backfill review`` would run it (werkzeug on 127.0.0.1, a
 temporary database with sample conflicts). Every request that leaves 127.0.0.1 is
 blocked; the Commons thumbnail is answered with a local placeholder image so the
-screenshot shows the page as a reviewer sees it. Saves tests/artifacts/conflict-page.png.
+screenshot shows the page as a reviewer sees it. Saves tests/artifacts/conflict-page.png,
+conflict-page-phone.png and conflict-page-bidi.png (text full of direction controls), to
+look at; no assertion reads them.
 """
 
 from __future__ import annotations
