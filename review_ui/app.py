@@ -20,6 +20,9 @@ given to ``create_app`` (tests, ``backfill review``). The keys, without the pref
 ``PROXY_FIX``          proxies in front that set X-Forwarded-* (Toolforge: 1, local: 0)
 ``PAGE_SIZE``          conflicts per queue page (50)
 ``SESSION_HOURS``      a login lasts this long, used or not (12); then log in again
+``COMMONS_URL``        the wiki every file, revision and diff link points at
+                       (``https://commons.wikimedia.org``; a local stand-in's address when
+                       the bot runs against one)
 """
 
 from __future__ import annotations
@@ -31,12 +34,14 @@ from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, render_template, request
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.store import SCHEMA_VERSION, Store
+from review_ui.render import site_url
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +64,7 @@ DEFAULTS: Final[dict[str, Any]] = {
     "PROXY_FIX": 1,
     "PAGE_SIZE": 50,
     "SESSION_HOURS": 12,
+    "COMMONS_URL": "https://commons.wikimedia.org",
     "USER_AGENT": "flickr-sdc-backfill-review/0.1 (Toolforge review page of the Flickr SDC backfill bot)",
     "SESSION_COOKIE_NAME": "review_session",
     "SESSION_COOKIE_SECURE": True,
@@ -75,21 +81,29 @@ _STRING_KEYS: Final = (
     "MAINTAINERS",
     "DB_PATH",
     "MAINTAINERS_FILE",
+    "COMMONS_URL",
 )
 
-CSP: Final = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        # the Commons thumbnail: Special:FilePath redirects to upload.wikimedia.org
-        "img-src 'self' https://commons.wikimedia.org https://upload.wikimedia.org",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
+
+def content_security_policy(commons_url: str) -> str:
+    """Scripts and styles from this site only; images also from the configured wiki (the
+    thumbnail: ``Special:FilePath`` redirects to upload.wikimedia.org)."""
+    parts = urlsplit(commons_url)
+    return "; ".join(
+        (
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            f"img-src 'self' {parts.scheme}://{parts.netloc} https://upload.wikimedia.org",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        )
     )
-)
+
+
+CSP: Final = content_security_policy(DEFAULTS["COMMONS_URL"])
 
 
 def flag(value: Any) -> bool:
@@ -146,6 +160,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     for key in ("DB_PATH", "MAINTAINERS_FILE"):
         app.config[key] = expand_path(str(app.config[key]))
     app.config["PERMANENT_SESSION_LIFETIME"] = session_lifetime(app.config["SESSION_HOURS"])
+    try:
+        app.config["COMMONS_URL"] = site_url(app.config["COMMONS_URL"])
+    except ValueError as exc:
+        raise RuntimeError(f"TOOL_COMMONS_URL: {exc}") from None
+    app.config["CSP"] = content_security_policy(app.config["COMMONS_URL"])
     secret = app.config.get("SECRET_KEY")
     if not secret:
         if not app.config["DEV_LOGIN"]:
@@ -216,7 +235,7 @@ def healthz() -> Response:
 
 def _security_headers(response: Response) -> Response:
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = CSP
+    response.headers["Content-Security-Policy"] = current_app.config.get("CSP", CSP)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     if request.endpoint != "static":

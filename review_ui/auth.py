@@ -37,7 +37,10 @@ from flask import (
     session,
     url_for,
 )
+from markupsafe import Markup
 from werkzeug.wrappers import Response
+
+from review_ui import render
 
 log = logging.getLogger(__name__)
 
@@ -331,7 +334,7 @@ def callback() -> Response:
             "blocked": blocked,
         }
     )
-    flash(f"Logged in as {normalise_username(username)}.", "success")
+    flash(Markup("Logged in as {}.").format(render.bdi(normalise_username(username))), "success")
     if blocked:
         flash("Your account is blocked, so this page is read-only for you.", "warning")
     return redirect(target)
@@ -348,7 +351,7 @@ def dev_login() -> Response:
     _start_session(
         {"name": name, "via": "dev", "dev_maintainer": request.form.get("maintainer") == "1"}
     )
-    flash(f"Logged in as {name} with the development login.", "success")
+    flash(Markup("Logged in as {} with the development login.").format(render.bdi(name)), "success")
     return redirect(safe_next(request.form.get("next")))
 
 

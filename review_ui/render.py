@@ -15,9 +15,12 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any, Final
 from urllib.parse import quote, urlsplit
+
+from markupsafe import Markup, escape
 
 from bot import ids
 from bot.wikibase import (
@@ -160,30 +163,42 @@ def _page_name(title: str) -> str:
     return quote(title.replace(" ", "_"), safe=":/(),!*'")
 
 
-def commons_file_url(title: str) -> str:
-    return f"{COMMONS}/wiki/{_page_name(title)}"
+def site_url(raw: Any) -> str:
+    """The wiki the page links to (``COMMONS_URL``): an http(s) origin, no trailing slash.
+    Refused otherwise, so a typo cannot turn every revision link into a relative one."""
+    text = str(raw or "").strip().rstrip("/")
+    url = safe_url(text)
+    parts = urlsplit(url) if url else None
+    if parts is None or parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError(f"not an http(s) site address: {raw!r}")
+    return text
 
 
-def commons_history_url(title: str) -> str:
-    return f"{COMMONS}/wiki/{_page_name(title)}?action=history"
+def commons_file_url(title: str, base: str = COMMONS) -> str:
+    return f"{base}/wiki/{_page_name(title)}"
 
 
-def commons_thumb_url(title: str, width: int = 400) -> str:
+def commons_history_url(title: str, base: str = COMMONS) -> str:
+    return f"{base}/wiki/{_page_name(title)}?action=history"
+
+
+def commons_thumb_url(title: str, width: int = 400, base: str = COMMONS) -> str:
     """``Special:FilePath`` redirects to a thumbnail of the requested width."""
     name = title.split(":", 1)[1] if title.lower().startswith("file:") else title
-    return f"{COMMONS}/wiki/Special:FilePath/{_page_name(name)}?width={int(width)}"
+    return f"{base}/wiki/Special:FilePath/{_page_name(name)}?width={int(width)}"
 
 
-def commons_entity_url(mid: str) -> str:
-    return f"{COMMONS}/wiki/Special:EntityPage/{quote(mid)}"
+def commons_entity_url(mid: str, base: str = COMMONS) -> str:
+    return f"{base}/wiki/Special:EntityPage/{quote(mid)}"
 
 
-def commons_revision_url(revid: int) -> str:
-    return f"{COMMONS}/w/index.php?oldid={int(revid)}"
+def commons_revision_url(revid: int, base: str = COMMONS) -> str:
+    return f"{base}/w/index.php?oldid={int(revid)}"
 
 
-def commons_diff_url(revid: int) -> str:
-    return f"{COMMONS}/w/index.php?diff={int(revid)}"
+def commons_diff_url(revid: int, base: str = COMMONS) -> str:
+    """What one revision changed (``diff=N`` alone: against the revision before it)."""
+    return f"{base}/w/index.php?diff={int(revid)}"
 
 
 def flickr_photo_url(photo_id: str | None) -> str | None:
@@ -527,6 +542,107 @@ def summary(statement: Mapping[str, Any] | None) -> str:
     return text if len(text) <= 80 else text[:79] + "…"
 
 
+# --------------------------------------------------------------------------- bidi
+
+# Embeddings and overrides (LRE RLE LRO RLO ... PDF) and isolates (LRI RLI FSI ... PDI).
+_OPENERS: Final = frozenset({"\u202a", "\u202b", "\u202d", "\u202e"})
+_ISOLATES: Final = frozenset({"\u2066", "\u2067", "\u2068"})
+_PDF: Final = "\u202c"
+_PDI: Final = "\u2069"
+_BIDI_CONTROLS_RE: Final = re.compile("[\u202a-\u202e\u2066-\u2069]")
+FSI: Final = "\u2068"
+
+
+def balance_bidi(text: str) -> str:
+    """The text with its bidi controls paired: a closer without an opener is dropped, and
+    every opener left open is closed at the end. Inside ``<bdi>`` (or between FSI and PDI)
+    such text then cannot reorder anything outside it: a stray PDI could otherwise end
+    the isolate early and let an RLO after it run over the rest of the line."""
+    if not _BIDI_CONTROLS_RE.search(text):
+        return text
+    out: list[str] = []
+    stack: list[str] = []  # what each open control needs: PDF or PDI
+    for ch in text:
+        if ch in _OPENERS:
+            stack.append(_PDF)
+        elif ch in _ISOLATES:
+            stack.append(_PDI)
+        elif ch == _PDF:
+            # a PDF closes the innermost embedding, never across an open isolate
+            if not stack or stack[-1] != _PDF:
+                continue
+            stack.pop()
+        elif ch == _PDI:
+            if _PDI not in stack:
+                continue
+            while stack.pop() != _PDI:  # a PDI also ends the embeddings opened inside it
+                pass
+        out.append(ch)
+    out.extend(reversed(stack))
+    return "".join(out)
+
+
+def bdi(text: Any) -> Markup:
+    """Text from outside (a title, a name, a note, a value) escaped in a ``<bdi>``, so a
+    right-to-left name or a stray U+202E cannot reorder what follows it on the page."""
+    if text is None or text == "":
+        return Markup("")
+    value = str(text)
+    if not _BIDI_CONTROLS_RE.search(value):  # the common case, 200 times a queue page
+        return Markup(f"<bdi>{escape(value)}</bdi>")
+    controls = sorted({f"U+{ord(c):04X}" for c in _BIDI_CONTROLS_RE.findall(value)})
+    # shown as a browser shows it, but marked: what one reads is not the order typed
+    return Markup('<bdi class="bidi-controls" title="{}">{}</bdi>').format(
+        f"Contains Unicode direction controls ({', '.join(controls)}): "
+        "the characters are not shown in the order they were typed",
+        balance_bidi(value),
+    )
+
+
+def isolated(text: Any) -> str:
+    """Plain text (an attribute, a page title, a log line) as one isolated run: FSI, the
+    balanced text, PDI, the Unicode equivalent of ``<bdi>``."""
+    value = "" if text is None else str(text)
+    return f"{FSI}{balance_bidi(value)}{_PDI}" if value else ""
+
+
+# --------------------------------------------------------------------------- times
+
+
+_STORE_TIME_RE: Final = re.compile(
+    r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,6})?Z\Z"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class UtcTime:
+    """A stored timestamp for a ``<time>`` element: ``iso`` for its ``datetime``
+    attribute (``2026-12-04T13:34:56Z``), ``text`` to read (``2026-12-04 13:34 UTC``)."""
+
+    iso: str
+    text: str
+
+
+def utc_time(stamp: Any) -> UtcTime | None:
+    """The store writes ISO 8601 UTC (``...Z``); one without a zone is read as UTC too,
+    since the store writes nothing else. None for an empty or unreadable value."""
+    if not stamp:
+        return None
+    text = str(stamp)
+    if _STORE_TIME_RE.match(text):  # the store's own form: no parsing needed
+        return UtcTime(iso=f"{text[:19]}Z", text=f"{text[:10]} {text[11:16]} UTC")
+    try:
+        parsed = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    moment = parsed.astimezone(UTC)
+    return UtcTime(
+        iso=moment.strftime("%Y-%m-%dT%H:%M:%SZ"), text=moment.strftime("%Y-%m-%d %H:%M UTC")
+    )
+
+
 # --------------------------------------------------------------------------- reasons
 
 
@@ -543,6 +659,21 @@ def reason_text(code: str) -> str | None:
     """The one-line explanation of a reason code, or None if there is none."""
     text = _reason_table().get(code)
     return str(text) if text else None
+
+
+@dataclass(frozen=True, slots=True)
+class ReasonView:
+    """A reason as the page shows it: the explanation in words, the code on hover."""
+
+    code: str
+    text: str
+    explained: bool
+
+
+def reason_view(code: str) -> ReasonView:
+    """Words from the one reason table; an unknown code (an older bot's) shows as itself."""
+    text = reason_text(code)
+    return ReasonView(code=code, text=text or code, explained=text is not None)
 
 
 def known_reasons() -> list[str]:

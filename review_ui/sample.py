@@ -296,3 +296,68 @@ def seed(
         if progress is not None and n % 10000 == 0:
             progress(n)
     return conflict_ids
+
+
+# --------------------------------------------------------------------------- tricky text
+
+RLO: Final = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: reverses everything after it
+PDI: Final = "\u2069"  # POP DIRECTIONAL ISOLATE: a stray one ends an isolate early
+LRI: Final = "\u2066"
+RLI: Final = "\u2067"
+FSI: Final = "\u2068"
+
+
+@dataclass(frozen=True, slots=True)
+class BidiSample:
+    """Text with Unicode bidi controls in every place the page shows outside text, as
+    seen on the wiki (file names that read backwards, names in Arabic script)."""
+
+    # a stray PDI, then RLO: without pairing, the PDI ends the <bdi> and the override
+    # runs over the rest of the line
+    title: str = f"File:Market {PDI}{RLO}gpj.exe 0000017.jpg"
+    author: str = f"{RLI}مصور{PDI} {PDI}{RLO}Roe"
+    owner_name: str = f"{PDI}{RLO}Owner {LRI}Name"
+    note: str = f"checked {FSI}x{PDI}{PDI}{RLO}on Flickr"
+    actor: str = f"{PDI}{RLO}Bob"
+    nsid: str = "30000017@N07"
+
+
+BIDI: Final = BidiSample()
+
+
+def seed_bidi(store: Store, *, applied_revid: int = 987654321) -> tuple[int, int]:
+    """Two conflicts full of bidi controls, both decided "use Flickr's value" with a note:
+    one waits for the next run, the bot applied the other in ``applied_revid``. Returns
+    their ids."""
+    decided_kwargs: dict[str, Any] = {
+        "mid": "M9017",
+        "title": BIDI.title,
+        "flickr_photo_id": "53000000017",
+        "owner_nsid": BIDI.nsid,
+        "base_revid": 900000017,
+    }
+    sid = "M9017$BIDI-0017"
+    record = ConflictRecord(
+        ids.P_CREATOR,
+        "creator_differs",
+        [creator("10000001@N00", BIDI.author, sid=sid)],
+        creator(BIDI.nsid, BIDI.author),
+        sid,
+    )
+    decided = store.record_conflicts(conflicts=[record], run_id=1, dry_run=False, **decided_kwargs)
+    applied_kwargs = {**decided_kwargs, "mid": "M9018", "title": BIDI.title.replace("0017", "0018")}
+    sid2 = "M9018$BIDI-0018"
+    record2 = ConflictRecord(
+        ids.P_CREATOR,
+        "creator_differs",
+        [creator("10000001@N00", "A. N. Other", sid=sid2)],
+        creator(BIDI.nsid, BIDI.author),
+        sid2,
+    )
+    applied = store.record_conflicts(conflicts=[record2], run_id=1, dry_run=False, **applied_kwargs)
+    first, second = decided.ids[0], applied.ids[0]
+    store.put_owner(FlickrOwner(nsid=BIDI.nsid, username="bidi", realname=BIDI.owner_name))
+    store.decide(first, "accept_flickr", actor=BIDI.actor, note=BIDI.note)
+    store.decide(second, "accept_flickr", actor=BIDI.actor, note=BIDI.note)
+    store.mark_applied([second], applied_revid)
+    return first, second

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from bot.ids import WRITTEN_PROPERTIES
@@ -69,6 +70,36 @@ NOTE_MAX: Final = 1000
 _PROPERTY_RE: Final = re.compile(r"^P\d{1,9}$")
 
 
+# --------------------------------------------------------------------------- template helpers
+
+
+@bp.app_template_filter("bdi")
+def bdi_filter(value: Any) -> Markup:
+    """Text from outside in its own bidi run (``render.bdi``)."""
+    return render.bdi(value)
+
+
+@bp.app_template_filter("isolated")
+def isolated_filter(value: Any) -> str:
+    """The same for plain text: attributes (tooltips, alt text) and the window title."""
+    return render.isolated(value)
+
+
+@bp.app_template_global("utc_time")
+def utc_time_global(stamp: Any) -> render.UtcTime | None:
+    return render.utc_time(stamp)
+
+
+@bp.app_template_global("reason_view")
+def reason_view_global(code: str) -> render.ReasonView:
+    return render.reason_view(code)
+
+
+def commons_base() -> str:
+    """The configured wiki (``COMMONS_URL``) every Commons link is built from."""
+    return str(current_app.config["COMMONS_URL"])
+
+
 # --------------------------------------------------------------------------- filters
 
 
@@ -93,26 +124,53 @@ class View:
             out["sort"] = "newest"
         return out
 
-    def describe(self) -> str:
-        """The filter in words, for headings and the bulk confirmation."""
+    def _parts(self) -> list[tuple[str, str | None]]:
+        """(fixed words, text the visitor typed or None) for each part of the filter."""
         status = self.flt.status
-        parts = [
-            STATUS_WORDS.get(status, f"{status} conflicts") if status else "conflicts in any state"
+        parts: list[tuple[str, str | None]] = [
+            (
+                STATUS_WORDS.get(status, f"{status} conflicts")
+                if status
+                else "conflicts in any state",
+                None,
+            )
         ]
         if self.flt.reason:
-            parts.append(f"reason “{self.flt.reason}”")
+            reason = render.reason_view(self.flt.reason)
+            if reason.explained:
+                parts.append((f"reason “{reason.text.rstrip('.')}”", None))
+            else:  # a code from the address bar: typed text
+                parts.append(("reason ", reason.code))
         if self.flt.property:
             ref = render.entity_ref(self.flt.property)
-            parts.append(f"property {ref.text} ({ref.id})" if ref.label else f"property {ref.id}")
+            parts.append(
+                (f"property {ref.text} ({ref.id})" if ref.label else f"property {ref.id}", None)
+            )
         if self.flt.owner:
-            parts.append(f"Flickr owner {self.flt.owner}")
+            parts.append(("Flickr owner ", self.flt.owner))
         if self.flt.title:
-            parts.append(f"title containing “{self.flt.title}”")
-        return ", ".join(parts)
+            parts.append(("title containing ", self.flt.title))
+        return parts
 
-    def heading(self) -> str:
-        text = self.describe()
-        return text[:1].upper() + text[1:]
+    def describe(self) -> str:
+        """The filter in words, for logs (typed text between FSI and PDI)."""
+        return ", ".join(
+            words + (f"“{render.isolated(typed)}”" if typed is not None else "")
+            for words, typed in self._parts()
+        )
+
+    def describe_html(self, *, capital: bool = False) -> Markup:
+        """The filter in words for headings and the bulk confirmation, typed text in ``<bdi>``."""
+        html = Markup(", ").join(
+            Markup("{}“{}”").format(words, bdi_filter(typed))
+            if typed is not None
+            else Markup("{}").format(words)
+            for words, typed in self._parts()
+        )
+        return Markup(html[:1].upper() + html[1:]) if capital else html
+
+    def heading(self) -> Markup:
+        return self.describe_html(capital=True)
 
 
 def _text(params: Mapping[str, Any], key: str, limit: int) -> str | None:
@@ -164,10 +222,17 @@ def _int_arg(name: str) -> int | None:
 
 def _row(conflict: dict[str, Any], owner_names: Mapping[str, str]) -> dict[str, Any]:
     existing = conflict["existing"]
+    applied = conflict["status"] == ConflictStatus.APPLIED
+    revid = conflict["applied_revid"]
     return {
         **conflict,
         "property_ref": render.entity_ref(conflict["property"]),
-        "reason_text": render.reason_text(conflict["reason"]),
+        "reason_view": render.reason_view(conflict["reason"]),
+        # the value found is no longer on Commons once the bot has written Flickr's
+        "applied": applied,
+        "applied_url": render.commons_diff_url(revid, commons_base())
+        if applied and revid
+        else None,
         "existing_summary": render.summary(existing[0]) if existing else "—",
         "existing_more": max(0, len(existing) - 1),
         "proposed_summary": render.summary(conflict["proposed"]),
@@ -242,7 +307,6 @@ def queue() -> str:
         properties=[render.entity_ref(p) for p in properties],
         decision_labels=DECISION_LABELS,
         bulk_allowed=view.flt.status in BULK_STATUSES,
-        reason_text=render.reason_text,
     )
 
 
@@ -266,42 +330,76 @@ def conflict(conflict_id: int) -> str:
     owner = store.get_owner(record["owner_nsid"]) if record["owner_nsid"] else None
     title = record["title"] or record["mid"]
     proposed = record["proposed"]
+    history = store.conflict_history(conflict_id)
+    base = commons_base()
+    written = written_revision(record, history)
     return render_template(
         "conflict.html",
         view=view,
         c=record,
         prev_id=prev_id,
         next_id=next_id,
-        history=store.conflict_history(conflict_id),
+        history=history,
         owner=owner,
         owner_url=render.flickr_people_url(
             (owner.path_alias if owner else None) or record["owner_nsid"]
         ),
-        existing=render.render_statements(record["existing"], target_id=record["statement_id"]),
+        # after the bot's edit no statement is "the one a decision would change"
+        existing=render.render_statements(
+            record["existing"], target_id=None if written else record["statement_id"]
+        ),
         proposed=render.render_statement(proposed) if proposed else None,
         property_ref=render.entity_ref(record["property"]),
-        reason_text=render.reason_text(record["reason"]),
+        reason=render.reason_view(record["reason"]),
         distance=render.distance_between(record["existing"][0], proposed)
         if record["existing"] and proposed
         else None,
         decidable=record["status"] in DECIDABLE_FROM,
+        written=written,
         links={
-            "file": render.commons_file_url(title) if record["title"] else None,
-            "history": render.commons_history_url(title) if record["title"] else None,
-            "thumb": render.commons_thumb_url(title) if record["title"] else None,
-            "entity": render.commons_entity_url(record["mid"]),
+            "file": render.commons_file_url(title, base) if record["title"] else None,
+            "history": render.commons_history_url(title, base) if record["title"] else None,
+            "thumb": render.commons_thumb_url(title, base=base) if record["title"] else None,
+            "entity": render.commons_entity_url(record["mid"], base),
             "flickr": render.flickr_photo_url(record["flickr_photo_id"]),
-            "base": render.commons_revision_url(record["base_revid"])
+            "base": render.commons_revision_url(record["base_revid"], base)
             if record["base_revid"]
             else None,
-            "diff": render.commons_diff_url(record["applied_revid"])
+            "diff": render.commons_diff_url(record["applied_revid"], base)
             if record["applied_revid"]
+            else None,
+            "written": render.commons_diff_url(written.revid, base)
+            if written and written.revid
             else None,
         },
         status_labels=STATUS_LABELS,
         decision_labels=DECISION_LABELS,
-        revision_url=render.commons_diff_url,
+        revision_url=lambda revid: render.commons_diff_url(revid, base),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """The bot wrote Flickr's value after the Commons side of this conflict was read:
+    the stored "existing" statements are what Commons held before that edit."""
+
+    revid: int | None
+    at: str | None
+    applied: bool  # the conflict's own decision (status applied), not a later edit
+
+
+def written_revision(record: Mapping[str, Any], history: list[dict[str, Any]]) -> Written | None:
+    """The bot's edit that made the stored Commons side out of date, if any: the applied
+    revision, or an edit recorded in the history after the conflict was last seen (the
+    bot wrote Flickr's value although the decision had changed meanwhile)."""
+    if record["status"] == ConflictStatus.APPLIED:
+        return Written(record["applied_revid"], record["applied_at"], True)
+    seen = record["last_seen_at"] or record["found_at"] or ""
+    for event in reversed(history):
+        wrote = event["to_status"] in (ConflictStatus.APPLIED, event["from_status"])
+        if event["revid"] and event["actor"] == "bot" and wrote and event["at"] >= seen:
+            return Written(int(event["revid"]), event["at"], False)
+    return None
 
 
 @bp.post("/conflict/<int:conflict_id>/decide")
@@ -320,10 +418,14 @@ def decide(conflict_id: int) -> Response | tuple[str, int]:
     seen = request.form.get("seen_status")
     if seen and seen != record["status"]:
         return _refused(
-            f"Conflict {conflict_id} changed while you were looking at it: it is now "
-            f"“{STATUS_LABELS.get(record['status'], record['status'])}”"
-            + (f" (by {record['decided_by']})" if record["decided_by"] else "")
-            + ". Nothing was changed; look again and decide.",
+            Markup("Conflict {} changed while you were looking at it: it is now “{}”{}. ").format(
+                conflict_id,
+                STATUS_LABELS.get(record["status"], record["status"]),
+                Markup(" (by {})").format(bdi_filter(record["decided_by"]))
+                if record["decided_by"]
+                else "",
+            )
+            + "Nothing was changed; look again and decide.",
             url_for("review.conflict", conflict_id=conflict_id, **view.args()),
         )
     try:
@@ -344,7 +446,7 @@ def decide(conflict_id: int) -> Response | tuple[str, int]:
     return redirect(url_for("review.conflict", conflict_id=next_id, **view.args()), 303)
 
 
-def _refused(message: str, back: str) -> tuple[str, int]:
+def _refused(message: str | Markup, back: str) -> tuple[str, int]:
     return render_template("refused.html", message=message, back=back), 409
 
 

@@ -108,7 +108,11 @@ def test_queue_lists_open_conflicts_oldest_first_with_counts(client: FlaskClient
     text = html(response)
     assert ids_on_page(text) == list(range(1, 17))
     assert "By reason" in text and "By property" in text
-    assert re.search(r'creator_differs</span></a>\s*<span class="count">2<', text)
+    assert re.search(
+        r'title="creator_differs">The file names another creator \(another Flickr account or '
+        r'another person\)\.</a>\s*<span class="count">2<',
+        text,
+    )
     assert re.search(
         r">inception</a>\s*<span class=\"mono muted\">P571</span>\s*"
         r"<span class=\"count\">4<",
@@ -183,8 +187,8 @@ def test_keyset_pagination_forwards_and_back(db: Path) -> None:
 def test_the_heading_says_what_the_filter_is(client: FlaskClient) -> None:
     text = html(client.get("/?property=P1259&title=Harbour&owner=1@N00&reason=x"))
     assert (
-        "Open conflicts, reason “x”, property coordinates of the point of view (P1259), "
-        "Flickr owner 1@N00, title containing “Harbour”"
+        "Open conflicts, reason “<bdi>x</bdi>”, property coordinates of the point of view (P1259), "
+        "Flickr owner “<bdi>1@N00</bdi>”, title containing “<bdi>Harbour</bdi>”"
     ) in text
     assert "Conflicts in any state" in html(client.get("/?status=all"))
 
@@ -322,6 +326,7 @@ def test_a_reopened_conflict_does_not_show_the_old_decision(
     before_history, history = page.split('<section class="history"')
     assert "diff=123456789" not in before_history
     assert 'id="decide-form"' in page and 'name="seen_status" value="open"' in page
+    assert "<h2>On Commons now</h2>" in page  # read again after the bot's edit
     assert "Alice" in history and "Flickr is right" in history  # the history keeps it
 
 
@@ -614,7 +619,7 @@ def test_values_from_commons_and_flickr_are_escaped(client: FlaskClient, evil: i
     page = html(client.get(f"/conflict/{evil}"))
     assert_safe(page)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;&#34;onmouseover=&#34;alert(1)" in page
-    assert "<span>javascript:alert(1)</span>" in page  # shown, not linked
+    assert "<span><bdi>javascript:alert(1)</bdi></span>" in page  # shown, not linked
     assert 'href="https://x.org/&#34;onmouseover=&#34;alert(1)"' in page
     queue = html(client.get("/?status=all"))
     assert_safe(queue)
@@ -836,3 +841,233 @@ def test_sample_facts_describe_the_sample_files(i: int) -> None:
         record.reason,
         record.property,
     )
+
+
+# --------------------------------------------------------------------------- a page that tells the truth
+
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def in_marked_bdi(text: str, page: str) -> bool:
+    """``text`` (balanced, escaped) is the whole content of a ``<bdi>`` marked as holding
+    direction controls."""
+    from markupsafe import escape
+
+    from review_ui.render import balance_bidi
+
+    inner = re.escape(str(escape(balance_bidi(text))))
+    pattern = r'<bdi class="bidi-controls" title="Contains Unicode direction controls [^"]*">'
+    return re.search(pattern + inner + "</bdi>", page) is not None
+
+
+def outside_isolates(page: str) -> str:
+    """The page without its isolated runs: ``<bdi>`` elements (whose bidi controls must
+    pair up), FSI…PDI runs in plain text, ``dir="auto"`` form fields, and what is never
+    shown (hidden fields, the values of a list's options)."""
+    from html import unescape
+
+    from review_ui.render import balance_bidi
+
+    for inner in re.findall(r"<bdi[^>]*>(.*?)</bdi>", page, re.S):
+        assert balance_bidi(unescape(inner)) == unescape(inner), inner
+    rest = re.sub(r"<bdi[^>]*>.*?</bdi>", "", page, flags=re.S)
+    rest = re.sub(r'<input[^>]*\b(dir="auto"|type="hidden")[^>]*>', "", rest)
+    rest = re.sub(r'<option value="[^"]*"', "<option", rest)
+    out, depth = [], 0
+    for ch in rest:
+        if ch == "\u2068" and depth == 0:
+            depth = 1
+        elif depth:
+            depth += ch in "\u2066\u2067\u2068"
+            depth -= ch == "\u2069"
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+@pytest.fixture()
+def bidi(db: Path) -> tuple[int, int]:
+    with Store(db, migrate=False) as store:
+        return sample.seed_bidi(store)
+
+
+def test_outside_text_cannot_reorder_the_page(
+    maintainer: FlaskClient, bidi: tuple[int, int]
+) -> None:
+
+    from review_ui.render import balance_bidi
+
+    decided, applied = bidi
+    b = sample.BIDI
+    owner = "%E2%80%AEowner"  # U+202E typed into the owner filter
+    for url in (
+        f"/conflict/{decided}",
+        f"/conflict/{applied}",
+        "/?status=all",
+        f"/?status=all&owner={owner}&title=%E2%80%AEMarket",
+        f"/conflict/{decided}?owner={owner}",
+        f"/bulk?decision=skip&owner={owner}",
+        "/?reason=%E2%81%A9%E2%80%AEretired",  # an unknown reason from the address bar
+    ):
+        page = html(maintainer.get(url))
+        assert BIDI_CONTROLS.search(page), url  # the controls are shown, inside isolates
+        assert not BIDI_CONTROLS.search(outside_isolates(page)), url
+    page = html(maintainer.get(f"/conflict/{decided}"))
+    for text in (b.title, b.author, b.owner_name, b.note, b.actor):
+        assert in_marked_bdi(text, page), text
+    assert f"<title>\u2068{balance_bidi(b.title)}\u2069 · conflict" in page
+    assert f'alt="Thumbnail of \u2068{balance_bidi(b.title)}\u2069 on Commons"' in page
+    login(maintainer, b.actor)
+    header = html(maintainer.get("/")).split('<span class="account__name">')[1].split("</span>")[0]
+    assert in_marked_bdi(b.actor, header)
+
+
+def test_a_refusal_isolates_the_name_of_who_decided(maintainer: FlaskClient, db: Path) -> None:
+    with Store(db, migrate=False) as store:
+        store.decide(1, "skip", actor="\u202eBob")
+    page = html(decide(maintainer, 1, "keep_commons", seen_status="open"))
+    assert "(by <bdi " in page and in_marked_bdi("\u202eBob", page)
+    assert not BIDI_CONTROLS.search(outside_isolates(page))
+
+
+def test_an_applied_conflict_says_so_instead_of_the_old_value(db: Path) -> None:
+    client = make_app(db, COMMONS_URL="http://127.0.0.1:8181/").test_client()
+    decide_as = login(client)
+    assert decide_as is None
+    assert decide(client, 1, "accept_flickr").status_code == 303
+    with Store(db, migrate=False) as store:
+        store.mark_applied([1], 4242)
+    page = html(client.get("/conflict/1"))
+    commons_side = page.split('class="compare__side compare__side--commons"')[1].split(
+        'class="compare__side compare__side--flickr"'
+    )[0]
+    assert "On Commons now" not in page
+    assert "applied: " in commons_side and ">revision 4242</a>" in commons_side
+    assert 'href="http://127.0.0.1:8181/w/index.php?diff=4242"' in commons_side
+    before = commons_side.split("<details")[1]
+    assert "What Commons held before that edit" in before and "A. N. Other" in before
+    assert "A. N. Other" not in commons_side.split("<details")[0]
+    row = html(client.get("/?status=applied"))
+    assert re.search(
+        r'applied: <a class="ext" href="http://127.0.0.1:8181/w/index.php\?diff=4242"', row
+    )
+    assert "A. N. Other" not in row
+    # every other Commons link follows the configured site too
+    assert 'href="http://127.0.0.1:8181/wiki/File:Harbour_0000000.jpg?action=history"' in page
+    assert "https://commons.wikimedia.org" not in page
+    csp = client.get("/").headers["Content-Security-Policy"]
+    assert "img-src 'self' http://127.0.0.1:8181 https://upload.wikimedia.org" in csp
+
+
+def test_an_edit_made_after_the_decision_changed_is_shown_too(
+    maintainer: FlaskClient, db: Path
+) -> None:
+    decide(maintainer, 2, "accept_flickr")
+    with Store(db, migrate=False) as store:
+        store.decide(2, "keep_commons", actor="Bob")  # changed while the bot was writing
+        store.mark_applied([2], 777)
+    page = html(maintainer.get("/conflict/2"))
+    assert "On Commons now" not in page
+    assert ">revision 777</a>" in page and "though the decision had changed" in page
+
+
+@pytest.mark.parametrize(
+    ("status", "heading"),
+    [("open", "On Commons now"), ("superseded", "On Commons when this was found")],
+)
+def test_the_commons_side_says_when_it_was_read(
+    client: FlaskClient, db: Path, status: str, heading: str
+) -> None:
+    if status == "superseded":
+        with Store(db, migrate=False) as store:
+            store.supersede(3, "the file changed on Commons")
+    assert f"<h2>{heading}</h2>" in html(client.get("/conflict/3"))
+
+
+def test_times_carry_their_zone(maintainer: FlaskClient, db: Path) -> None:
+    decide(maintainer, 1, "skip")
+    with Store(db, migrate=False) as store:
+        found = store.get_conflict(1)["found_at"]  # type: ignore[index]
+    iso = found[:19] + "Z"
+    text = f"{found[:10]} {found[11:16]} UTC"
+    page = html(maintainer.get("/conflict/1?status=skip"))
+    assert f'<time datetime="{iso}">{text}</time>' in page
+    stamps = re.findall(r'<time datetime="([^"]+)">([^<]+)</time>', page)
+    assert len(stamps) >= 3  # found, decided, history
+    for attr, shown in stamps:
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", attr)
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d UTC", shown)
+    assert f'<time datetime="{iso}">{text}</time>' in html(maintainer.get("/"))
+
+
+def test_reasons_read_in_words_with_the_code_on_hover(client: FlaskClient, db: Path) -> None:
+    from bot.reconcile import REASONS
+
+    words = REASONS["date_precision_differs"].replace("'", "&#39;")
+    queue = html(client.get("/"))
+    facet = re.search(
+        r'<a href="/\?reason=date_precision_differs" title="date_precision_differs">([^<]+)</a>',
+        queue,
+    )
+    assert facet and facet.group(1) == words
+    assert (
+        f'<option value="date_precision_differs" title="date_precision_differs">{words}</option>'
+        in queue
+    )
+    assert f'<span class="reason-text" title="date_precision_differs">{words}</span>' in queue
+    assert ">date_precision_differs<" not in queue  # the code only on hover
+    page = html(client.get("/conflict/3"))
+    assert f'<p class="reason" title="date_precision_differs">{words}</p>' in page
+    heading = html(client.get("/?reason=date_precision_differs"))
+    assert (
+        "Open conflicts, reason “The file&#39;s inception agrees with Flickr&#39;s date" in heading
+    )
+    with Store(db, migrate=False) as store:  # a code no table explains shows as itself
+        store.record_conflicts(
+            mid="M77",
+            title="File:Old.jpg",
+            flickr_photo_id="7",
+            owner_nsid=None,
+            base_revid=1,
+            run_id=1,
+            dry_run=False,
+            conflicts=[
+                ConflictRecord(
+                    ids.P_INCEPTION,
+                    "retired_reason",
+                    [],
+                    sample.inception("+1965-05-17T00:00:00Z", 11),
+                )
+            ],
+        )
+    queue = html(client.get("/"))
+    assert (
+        '<span class="mono" title="no explanation recorded for this reason"><bdi>retired_reason</bdi></span>'
+        in queue
+    )
+
+
+def test_the_bulk_form_starts_with_no_decision(maintainer: FlaskClient, db: Path) -> None:
+    queue = html(maintainer.get("/"))
+    form = queue.split('class="bulk__form"')[1].split("</form>")[0]
+    radios = re.findall(r'<input type="radio" name="decision" value="(\w+)"([^>]*)>', form)
+    assert [value for value, _ in radios] == ["accept_flickr", "keep_commons", "skip"]
+    assert all("checked" not in rest and "required" in rest for _, rest in radios)
+    assert "<select" not in form and "selected" not in form
+    # the server refuses a bulk decision without one, on both steps
+    assert maintainer.get("/bulk?reason=date_differs").status_code == 400
+    response = maintainer.post(
+        "/bulk",
+        data={"csrf_token": TOKEN, "reason": "date_differs", "expected": "2", "max_id": "10"},
+    )
+    assert response.status_code == 400
+    assert "Choose the decision" in html(response)
+    assert (status_of(db, 2), status_of(db, 10)) == ("open", "open")
+
+
+@pytest.mark.parametrize(
+    "raw", ["javascript:alert(1)", "commons.wikimedia.org", "https://a.org/?q"]
+)
+def test_a_bad_commons_url_stops_the_app(db: Path, raw: str) -> None:
+    with pytest.raises(RuntimeError, match="TOOL_COMMONS_URL"):
+        make_app(db, COMMONS_URL=raw)

@@ -258,7 +258,7 @@ def test_login_exchanges_the_code_and_reads_the_profile(db: Path, stand_in: Stan
         assert not any(key.startswith("_state_") for key in session)  # state used up
         assert "token" not in json.dumps(dict(session))  # the access token is not kept
     page = client.get("/conflict/2").get_data(as_text=True)
-    assert "Logged in as Alice Example." in page
+    assert "Logged in as <bdi>Alice Example</bdi>." in page
     assert 'id="decide-form"' in page  # "Alice Example" is on the maintainers list
 
 
@@ -532,7 +532,7 @@ def test_a_blocked_maintainer_is_read_only(db: Path, stand_in: StandIn) -> None:
     assert response.status_code == 302
     page = client.get("/conflict/2").get_data(as_text=True)
     assert "Your account is blocked, so this page is read-only for you." in page
-    assert "read-only: blocked" in page and "Alice Example is blocked" in page
+    assert "read-only: blocked" in page and "<bdi>Alice Example</bdi> is blocked" in page
     assert 'id="decide-form"' not in page
     assert try_to_decide(client) == 403
     assert client.get("/bulk?decision=skip").status_code == 403

@@ -299,3 +299,109 @@ def test_distance_between_two_points() -> None:
     assert render.distance_between(london, near) == "about 111 m"
     assert render.distance_between(london, sample.photo_id("1")) is None
     assert render.distance_between(london, None) is None
+
+
+# --------------------------------------------------------------------------- bidi, times
+
+RLO, PDF, LRI, RLI, FSI, PDI = "\u202e", "\u202c", "\u2066", "\u2067", "\u2068", "\u2069"
+
+
+@pytest.mark.parametrize(
+    ("raw", "balanced"),
+    [
+        ("plain text", "plain text"),
+        ("مصور", "مصور"),  # right-to-left letters alone need no control
+        (f"File:{RLO}gpj.exe", f"File:{RLO}gpj.exe{PDF}"),  # an override left open is closed
+        (f"a{RLO}b{PDF}c", f"a{RLO}b{PDF}c"),  # already paired: unchanged
+        (f"a{PDF}b", "ab"),  # a closer without an opener is dropped
+        (f"a{PDI}{RLO}b", f"a{RLO}b{PDF}"),  # a stray PDI would end the <bdi> early
+        (f"{RLI}x{PDI}{PDI}{RLO}y", f"{RLI}x{PDI}{RLO}y{PDF}"),
+        (f"{LRI}x", f"{LRI}x{PDI}"),
+        (f"{FSI}{RLO}x{PDI}y", f"{FSI}{RLO}x{PDI}y"),  # a PDI ends the override inside it
+        (f"{RLO}{FSI}x{PDF}y", f"{RLO}{FSI}xy{PDI}{PDF}"),  # a PDF cannot cross an isolate
+    ],
+)
+def test_bidi_controls_are_balanced(raw: str, balanced: str) -> None:
+    assert render.balance_bidi(raw) == balanced
+    assert render.balance_bidi(balanced) == balanced
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (
+            f"{PDI}{RLO}Bob",
+            '<bdi class="bidi-controls" title="Contains Unicode direction controls (U+202E, '
+            'U+2069): the characters are not shown in the order they were typed">'
+            f"{RLO}Bob{PDF}</bdi>",
+        ),
+        ("مصور", "<bdi>مصور</bdi>"),  # right-to-left letters are not marked
+        ('<b>"x"</b>', "<bdi>&lt;b&gt;&#34;x&#34;&lt;/b&gt;</bdi>"),
+        ("", ""),
+        (None, ""),
+        (17, "<bdi>17</bdi>"),
+    ],
+)
+def test_outside_text_goes_into_a_bdi_escaped(value: Any, expected: str) -> None:
+    assert str(render.bdi(value)) == expected
+
+
+def test_plain_text_is_isolated_with_fsi_and_pdi() -> None:
+    assert render.isolated(f"{PDI}{RLO}evil") == f"{FSI}{RLO}evil{PDF}{PDI}"
+    assert render.isolated("") == "" and render.isolated(None) == ""
+
+
+@pytest.mark.parametrize(
+    ("stamp", "iso", "text"),
+    [
+        ("2026-12-04T13:34:56.123456Z", "2026-12-04T13:34:56Z", "2026-12-04 13:34 UTC"),
+        ("2026-12-04T13:34:56Z", "2026-12-04T13:34:56Z", "2026-12-04 13:34 UTC"),
+        ("2026-12-04T14:34:56+01:00", "2026-12-04T13:34:56Z", "2026-12-04 13:34 UTC"),
+        ("2026-12-05T00:30:00+02:00", "2026-12-04T22:30:00Z", "2026-12-04 22:30 UTC"),
+        ("2026-12-04 13:34:56", "2026-12-04T13:34:56Z", "2026-12-04 13:34 UTC"),  # no zone: UTC
+    ],
+)
+def test_stored_times_read_as_utc(stamp: str, iso: str, text: str) -> None:
+    assert render.utc_time(stamp) == render.UtcTime(iso, text)
+
+
+@pytest.mark.parametrize("stamp", [None, "", "yesterday", "2026-13-40T00:00:00Z"])
+def test_an_unreadable_time_is_none(stamp: str | None) -> None:
+    assert render.utc_time(stamp) is None
+
+
+def test_reasons_in_words_from_the_one_table() -> None:
+    from bot.job import JOB_REASONS
+    from bot.reconcile import REASONS
+
+    view = render.reason_view("date_precision_differs")
+    assert view == render.ReasonView(
+        "date_precision_differs", REASONS["date_precision_differs"], True
+    )
+    assert render.reason_view("weak_flickr_evidence").text == JOB_REASONS["weak_flickr_evidence"]
+    assert render.reason_view("retired_code") == render.ReasonView(
+        "retired_code", "retired_code", False
+    )
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("https://commons.wikimedia.org", "https://commons.wikimedia.org"),
+        ("https://commons.wikimedia.org/", "https://commons.wikimedia.org"),
+        ("http://127.0.0.1:8181", "http://127.0.0.1:8181"),
+        (" http://localhost:8080/ ", "http://localhost:8080"),
+    ],
+)
+def test_the_site_address_is_an_http_origin(raw: str, expected: str) -> None:
+    assert render.site_url(raw) == expected
+    assert render.commons_diff_url(5, render.site_url(raw)) == f"{expected}/w/index.php?diff=5"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["", "commons.wikimedia.org", "javascript:alert(1)", "https://a.org/?x=1", "https://u:p@a.org"],
+)
+def test_a_site_address_that_is_not_one_is_refused(raw: str) -> None:
+    with pytest.raises(ValueError, match="not an http"):
+        render.site_url(raw)

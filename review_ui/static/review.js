@@ -4,11 +4,56 @@
  * s skip, e focus the note (Esc leaves it).
  * Queue page: j/k move between rows, Enter opens one, n/p next/previous page.
  * Keys typed into a field, or with Ctrl/Alt/Meta held, are left alone.
+ *
+ * Times: every <time datetime="...Z"> reads "2026-12-04 13:34 UTC" without script; this
+ * adds the visitor's local time beside it ("14:34 your time, GMT+1"), with the date
+ * when it differs, and nothing when the visitor's clock is on UTC.
  */
 (function () {
   "use strict";
 
   var DECISIONS = { f: "accept_flickr", a: "accept_flickr", c: "keep_commons", s: "skip" };
+
+  function pad(n) {
+    return (n < 10 ? "0" : "") + n;
+  }
+
+  function zoneName(date) {
+    try {
+      var parts = new Intl.DateTimeFormat(undefined, { timeZoneName: "short" }).formatToParts(date);
+      for (var i = 0; i < parts.length; i++) {
+        if (parts[i].type === "timeZoneName") return parts[i].value;
+      }
+    } catch (e) {
+      /* an old browser: the offset below says it */
+    }
+    var offset = -date.getTimezoneOffset();
+    var sign = offset < 0 ? "-" : "+";
+    offset = Math.abs(offset);
+    return "UTC" + sign + pad(Math.floor(offset / 60)) + ":" + pad(offset % 60);
+  }
+
+  function localTimes() {
+    var times = document.querySelectorAll("time[datetime]");
+    for (var i = 0; i < times.length; i++) {
+      var el = times[i];
+      var stamp = el.getAttribute("datetime");
+      if (!/Z$/.test(stamp) || el.dataset.local) continue;
+      var date = new Date(stamp);
+      if (isNaN(date.getTime()) || date.getTimezoneOffset() === 0) continue;
+      var day = date.getFullYear() + "-" + pad(date.getMonth() + 1) + "-" + pad(date.getDate());
+      var clock = pad(date.getHours()) + ":" + pad(date.getMinutes());
+      var sameDay = day === stamp.slice(0, 10);
+      var local = document.createElement("span");
+      local.className = "local-time";
+      local.textContent = (sameDay ? "" : day + " ") + clock + " your time, " + zoneName(date);
+      el.dataset.local = day + " " + clock;
+      el.title = "Your time: " + day + " " + clock + " (" + zoneName(date) + ")";
+      el.parentNode.insertBefore(local, el.nextSibling);
+    }
+  }
+
+  localTimes();
 
   function isTyping(el) {
     return !!el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));

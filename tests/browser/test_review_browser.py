@@ -3,11 +3,14 @@
 The app runs as ``TOOL_DEV_LOGIN=1 backfill review`` would run it (werkzeug on 127.0.0.1, a
 temporary database with sample conflicts). Every request that leaves 127.0.0.1 is
 blocked; the Commons thumbnail is answered with a local placeholder image so the
-screenshot shows the page as a reviewer sees it. Saves tests/artifacts/conflict-page.png.
+screenshot shows the page as a reviewer sees it. Saves tests/artifacts/conflict-page.png,
+conflict-page-phone.png and conflict-page-bidi.png (text full of direction controls), to
+look at; no assertion reads them.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import threading
@@ -20,6 +23,7 @@ import pytest
 from bot.cli_review import build_app
 from bot.store import Store
 from review_ui import sample
+from review_ui.render import balance_bidi
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -35,6 +39,7 @@ ARGS = [
 ]
 
 pytestmark = pytest.mark.browser
+APPLIED_REVID = 987654321
 
 PLACEHOLDER_SVG = """<svg xmlns="http://www.w3.org/2000/svg" width="400" height="267"
 viewBox="0 0 400 267"><defs><linearGradient id="sky" x1="0" y1="0" x2="0" y2="1">
@@ -66,6 +71,7 @@ def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     db = tmp_path / "bot.db"
     with Store(db) as store:
         sample.seed(store, 16)
+        sample.seed_bidi(store, applied_revid=APPLIED_REVID)  # conflicts 17 and 18
     monkeypatch.setenv("TOOL_DEV_LOGIN", "1")
     app = build_app(db)
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
@@ -83,12 +89,21 @@ def errors() -> list[str]:
 
 
 @pytest.fixture()
-def page(chromium_path: Path, server: str, errors: list[str]) -> Iterator[Any]:
+def context_options(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """Browser context settings; a test sets them with ``parametrize(..., indirect=True)``."""
+    return dict(getattr(request, "param", {}))
+
+
+@pytest.fixture()
+def page(
+    chromium_path: Path, server: str, errors: list[str], context_options: dict[str, Any]
+) -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(chromium_path), args=ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        options: dict[str, Any] = {"viewport": {"width": 1280, "height": 900}, **context_options}
+        context = browser.new_context(**options)
         page = context.new_page()
         page.set_default_timeout(15_000)
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
@@ -196,4 +211,195 @@ def test_narrow_screens_stack_the_two_sides(page: Any, server: str, errors: list
     assert page.evaluate("document.documentElement.scrollWidth") <= 390
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "conflict-page-phone.png"), full_page=True)
+    assert errors == []
+
+
+# --------------------------------------------------------------------------- a page that tells the truth
+
+# Where an element ends (its last line box) and where each character of the text right
+# after it is (its next text, or the first text inside its next element): on one line,
+# each further right than the one before when the page reads left to right.
+CHAR_XS = """el => {
+  let node = el.nextSibling;
+  while (node && !(node.textContent || "").trim()) node = node.nextSibling;
+  if (node && node.nodeType !== Node.TEXT_NODE) {
+    const walker = document.createTreeWalker(node, NodeFilter.SHOW_TEXT);
+    node = walker.nextNode();
+    while (node && !node.textContent.trim()) node = walker.nextNode();
+  }
+  const xs = [];
+  for (let i = 0; node && i < node.length; i++) {
+    if (!node.textContent[i].trim()) continue;
+    const range = document.createRange();
+    range.setStart(node, i);
+    range.setEnd(node, i + 1);
+    const box = range.getBoundingClientRect();
+    xs.push([Math.round(box.top), box.left]);
+  }
+  const rects = el.getClientRects();
+  const last = rects[rects.length - 1];
+  return { end: [Math.round(last.top), last.right], xs: xs };
+}"""
+
+
+def reads_left_to_right(locator: Any) -> bool:
+    """The text after ``locator`` starts after it and runs left to right, on each line."""
+    laid = locator.evaluate(CHAR_XS)
+    chars = [laid["end"], *laid["xs"]]  # the element's end, then each character
+    assert len(chars) >= 2, laid
+    same_line = [(a, b) for a, b in itertools.pairwise(chars) if a[0] == b[0]]
+    return bool(same_line) and all(a[1] <= b[1] + 0.5 for a, b in same_line)
+
+
+def dev_login(page: Any, server: str, name: str = "Tester") -> None:
+    page.goto(server + "/login")
+    page.get_by_label("Username").fill(name)
+    page.get_by_role("button", name="Log in (development)").click()
+    page.wait_for_load_state()
+
+
+def test_bidi_controls_reorder_nothing_outside_their_text(
+    page: Any, server: str, errors: list[str]
+) -> None:
+    b = sample.BIDI
+    dev_login(page, server, b.actor)
+    name = page.locator(".account__name bdi")
+    assert name.count() == 1 and reads_left_to_right(name.locator(".."))  # "maintainer"
+
+    page.goto(server + "/?status=all")
+    row = page.locator("tr", has=page.locator('a[href^="/conflict/17?"]'))
+    title = row.locator("a.row-link bdi")
+    assert title.count() == 1 and title.inner_text().startswith("File:Market")
+    assert reads_left_to_right(title.locator(".."))  # "#17" after the title's link
+    owner_cell = row.locator("td[data-label=Owner] bdi").inner_text()
+    assert owner_cell == balance_bidi(b.owner_name)
+    assert row.locator("td[data-label='Flickr says'] bdi").count() == 1
+
+    page.goto(server + "/conflict/17")
+    assert page.locator("h1 > bdi").count() == 1
+    owner = page.locator(".owner-name bdi")
+    assert owner.count() == 1 and reads_left_to_right(owner.locator(".."))
+    note = page.locator(".decision-note > bdi")
+    assert note.count() == 1 and reads_left_to_right(note.locator(".."))  # the closing quote
+    decided_by = page.locator(".facts__row", has_text="Decided").locator("dd > bdi").first
+    assert reads_left_to_right(decided_by)  # " on 2026-…"
+    values = page.locator(".compare .qualifiers dd bdi")
+    assert values.count() >= 4
+    authors = [t for t in values.all_inner_texts() if "Roe" in t]
+    assert len(authors) == 2  # both sides name the author with controls, each isolated
+    history = page.locator(".history-table td[data-label=Who] bdi")
+    assert history.count() >= 1
+    # every text from outside sits in an element that isolates it
+    unisolated = page.evaluate(
+        """() => {
+          const bad = [];
+          const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+          for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+            if (!/[\u202a-\u202e\u2066-\u2069]/.test(n.textContent)) continue;
+            if (!n.parentElement.closest("bdi, [dir=auto]")) bad.push(n.textContent);
+          }
+          return bad;
+        }"""
+    )
+    assert unisolated == []
+    assert page.title().startswith("\u2068File:Market")
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "conflict-page-bidi.png"), full_page=True)
+    assert errors == []
+
+
+def test_an_applied_conflict_links_its_revision(page: Any, server: str, errors: list[str]) -> None:
+    page.goto(server + "/conflict/18")
+    commons = page.locator(".compare__side--commons")
+    assert commons.locator("h2").inner_text() == "On Commons: applied"
+    link = commons.get_by_role("link", name=f"revision {APPLIED_REVID}")
+    assert link.get_attribute("href") == (
+        f"https://commons.wikimedia.org/w/index.php?diff={APPLIED_REVID}"
+    )
+    before = commons.locator("details.before")
+    assert not before.locator(".statement").first.is_visible()  # folded away
+    before.locator("summary").click()
+    assert "A. N. Other" in before.locator(".statement").first.inner_text()
+    page.goto(server + "/?status=applied")
+    cell = page.locator("td[data-label='Commons now']")
+    assert cell.inner_text().strip() == f"applied: revision {APPLIED_REVID}"
+    assert errors == []
+
+
+def _local(iso: str, zone: str) -> str:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    moment = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone(ZoneInfo(zone))
+    return moment.strftime("%H:%M")
+
+
+@pytest.mark.parametrize(
+    "context_options",
+    [{"timezone_id": "Asia/Kolkata"}],
+    indirect=True,
+)
+def test_times_in_utc_and_the_visitors_own_zone(page: Any, server: str, errors: list[str]) -> None:
+    page.goto(server + "/conflict/17")
+    page.wait_for_load_state()
+    times = page.locator("time[datetime]")
+    assert times.count() >= 3
+    for i in range(times.count()):
+        el = times.nth(i)
+        iso = el.get_attribute("datetime")
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", iso)
+        assert el.inner_text() == f"{iso[:10]} {iso[11:16]} UTC"
+        local = el.locator("xpath=following-sibling::*[1]")
+        assert "local-time" in local.get_attribute("class")
+        assert f"{_local(iso, 'Asia/Kolkata')} your time, GMT+5:30" in local.inner_text()
+    assert errors == []
+
+
+@pytest.mark.parametrize(
+    "context_options",
+    [{"timezone_id": "UTC"}, {"timezone_id": "Asia/Kolkata", "java_script_enabled": False}],
+    indirect=True,
+)
+def test_times_without_a_local_zone_or_script(page: Any, server: str) -> None:
+    page.goto(server + "/conflict/17")
+    times = page.locator("time[datetime]")
+    assert times.count() >= 3
+    assert all(t.endswith(" UTC") for t in times.all_inner_texts())
+    assert page.locator(".local-time").count() == 0
+
+
+def test_reasons_in_words_and_the_code_on_hover(page: Any, server: str, errors: list[str]) -> None:
+    from bot.reconcile import REASONS
+
+    page.goto(server + "/")
+    facet = page.locator(".count-list a", has_text=REASONS["date_precision_differs"])
+    assert facet.get_attribute("title") == "date_precision_differs"
+    option = page.locator("#f-reason option[value=date_precision_differs]")
+    assert option.inner_text() == REASONS["date_precision_differs"]
+    assert option.get_attribute("title") == "date_precision_differs"
+    cell = page.locator("tr", has=page.locator('a[href^="/conflict/3?"], a[href="/conflict/3"]'))
+    reason = cell.locator(".reason-text")
+    reason.hover()
+    assert reason.get_attribute("title") == "date_precision_differs"
+    assert reason.inner_text() == REASONS["date_precision_differs"]
+    assert "date_precision_differs" not in page.locator("main").inner_text()
+    page.goto(server + "/conflict/3")
+    assert page.locator("p.reason").get_attribute("title") == "date_precision_differs"
+    assert errors == []
+
+
+def test_a_bulk_decision_must_be_chosen(page: Any, server: str, errors: list[str]) -> None:
+    dev_login(page, server)
+    page.goto(server + "/?reason=date_differs")
+    radios = page.locator(".bulk__form input[type=radio][name=decision]")
+    assert radios.count() == 3
+    assert page.locator(".bulk__form input[name=decision]:checked").count() == 0
+    page.get_by_role("button", name="Review bulk decision…").click()
+    assert "/bulk" not in page.url  # the browser refuses: nothing chosen
+    assert page.locator(".bulk__form").evaluate("f => f.checkValidity()") is False
+    page.get_by_label("Skip for now").check()
+    page.get_by_role("button", name="Review bulk decision…").click()
+    page.wait_for_url(re.compile(r"/bulk\?"))
+    assert "decision=skip" in page.url
+    assert "2" in page.locator(".confirm__count").inner_text()
     assert errors == []
