@@ -159,7 +159,7 @@ CASES: list[tuple[str, ParsedFlickrUrl | type[FlickrUrlError]]] = [
     (f"https://www.flickr.com/photos/{BL}/{PID}/in/photostream/?x=%ZZ#%E2", photo(PID, BL)),
     # Encoded bits and id normalisation.
     ("https://www.flickr.com/photos/35591378%40N03/11307006026/", photo(PID, NSID)),
-    ("https://www.flickr.com/photos/35591378%40n03/11307006026/", UNREC),  # not an NSID
+    ("https://www.flickr.com/photos/35591378%40n03/11307006026/", photo(PID, NSID)),  # "@n"
     ("https://www.flickr.com/photos/coast%5Fguard/11307006026/", photo(PID, "coast_guard")),
     (f"https://www.flickr.com/photos/{BL}/00011307006026/", photo(PID, BL)),
     (f"https://www.flickr.com/photos/{BL}/0/", UNREC),
@@ -355,8 +355,9 @@ CASES: list[tuple[str, ParsedFlickrUrl | type[FlickrUrlError]]] = [
     ("https://flic.kr.example/p/2p4QbKN", NOT),
     ("https://www.flickr.com@evil.example/photos/britishlibrary/11307006026/", NOT),
     ("https://user:pw@www.flickr.com/photos/britishlibrary/11307006026/", photo(PID, BL)),
-    ("https://ｆｌｉｃｋｒ.com/photos/britishlibrary/11307006026/", NOT),  # full-width
-    ("https://flic\u212ar.com/photos/britishlibrary/11307006026/", NOT),  # Kelvin sign
+    # Browsers map full-width letters and the Kelvin sign to ASCII (IDNA): this is Flickr.
+    ("https://ｆｌｉｃｋｒ.com/photos/britishlibrary/11307006026/", photo(PID, BL)),
+    ("https://flic\u212ar.com/photos/britishlibrary/11307006026/", photo(PID, BL)),
     ("https://xn--flickr-9za.com/", NOT),
     ("https://commons.wikimedia.org/wiki/File:Example.jpg", NOT),
     ("https://www.example.org/flickr.com/photos/britishlibrary/11307006026/", NOT),
