@@ -1142,3 +1142,53 @@ def test_no_photo_id_unless_a_browser_goes_to_flickr(text: str) -> None:
 @given(browser_tricks())
 def test_browser_tricks_fast_path_equals_slow_path(text: str) -> None:
     assert outcome(parse_flickr_url, text) == outcome(_parse_slow, text)
+
+
+# --- links of the kinds Commons files carry (tests/fixtures/urls/*.tsv) ---------------
+
+LINKS_FILE = Path(__file__).parent / "fixtures" / "urls" / "commons_flickr_links.tsv"
+
+
+def read_links(path: Path) -> list[tuple[str, str]]:
+    """(expected, url) pairs of a links file; the URL keeps its spaces."""
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            expected, url = line.split("\t", 1)
+            rows.append((expected, url))
+    return rows
+
+
+def summary(text: str) -> str:
+    """The parser's answer in the links file's notation."""
+    try:
+        r = parse_flickr_url(text)
+    except NotAFlickrUrl:
+        return "not_flickr"
+    except UnrecognisedFlickrUrl:
+        return "unrecognised"
+    value = {
+        "single_photo": r.photo_id,
+        "user": r.user,
+        "album": r.album_id,
+        "gallery": r.gallery_id,
+        "group": r.group,
+        "tag": r.tag,
+    }.get(r.type)
+    kind = "photo" if r.type == "single_photo" else r.type
+    return kind if value is None else f"{kind}:{value}"
+
+
+LINKS = read_links(LINKS_FILE)
+
+
+@pytest.mark.parametrize(("expected", "url"), LINKS, ids=[repr(u)[:90] for _, u in LINKS])
+def test_commons_links(expected: str, url: str) -> None:
+    assert summary(url) == expected
+
+
+def test_commons_links_cover_every_family() -> None:
+    kinds = {expected.split(":", 1)[0] for expected, _ in LINKS}
+    assert kinds == {"photo", "user", "album", "gallery", "group", "tag", "homepage",
+                     "unrecognised", "not_flickr"}  # fmt: skip
+    assert len(LINKS) >= 150
