@@ -284,10 +284,9 @@ def _is_static_host(host: str) -> bool:
 
 def _is_other_flickr_host(host: str) -> bool:
     """Any other host Flickr owns (help.flickr.com, blog.flickr.net, www.flickr.org, ...)."""
-    return host.endswith((".flickr.com", ".flickr.net", ".flickr.org", ".flic.kr")) or host in (
-        "flickr.net",
-        "flickr.org",
-    )
+    return host.endswith(
+        (".flickr.com", ".staticflickr.com", ".flickr.net", ".flickr.org", ".flic.kr")
+    ) or host in ("staticflickr.com", "flickr.net", "flickr.org")
 
 
 # --- browser rules: the WHATWG URL standard, for http(s) ---------------------------
@@ -393,10 +392,17 @@ def _idna_map(text: str, host: str) -> str:
         mapped = idna.uts46_remap(host, std3_rules=False, transitional=False)
     except (idna.IDNAError, ValueError):
         raise NotAFlickrUrl(text, "host is not a valid domain name") from None
-    # A label that stays non-ASCII becomes "xn--...": never one of Flickr's hosts.
-    if not mapped.isascii():
-        raise NotAFlickrUrl(text, "host is not Flickr")
-    return mapped
+    if mapped.isascii():
+        return mapped
+    # A label that stays non-ASCII goes to DNS as "xn--" + punycode: it can be a
+    # subdomain of Flickr's (unrecognised then), never one of the hosts classified here.
+    try:
+        return ".".join(
+            label if label.isascii() else "xn--" + label.encode("punycode").decode("ascii")
+            for label in mapped.split(".")
+        )
+    except UnicodeError:
+        raise NotAFlickrUrl(text, "host is not a valid domain name") from None
 
 
 def _path_segments(path: str) -> list[str]:
@@ -472,7 +478,7 @@ def _parse_slow(text: str, follow_redirect: bool = True) -> ParsedFlickrUrl:
     host = url.host
     if host in _PAGE_HOSTS:
         return _classify_page(text, url, follow_redirect)
-    if _is_static_host(host):
+    if _is_static_host(host) and "xn--" not in host:  # Flickr's image hosts are ASCII
         return _classify_static(text, url.segments)
     if host in _SHORT_HOSTS:
         return _classify_short(text, url.segments)

@@ -520,6 +520,9 @@ CASES: list[tuple[str, ParsedFlickrUrl | type[FlickrUrlError]]] = [
     ("https://www.fli\u0107kr.com/photos/britishlibrary/11307006026/", NOT),  # "ć"
     ("https://www.flickr.com../photos/britishlibrary/11307006026/", NOT),
     ("https://www.flickr.com:65536/photos/britishlibrary/11307006026/", NOT),
+    ("https://\u00a1www.flickr.com/photos/britishlibrary/11307006026/", UNREC),  # xn--www-1da
+    ("https://xn--www-1da.flickr.com/photos/britishlibrary/11307006026/", UNREC),
+    ("https://xn--zz.staticflickr.com/4586/37767087695_bb4ecff5f4_o.jpg", UNREC),
     ("https://www.flickr.com:00443/photos/britishlibrary/11307006026/", photo(PID, BL)),
     ("https://www.flickr.com:/photos/britishlibrary/11307006026/", photo(PID, BL)),
     # Browser rules: "." and ".." path segments are resolved (also as %2e).
@@ -772,6 +775,15 @@ def test_same_flickr_photo_url(a: str, b: str, same: bool) -> None:
         " " * 1_000_000,
         "\x00" * 1_000_000,
         "flic" * 250_000,
+        "https://" + "\\" * 1_000_000 + "www.flickr.com/photos/a/1",
+        "https://www.flickr.com/" + "../" * 300_000 + "photos/a/1",
+        "https://www.flickr.com/photos/a/1/" + "%2e%2e/" * 150_000,
+        "https://www.flickr.com/photo_exif.gne?" + "&amp;" * 200_000 + "id=1",
+        "https://" + "%41" * 300_000 + ".flickr.com/",
+        "https://" + "\uff46" * 500_000 + ".com/",
+        "https://www.flickr.com/redirect?url=" + "https%3A%2F%2F" * 70_000,
+        "https://www.fl" + "\t" * 1_000_000 + "ickr.com/photos/a/1",
+        "https://" + "a:" * 500_000 + "@www.flickr.com/photos/a/1",
     ],
     ids=lambda t: repr(t[:40]),
 )
@@ -1068,9 +1080,15 @@ def browser_host(text: str) -> str | None:
     """The host a browser opens for ``text`` (None: not an http(s) URL it can open)."""
     # A browser's string has no lone surrogates: they become U+FFFD, as in a USVString.
     s = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").strip(_ORACLE_TRIM)
-    scheme = _ORACLE_SCHEME_RE.match(re.sub(r"[\t\n\r]", "", s))
+    s = re.sub(r"[\t\n\r]", "", s)  # as ada does, before the address-bar decision below
+    scheme = _ORACLE_SCHEME_RE.match(s)
     if scheme is None or "." in scheme[0]:
-        s = ("https:" if s[:2] in ("//", "\\\\", "/\\", "\\/") else "http://") + s
+        if s[:2] in ("//", "\\\\", "/\\", "\\/"):
+            s = "https:" + s  # scheme-relative, as on Commons' https pages
+        elif s[:1] in ("/", "\\"):
+            return None  # a path: the host is the page's own
+        else:
+            s = "http://" + s
     try:
         url = can_ada.parse(s)
     except ValueError:
@@ -1126,10 +1144,12 @@ def browser_tricks(draw: st.DrawFn) -> str:
     return draw(URL_STARTS) + "".join(draw(st.lists(TRICKY_PIECES, max_size=10)))
 
 
-@settings(max_examples=4000, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=2000, suppress_health_check=[HealthCheck.too_slow])
 @given(st.one_of(browser_tricks(), flickr_shaped()))
 @example("https://evil.org\\@flickr.com/photos/x/123")
 @example("https://evil.org\t\\:443@flickr.com/photos/x/123")
+@example("/\t/www.flickr.com/photos/1@N00/1")
+@example("https://xn--zz.staticflickr.com/4586/37767087695_bb4ecff5f4_o.jpg")
 def test_no_photo_id_unless_a_browser_goes_to_flickr(text: str) -> None:
     """Whatever the string, a photo id only when a WHATWG parser's host is Flickr's."""
     photo_id = photo_id_or_none(text)
@@ -1138,8 +1158,41 @@ def test_no_photo_id_unless_a_browser_goes_to_flickr(text: str) -> None:
         assert host is not None and is_flickr_host(host), (host, photo_id)
 
 
+@st.composite
+def spliced(draw: st.DrawFn) -> str:
+    """A well-formed Flickr URL with look-alike pieces spliced in anywhere."""
+    chars = list(draw(templated()))
+    for _ in range(draw(st.integers(min_value=1, max_value=3))):
+        chars.insert(draw(st.integers(min_value=0, max_value=len(chars))), draw(TRICKY_PIECES))
+    return "".join(chars)
+
+
 @settings(max_examples=2000, suppress_health_check=[HealthCheck.too_slow])
-@given(browser_tricks())
+@given(st.one_of(spliced(), browser_tricks()))
+def test_spliced_urls_give_no_photo_id_unless_a_browser_goes_to_flickr(text: str) -> None:
+    photo_id = photo_id_or_none(text)
+    if photo_id is not None:
+        host = browser_host(text)
+        assert host is not None and is_flickr_host(host), (host, photo_id)
+
+
+@settings(max_examples=3000, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(spliced(), browser_tricks(), flickr_shaped()))
+@example("https:\\\\www.flickr.com\\help")
+@example("https://\u00a1www.flickr.com/photos/0/1")  # a subdomain of flickr.com
+def test_not_flickr_only_when_a_browser_goes_elsewhere(text: str) -> None:
+    """NotAFlickrUrl never for a URL whose browser host is Flickr's."""
+    try:
+        parse_flickr_url(text)
+    except NotAFlickrUrl:
+        host = browser_host(text)
+        assert host is None or not is_flickr_host(host), host
+    except UnrecognisedFlickrUrl:
+        pass
+
+
+@settings(max_examples=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(spliced(), browser_tricks()))
 def test_browser_tricks_fast_path_equals_slow_path(text: str) -> None:
     assert outcome(parse_flickr_url, text) == outcome(_parse_slow, text)
 
