@@ -3,9 +3,10 @@
 Both loops run in this process over the same list of distinct URLs (from
 ``url_mix``), best of N rounds, errors caught. The parser does strictly more work than
 ``hyperlink.parse`` (it classifies), so the ratio shows what the fast path buys; the
-general (hyperlink) path alone is timed too, for reference. ``parse_flickr_url`` has no
-cache, so repeated URLs would not flatter it; the mix is distinct apart from the few
-identical junk strings ("own work", empty fields) that the snapshot also repeats.
+general path (the module's own WHATWG splitter and classifier) alone is timed too.
+``parse_flickr_url`` has no cache, so repeated URLs would not flatter it; the mix is
+distinct apart from the few identical junk strings ("own work", empty fields) that the
+snapshot also repeats.
 
 With ``--baseline-rev REV`` the parser as it was at git revision REV is loaded beside
 today's and timed in the same rounds, so the before/after ratio comes from one run on
