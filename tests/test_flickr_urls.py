@@ -1114,12 +1114,15 @@ def photo_id_or_none(text: str) -> str | None:
 def test_table_agrees_with_a_browser_on_the_host(
     url: str, expected: ParsedFlickrUrl | type[FlickrUrlError]
 ) -> None:
-    """A photo id in the table only where a browser's host is Flickr's."""
+    """A photo id in the table only where a browser's host is Flickr's, and NOT only
+    where it is not."""
     host = browser_host(url)
     if isinstance(expected, ParsedFlickrUrl) and expected.photo_id is not None:
         assert host is not None and is_flickr_host(host), host
     if host is not None and not is_flickr_host(host):
         assert expected is NOT
+    if expected is NOT:
+        assert host is None or not is_flickr_host(host), host
 
 
 TRICKY_PIECES = st.sampled_from(
