@@ -444,6 +444,14 @@ def _query_id(query: str, keys: tuple[str, ...]) -> str | None:
     return None
 
 
+def _query_name(query: str, key: str) -> str | None:
+    """The user or group (NSID or alias) that ``key`` names in the query, if valid."""
+    for k, value in _query_pairs(query):
+        if k == key:
+            return _name(value) if value else None
+    return None
+
+
 # --- the general path ----------------------------------------------------------------
 
 _GNE_PHOTO_RE: Final = re.compile(r"(?:photo|video)(?:_[a-z]+)*\.gne", re.ASCII)
@@ -618,6 +626,11 @@ def _classify_player(text: str, query: str) -> ParsedFlickrUrl:
         return ParsedFlickrUrl("single_photo", photo_id=photo_id)
     album_id = _query_id(query, ("set_id",))
     if album_id is not None:
+        owner = _query_name(query, "user_id")
+        if owner is not None:
+            return ParsedFlickrUrl(
+                "album", album_id=album_id, user=owner, user_is_nsid=is_nsid(owner)
+            )
         return ParsedFlickrUrl("album", album_id=album_id)
     raise UnrecognisedFlickrUrl(text, "player or slideshow without a photo_id= or set_id=")
 

@@ -411,6 +411,14 @@ CASES: list[tuple[str, ParsedFlickrUrl | type[FlickrUrlError]]] = [
         album("72157594165524049"),
     ),
     ("http://www.flickr.com/slideShow/index.gne?user_id=12345678@N00", UNREC),
+    (
+        "http://www.flickr.com/slideShow/index.gne?group_id=&user_id=12345678@N00&set_id=72157594165524049&text=",
+        album("72157594165524049", "12345678@N00"),
+    ),
+    (
+        "http://www.flickr.com/slideShow/index.gne?user_id=&set_id=72157594165524049",
+        album("72157594165524049"),
+    ),
     # Galleries under the singular /gallery/ path, and their pages.
     (
         "https://www.flickr.com/photos/flickr/gallery/72157722096057728/",
