@@ -6,12 +6,14 @@ than repeating a handful of samples. Proportions (``WEIGHTS``):
 
 * 55 % photo pages, mostly ``https://www.flickr.com/photos/<user>/<id>/`` with the
   suffixes Flickr added over the years, and a few odd spellings (upper case, doubled
-  slashes, encoded NSIDs, the old mobile site);
+  slashes, encoded NSIDs, the old mobile site, ``@n`` NSIDs, early Flickr's ``/photo/``);
 * 15 % static image URLs on every image host Flickr used;
 * 10 % profile pages (photostreams, ``/people/``, pages of either);
-* 5 % legacy ``.gne`` links and ``flic.kr`` short links;
-* 5 % albums, galleries, groups and tags;
-* 10 % not Flickr or junk (other sites, look-alike hosts, free text, empty fields).
+* 5 % legacy ``.gne`` links (``photo_exif.gne``, ``video_download.gne`` ...), the Flash
+  player and ``flic.kr`` short links;
+* 5 % albums, galleries (also ``/gallery/``), groups, tags and Flickr Commons members;
+* 10 % not Flickr or junk (other sites, look-alike hosts, ``evil.org\\@flickr.com``
+  tricks, archived copies, free text, empty fields).
 
 Run ``python benchmarks/url_mix.py 20`` to print a sample.
 """
@@ -117,7 +119,7 @@ def _photo_page(g: _Gen) -> str:
     ).format(album=g.long_id(), group=g.alias(), user2=g.user())  # fmt: skip
     url = f"{g.scheme()}{g.page_host()}/photos/{user}/{pid}{suffix}"
     if r.random() < 0.06:  # the odd spellings of the snapshot
-        odd = r.randrange(6)
+        odd = r.randrange(8)
         if odd == 0:
             url = url.replace("www.flickr.com", "WWW.FLICKR.COM").replace("https://", "HTTPS://")
         elif odd == 1:
@@ -128,6 +130,10 @@ def _photo_page(g: _Gen) -> str:
             url = f"https://m.flickr.com/#/photos/{user}/{pid}/"
         elif odd == 4:
             url = f"  {url}\n"
+        elif odd == 5:
+            url = f"https://www.flickr.com/photos/{g.nsid().replace('@N', '@n')}/{pid}/sizes/o/"
+        elif odd == 6:
+            url = f"http://flickr.com/photo/{user}/{pid}"
         else:
             url = f"http://www.flickr.com/photos/{user}/0{pid}"
     return url
@@ -169,7 +175,16 @@ def _profile(g: _Gen) -> str:
 def _legacy(g: _Gen) -> str:
     r = g.r
     pid = g.photo_id()
-    form = r.randrange(6)
+    form = r.randrange(9)
+    if form == 6:
+        return f"https://www.flickr.com/photo_exif.gne?id={pid}"
+    if form == 7:
+        return f"https://www.flickr.com/video_download.gne?id={pid}"
+    if form == 8:
+        return (
+            "http://www.flickr.com/apps/video/stewart.swf?v=71377"
+            f"&amp;photo_id={pid}&amp;photo_secret={g.secret()}"
+        )
     if form == 0:
         return f"http://www.flickr.com/photo.gne?id={pid}"
     if form == 1:
@@ -185,7 +200,11 @@ def _legacy(g: _Gen) -> str:
 
 def _other_page(g: _Gen) -> str:
     user, host = g.user(), g.page_host()
-    form = g.r.randrange(7)
+    form = g.r.randrange(9)
+    if form == 7:
+        return f"https://{host}/photos/{user}/gallery/{g.long_id()}/page{g.r.randrange(2, 9)}"
+    if form == 8:
+        return f"https://commons.flickr.org/members/{user}/"
     if form == 0:
         return f"https://{host}/photos/{user}/albums/{g.long_id()}"
     if form == 1:
@@ -205,7 +224,11 @@ def _other_page(g: _Gen) -> str:
 def _junk(g: _Gen) -> str:
     r = g.r
     pid = g.photo_id()
-    form = r.randrange(12)
+    form = r.randrange(14)
+    if form == 12:
+        return f"https://evil.example\\@www.flickr.com/photos/{g.user()}/{pid}/"
+    if form == 13:
+        return f"https://web.archive.org/web/2016/https://www.flickr.com/photos/{g.user()}/{pid}/"
     if form == 0:
         return f"https://commons.wikimedia.org/wiki/File:{g.alias()}_{pid}.jpg"
     if form == 1:

@@ -138,3 +138,48 @@ def test_help_lists_the_command(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["--help"])
     assert "parse-url" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("url", "answer"),
+    [
+        ("https://evil.org\\@flickr.com/photos/x/123", "not_flickr"),
+        ("https://evil.org\\@flic.kr/p/2p4QbKN", "not_flickr"),
+        ("https://www.flickr.com\\photos\\britishlibrary\\11307006026", "single_photo"),
+        ("http://flickr.com/photo/17277074@N00/2619974961", "single_photo"),
+        ("https://www.flickr.com/photo_exif.gne?id=1427904898", "single_photo"),
+        (
+            "https://www.flickr.com/apps/video/stewart.swf?v=71377&photo_id=4281814684",
+            "single_photo",
+        ),
+        ("https://www.flickr.com/photos/flickr/gallery/72157722096057728/page2", "gallery"),
+        ("https://commons.flickr.org/members/swedish_heritage_board/", "user"),
+        ("https://commons.flickr.org/about/", "unrecognised"),
+    ],
+)
+def test_browser_rules_and_new_families(
+    capsys: pytest.CaptureFixture[str], url: str, answer: str
+) -> None:
+    status, lines, _ = run(capsys, ["parse-url", url])
+    assert status == 0
+    assert lines[0].get("type", lines[0].get("error")) == answer
+    assert lines[0]["url"] == url
+
+
+def test_lower_case_nsid_is_given_in_canonical_case(capsys: pytest.CaptureFixture[str]) -> None:
+    _, lines, _ = run(
+        capsys, ["parse-url", "https://www.flickr.com/photos/11588490@n02/2174280796/sizes/l"]
+    )
+    assert (lines[0]["photo_id"], lines[0]["user"], lines[0]["user_is_nsid"]) == (
+        "2174280796",
+        "11588490@N02",
+        True,
+    )
+
+
+def test_stdin_tab_inside_a_line_is_removed_as_a_browser_does(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("https://www.flic\tkr.com/photos/a/123\n"))
+    _, lines, _ = run(capsys, ["parse-url"])
+    assert lines[0]["photo_id"] == "123"

@@ -2,19 +2,22 @@
 
 The table is one URL per line so a new form found in the snapshot is a one-line
 addition. The hypothesis properties check what the table cannot: no input of any
-shape raises anything but the two documented errors, and the regex fast path agrees
-with the hyperlink path on everything.
+shape raises anything but the two documented errors, the regex fast path agrees
+with the general path on everything, and, checked against ada (a WHATWG URL parser, the
+rules browsers follow), no photo id comes from a URL a browser would not open on Flickr.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import pickle
+import re
 import string
 import time
 from pathlib import Path
 from types import ModuleType
 
+import can_ada
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -159,7 +162,7 @@ CASES: list[tuple[str, ParsedFlickrUrl | type[FlickrUrlError]]] = [
     (f"https://www.flickr.com/photos/{BL}/{PID}/in/photostream/?x=%ZZ#%E2", photo(PID, BL)),
     # Encoded bits and id normalisation.
     ("https://www.flickr.com/photos/35591378%40N03/11307006026/", photo(PID, NSID)),
-    ("https://www.flickr.com/photos/35591378%40n03/11307006026/", UNREC),  # not an NSID
+    ("https://www.flickr.com/photos/35591378%40n03/11307006026/", photo(PID, NSID)),  # "@n"
     ("https://www.flickr.com/photos/coast%5Fguard/11307006026/", photo(PID, "coast_guard")),
     (f"https://www.flickr.com/photos/{BL}/00011307006026/", photo(PID, BL)),
     (f"https://www.flickr.com/photos/{BL}/0/", UNREC),
@@ -345,6 +348,214 @@ CASES: list[tuple[str, ParsedFlickrUrl | type[FlickrUrlError]]] = [
     ("https://api.flickr.com/services/rest/?method=flickr.photos.getInfo", UNREC),
     ("https://identity.flickr.com/login", UNREC),
     ("https://staticflickr.com/", UNREC),
+    # Early Flickr's singular /photo/ path.
+    ("http://flickr.com/photo/17277074@N00/2619974961", photo("2619974961", "17277074@N00")),
+    ("http://www.flickr.com/photo/art-sarah/2619974961/", photo("2619974961", "art-sarah")),
+    ("http://www.flickr.com/photo/art-sarah/", user("art-sarah")),
+    # NSIDs written with "@n": Flickr serves them; the NSID is given in its canonical case.
+    (
+        "https://www.flickr.com/photos/11588490@n02/2174280796/sizes/l",
+        photo("2174280796", "11588490@N02"),
+    ),
+    ("https://www.flickr.com/photos/11588490@n02/2174280796/", photo("2174280796", "11588490@N02")),
+    (
+        "http://flickr.com/photos/11588490@n02/2174280796/sizes/o/in/photostream/",
+        photo("2174280796", "11588490@N02"),
+    ),
+    ("https://www.flickr.com/photos/11588490@n02/", user("11588490@N02")),
+    ("https://www.flickr.com/people/11588490@n02/", user("11588490@N02")),
+    (
+        "https://www.flickr.com/photos/11588490@n02/sets/72157603456789012/",
+        album("72157603456789012", "11588490@N02"),
+    ),
+    ("https://www.flickr.com/groups/1234567@n20/pool/", group("1234567@N20")),
+    ("https://www.flickr.com/photos/11588490@n2/2174280796/", UNREC),  # one digit: no NSID
+    # .gne pages that name a photo: any photo_* or video_* page with id=.
+    ("https://www.flickr.com/photo_exif.gne?id=1427904898", photo("1427904898")),
+    ("http://www.flickr.com/photo_exif.gne?id=2147483647", photo("2147483647")),
+    ("https://www.flickr.com/video_download.gne?id=52947513801", photo("52947513801")),
+    ("http://www.flickr.com/photo_sizes.gne?id=196155401&size=o", photo("196155401")),
+    (
+        "http://www.flickr.com/photo_download.gne?id=3420962085&secret=abcdef1234&size=o",
+        photo("3420962085"),
+    ),
+    ("http://www.flickr.com/photo_zoom.gne?size=o&amp;id=196155401", photo("196155401")),
+    ("http://www.flickr.com/photo_zoom.gne?size=o&amp;amp;id=196155401", photo("196155401")),
+    ("http://www.flickr.com/photo.gne?id=%31%30%35", photo("105")),
+    ("www.flickr.com/photo.gne?id=105", photo("105")),
+    ("https://www.flickr.com/photo_zoom.gne?id=unknown", UNREC),
+    ("https://www.flickr.com/photo_exif.gne", UNREC),
+    ("https://m.flickr.com/photostream.gne?id=184833571", UNREC),  # a user's internal id
+    ("https://www.flickr.com/photos_user.gne?nsid=12345678@N00", UNREC),
+    # The Flash players, whose query names the photo; the slideshow names an album.
+    (
+        "https://www.flickr.com/apps/video/stewart.swf?v=2968162862&photo_id=53262935176&photo_secret=06c382eee3",
+        photo("53262935176"),
+    ),
+    (
+        "http://www.flickr.com/apps/video/stewart.swf?v=71377&amp;photo_id=4445665165",
+        photo("4445665165"),
+    ),
+    (
+        "http://www.flickr.com/apps/video/stewart.swf?v=109786&intl_lang=en-us&photo_secret=9da70ced92&photo_id=4281814684",
+        photo("4281814684"),
+    ),
+    ("https://www.flickr.com/apps/video/stewart.swf?v=71377", UNREC),
+    ("https://www.flickr.com/apps/video/stewart.swf?photo_id=-1", UNREC),
+    (
+        "http://www.flickr.com/apps/slideshow/show.swf?v=71649&set_id=72157594165524049",
+        album("72157594165524049"),
+    ),
+    (
+        "http://www.flickr.com/slideShow/index.gne?set_id=72157594165524049",
+        album("72157594165524049"),
+    ),
+    ("http://www.flickr.com/slideShow/index.gne?user_id=12345678@N00", UNREC),
+    (
+        "http://www.flickr.com/slideShow/index.gne?group_id=&user_id=12345678@N00&set_id=72157594165524049&text=",
+        album("72157594165524049", "12345678@N00"),
+    ),
+    (
+        "http://www.flickr.com/slideShow/index.gne?user_id=&set_id=72157594165524049",
+        album("72157594165524049"),
+    ),
+    # Galleries under the singular /gallery/ path, and their pages.
+    (
+        "https://www.flickr.com/photos/flickr/gallery/72157722096057728/",
+        gallery("72157722096057728", "flickr"),
+    ),
+    (
+        "https://www.flickr.com/photos/flickr/gallery/72157722096057728/page2",
+        gallery("72157722096057728", "flickr", page=2),
+    ),
+    (
+        "https://www.flickr.com/photos/flickr/gallery/72157722096057728",
+        gallery("72157722096057728", "flickr"),
+    ),
+    ("https://www.flickr.com/photos/flickr/gallery/", user("flickr")),
+    ("https://www.flickr.com/photos/flickr/gallery/notanid/", UNREC),
+    ("https://flic.kr/y/2Xry4Jt", UNREC),  # a gallery short link: its code is not the id
+    # Flickr Commons: member pages name an account; other pages are Flickr's.
+    ("https://commons.flickr.org/members/swedish_heritage_board/", user("swedish_heritage_board")),
+    ("https://commons.flickr.org/members/107895189@N03/", user("107895189@N03")),
+    ("https://commons.flickr.org/members/107895189@n03", user("107895189@N03")),
+    ("commons.flickr.org/members/cadl_localhistory/", user("cadl_localhistory")),
+    ("https://commons.flickr.org/", UNREC),
+    ("https://commons.flickr.org/about/", UNREC),
+    ("https://commons.flickr.org/members/", UNREC),
+    ("https://www.flickr.org/programs/flickr-commons/", UNREC),
+    ("https://flickr.org/", UNREC),
+    ("https://www.flickr.com/commons", UNREC),
+    ("https://www.flickr.com/commons/institutions/", UNREC),
+    # Map pages centred on a photo.
+    (
+        "https://www.flickr.com/map/?fLat=48.8584&fLon=2.2945&zl=13&photo=2174280796",
+        photo("2174280796"),
+    ),
+    ("https://www.flickr.com/photos/britishlibrary/map?photo=11307006026", photo(PID, BL)),
+    ("https://www.flickr.com/map/?fLat=48.8584&fLon=2.2945&zl=13", UNREC),
+    # Flickr's exit page: where it leads decides.
+    (
+        "https://www.flickr.com/redirect?url=https%3A%2F%2Fwww.flickr.com%2Fphotos%2Fbritishlibrary%2F11307006026%2F",
+        photo(PID, BL),
+    ),
+    ("https://www.flickr.com/redirect?url=https://flic.kr/p/2p4QbKN", photo("53208249252")),
+    ("https://www.flickr.com/redirect?url=https%3A%2F%2Fwww.instagram.com%2Fsomeone", UNREC),
+    (
+        "https://www.flickr.com/redirect?url=https://www.flickr.com/redirect?url=https://flic.kr/p/2p4QbKN",
+        UNREC,
+    ),
+    ("https://www.flickr.com/redirect", UNREC),
+    # Other Flickr pages that name nothing this module returns.
+    ("https://www.flickr.com/gp/realphotomatt/M195SLkj98", UNREC),  # guest pass: Flickr decides
+    ("https://www.flickr.com/search/?text=sunset&view_all=1", UNREC),
+    ("https://www.flickr.com/account/email", UNREC),
+    ("https://www.flickr.com/groups/slovenia/discuss/", group("slovenia")),
+    ("https://embedr.flickr.com/assets/client-code.js", UNREC),
+    ("https://combo.staticflickr.com/ap/build/images/default_avatar.png", UNREC),
+    # Static and video files, more hosts and suffixes.
+    ("c8.staticflickr.com/6/5159/14288803431_7cf094b085_b.jpg", photo("14288803431")),
+    ("static.flickr.com/63/155697786_0125559b4e.jpg", photo("155697786")),
+    ("https://farm9.staticflickr.com/8050/8386364815_1b67937c49_o_d.jpg", photo("8386364815")),
+    ("https://live.staticflickr.com/video/52868534222/346a41e5a9/1080p.mp4", photo("52868534222")),
+    ("https://live.staticflickr.com/7372/help.jpg", UNREC),
+    ("photos12.flickr.com/robots.txt", UNREC),
+    # Browser rules: "\" is "/" in http(s), so what precedes it is the host.
+    ("https://evil.org\\@flickr.com/photos/x/123", NOT),
+    ("http://evil.org\\@flickr.com/photos/x/123", NOT),
+    ("https://evil.org\\\\@flickr.com/photos/x/123", NOT),
+    ("https://evil.org\t\\@flickr.com/photos/x/123", NOT),
+    ("https://evil.org\\:443@flickr.com/photos/x/123", NOT),
+    ("https:\\\\evil.org\\@flickr.com/photos/x/123", NOT),
+    ("https:/\\evil.org\\@flickr.com/photos/x/123", NOT),
+    ("evil.org\\@flickr.com/photos/x/123", NOT),
+    ("//evil.org\\@flickr.com/photos/x/123", NOT),
+    ("\\\\evil.org\\@flickr.com/photos/x/123", NOT),
+    ("https://evil.org\\@flic.kr/p/2p4QbKN", NOT),
+    ("https://evil.org\\@live.staticflickr.com/4586/37767087695_bb4ecff5f4_o.jpg", NOT),
+    ("https://evil.org\\@www.flickr.com/photo.gne?id=123456789", NOT),
+    ("https://evil.org?@flickr.com/photos/x/123", NOT),
+    ("https://evil.org#@flickr.com/photos/x/123", NOT),
+    ("https://flickr.com\\@evil.org/photos/x/123", UNREC),  # host flickr.com, path /@evil.org/...
+    ("https://www.flickr.com\\photos\\britishlibrary\\11307006026", photo(PID, BL)),
+    ("https:\\\\www.flickr.com\\photos\\britishlibrary\\11307006026\\", photo(PID, BL)),
+    ("https:www.flickr.com/photos/britishlibrary/11307006026/", photo(PID, BL)),
+    # Browser rules: userinfo runs to the last "@" before the path.
+    ("https://evil.org%5C@flickr.com/photos/britishlibrary/11307006026/", photo(PID, BL)),
+    ("https://a@b@www.flickr.com/photos/britishlibrary/11307006026/", photo(PID, BL)),
+    ("https://www.flickr.com%2F@evil.org/photos/britishlibrary/11307006026/", NOT),
+    ("https://www.flickr.com:443@evil.org/photos/britishlibrary/11307006026/", NOT),
+    # Browser rules: tabs and newlines vanish, C0 controls at the ends are stripped.
+    ("https://www.flic\tkr.com/photos/britishlibrary/11307006026/", photo(PID, BL)),
+    ("https://www.flickr.com/photos/britishlibrary/113070\n06026/", photo(PID, BL)),
+    ("https://evil\n.org\\@www.flickr.com/photos/britishlibrary/11307006026/", NOT),
+    ("\x01https://www.flickr.com/photos/britishlibrary/11307006026/\x1f", photo(PID, BL)),
+    # Browser rules: the host is percent-decoded and mapped (IDNA) before it is compared.
+    ("https://www.fl%69ckr.com/photos/britishlibrary/11307006026/", photo(PID, BL)),
+    ("https://www.flickr.com%2Eevil.org/photos/britishlibrary/11307006026/", NOT),
+    ("https://www.flickr.com%2Fphotos/britishlibrary/11307006026/", NOT),
+    ("https://www.flickr%FF.com/photos/britishlibrary/11307006026/", NOT),
+    ("https://flickr\u3002com/photos/britishlibrary/11307006026/", photo(PID, BL)),
+    ("https://\ufb02ickr.com/photos/britishlibrary/11307006026/", photo(PID, BL)),  # "ﬂ" ligature
+    (
+        "https://www.flick\u00adr.com/photos/britishlibrary/11307006026/",
+        photo(PID, BL),
+    ),  # soft hyphen
+    (
+        "https://www.flickr.com\uff20evil.org/photos/britishlibrary/11307006026/",
+        NOT,
+    ),  # full-width @
+    ("https://www.flickr.com\uff0fphotos/britishlibrary/11307006026/", NOT),  # full-width /
+    ("https://www.fli\u0107kr.com/photos/britishlibrary/11307006026/", NOT),  # "ć"
+    ("https://www.flickr.com../photos/britishlibrary/11307006026/", NOT),
+    ("https://www.flickr.com:65536/photos/britishlibrary/11307006026/", NOT),
+    ("https://\u00a1www.flickr.com/photos/britishlibrary/11307006026/", UNREC),  # xn--www-1da
+    ("https://xn--www-1da.flickr.com/photos/britishlibrary/11307006026/", UNREC),
+    ("https://xn--zz.staticflickr.com/4586/37767087695_bb4ecff5f4_o.jpg", UNREC),
+    ("https://www.flickr.com:00443/photos/britishlibrary/11307006026/", photo(PID, BL)),
+    ("https://www.flickr.com:/photos/britishlibrary/11307006026/", photo(PID, BL)),
+    # Browser rules: "." and ".." path segments are resolved (also as %2e).
+    ("https://www.flickr.com/help/../photos/britishlibrary/11307006026/", photo(PID, BL)),
+    ("https://www.flickr.com/photos/britishlibrary/./11307006026/", photo(PID, BL)),
+    ("https://www.flickr.com/photos/britishlibrary/11307006026/../../", UNREC),
+    ("https://www.flickr.com/photos/britishlibrary/11307006026/%2e%2E/", user(BL)),
+    ("https://www.flickr.com/photos/britishlibrary/11307006026\\..", user(BL)),
+    # Browser rules: a Flickr URL in another site's path, query or fragment is that site.
+    (
+        "https://example.org/redirect?url=https://www.flickr.com/photos/britishlibrary/11307006026/",
+        NOT,
+    ),
+    (
+        "https://web.archive.org/web/2015/https://www.flickr.com/photos/britishlibrary/11307006026/",
+        NOT,
+    ),
+    ("https://example.org/#https://www.flickr.com/photos/britishlibrary/11307006026/", NOT),
+    ("https://xflickr.com/photos/britishlibrary/11307006026/", NOT),
+    ("https://flickr.com.example.org/photos/britishlibrary/11307006026/", NOT),
+    ("https://flickr.org.example.org/", NOT),
+    ("https://live.staticflickr.com.example.org/4586/37767087695_bb4ecff5f4_o.jpg", NOT),
+    ("https://0x7f.1/photos/britishlibrary/11307006026/", NOT),
+    ("https://1.2.3.4/photos/britishlibrary/11307006026/", NOT),
     # Not Flickr: other sites, look-alikes, schemes, junk.
     ("https://flickr.com.evil.example/photos/britishlibrary/11307006026/", NOT),
     ("flickr.com.evil.example", NOT),
@@ -355,8 +566,9 @@ CASES: list[tuple[str, ParsedFlickrUrl | type[FlickrUrlError]]] = [
     ("https://flic.kr.example/p/2p4QbKN", NOT),
     ("https://www.flickr.com@evil.example/photos/britishlibrary/11307006026/", NOT),
     ("https://user:pw@www.flickr.com/photos/britishlibrary/11307006026/", photo(PID, BL)),
-    ("https://ｆｌｉｃｋｒ.com/photos/britishlibrary/11307006026/", NOT),  # full-width
-    ("https://flic\u212ar.com/photos/britishlibrary/11307006026/", NOT),  # Kelvin sign
+    # Browsers map full-width letters and the Kelvin sign to ASCII (IDNA): this is Flickr.
+    ("https://ｆｌｉｃｋｒ.com/photos/britishlibrary/11307006026/", photo(PID, BL)),
+    ("https://flic\u212ar.com/photos/britishlibrary/11307006026/", photo(PID, BL)),
     ("https://xn--flickr-9za.com/", NOT),
     ("https://commons.wikimedia.org/wiki/File:Example.jpg", NOT),
     ("https://www.example.org/flickr.com/photos/britishlibrary/11307006026/", NOT),
@@ -572,6 +784,15 @@ def test_same_flickr_photo_url(a: str, b: str, same: bool) -> None:
         " " * 1_000_000,
         "\x00" * 1_000_000,
         "flic" * 250_000,
+        "https://" + "\\" * 1_000_000 + "www.flickr.com/photos/a/1",
+        "https://www.flickr.com/" + "../" * 300_000 + "photos/a/1",
+        "https://www.flickr.com/photos/a/1/" + "%2e%2e/" * 150_000,
+        "https://www.flickr.com/photo_exif.gne?" + "&amp;" * 200_000 + "id=1",
+        "https://" + "%41" * 300_000 + ".flickr.com/",
+        "https://" + "\uff46" * 500_000 + ".com/",
+        "https://www.flickr.com/redirect?url=" + "https%3A%2F%2F" * 70_000,
+        "https://www.fl" + "\t" * 1_000_000 + "ickr.com/photos/a/1",
+        "https://" + "a:" * 500_000 + "@www.flickr.com/photos/a/1",
     ],
     ids=lambda t: repr(t[:40]),
 )
@@ -847,3 +1068,192 @@ def test_url_alphabet_sanity() -> None:
         assert _parse_fast(f"https://www.flickr.com/photos/a/1{ch}") is None
     for ch in string.ascii_letters:
         assert _parse_fast(f"https://www.flickr.com/photos/a/1{ch}") is None
+
+
+# --- browser rules, checked against a WHATWG parser ----------------------------------
+#
+# can_ada binds ada, a WHATWG URL parser (the rules browsers follow). It is the oracle
+# here: when it says the host is not Flickr's, the parser must not give a photo id. Two
+# leniencies of the parser are mirrored so that the oracle sees the same URL: text without
+# a scheme is read as "http://" + text (as an address bar does; "//" + host as on an
+# https page), and Unicode spaces at the ends are trimmed.
+
+_ORACLE_SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
+_ORACLE_TRIM = (
+    "".join(map(chr, range(0x21))) + "\x85\xa0\u1680\u2000\u200a\u2028\u2029\u202f\u205f\u3000"
+)
+FLICKR_DOMAINS = ("flickr.com", "staticflickr.com", "flic.kr", "flickr.net", "flickr.org")
+
+
+def browser_host(text: str) -> str | None:
+    """The host a browser opens for ``text`` (None: not an http(s) URL it can open)."""
+    # A browser's string has no lone surrogates: they become U+FFFD, as in a USVString.
+    s = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").strip(_ORACLE_TRIM)
+    s = re.sub(r"[\t\n\r]", "", s)  # as ada does, before the address-bar decision below
+    scheme = _ORACLE_SCHEME_RE.match(s)
+    if scheme is None or "." in scheme[0]:
+        if s[:2] in ("//", "\\\\", "/\\", "\\/"):
+            s = "https:" + s  # scheme-relative, as on Commons' https pages
+        elif s[:1] in ("/", "\\"):
+            return None  # a path: the host is the page's own
+        else:
+            s = "http://" + s
+    try:
+        url = can_ada.parse(s)
+    except ValueError:
+        return None
+    return url.hostname if url.protocol in ("http:", "https:") else None
+
+
+def is_flickr_host(host: str) -> bool:
+    """Flickr's own domains and their subdomains (an independent list, not the parser's)."""
+    host = host.removesuffix(".")
+    return any(host == d or host.endswith("." + d) for d in FLICKR_DOMAINS)
+
+
+def photo_id_or_none(text: str) -> str | None:
+    try:
+        return parse_flickr_url(text).photo_id
+    except FlickrUrlError:
+        return None
+
+
+@pytest.mark.parametrize(("url", "expected"), CASES, ids=[repr(u)[:90] for u, _ in CASES])
+def test_table_agrees_with_a_browser_on_the_host(
+    url: str, expected: ParsedFlickrUrl | type[FlickrUrlError]
+) -> None:
+    """A photo id in the table only where a browser's host is Flickr's, and NOT only
+    where it is not."""
+    host = browser_host(url)
+    if isinstance(expected, ParsedFlickrUrl) and expected.photo_id is not None:
+        assert host is not None and is_flickr_host(host), host
+    if host is not None and not is_flickr_host(host):
+        assert expected is NOT
+    if expected is NOT:
+        assert host is None or not is_flickr_host(host), host
+
+
+TRICKY_PIECES = st.sampled_from(
+    [
+        "evil.org", "flickr.com", "www.flickr.com", "flic.kr", "live.staticflickr.com",
+        "commons.flickr.org", "flickr.com.evil.org", "xflickr.com", "staticflickr.com",
+        "@", "@", "\\", "\\", "/", "//", ":", ":443", "\t", "\n", "?", "#", ".", "..",
+        "%5C", "%40", "%2F", "%2e", "%66", "%", "\uff20", "\uff0f", "\u3002", "\ufb02",
+        "\u00ad", "\uff46", " ", "\x00", "[", "]", "photos", "x", "123", "/photos/x/123",
+        "photo.gne?id=123", "/p/2p4QbKN", "/4586/37767087695_bb4ecff5f4_o.jpg",
+        "/members/x/", "url=https://www.flickr.com/photos/x/123", "redirect?",
+    ]
+)  # fmt: skip
+URL_STARTS = st.sampled_from(
+    ["https://", "http://", "HTTPS://", "https:", "https:\\\\", "https:/\\", "http:/", "",
+     "//", "\\\\", "ftp://", "javascript:", " ", "\x01https://"]
+)  # fmt: skip
+
+
+@st.composite
+def browser_tricks(draw: st.DrawFn) -> str:
+    """A scheme, then Flickr hosts, separators, escapes and look-alike characters in any order."""
+    return draw(URL_STARTS) + "".join(draw(st.lists(TRICKY_PIECES, max_size=10)))
+
+
+@settings(max_examples=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(browser_tricks(), flickr_shaped()))
+@example("https://evil.org\\@flickr.com/photos/x/123")
+@example("https://evil.org\t\\:443@flickr.com/photos/x/123")
+@example("/\t/www.flickr.com/photos/1@N00/1")
+@example("https://xn--zz.staticflickr.com/4586/37767087695_bb4ecff5f4_o.jpg")
+def test_no_photo_id_unless_a_browser_goes_to_flickr(text: str) -> None:
+    """Whatever the string, a photo id only when a WHATWG parser's host is Flickr's."""
+    photo_id = photo_id_or_none(text)
+    if photo_id is not None:
+        host = browser_host(text)
+        assert host is not None and is_flickr_host(host), (host, photo_id)
+
+
+@st.composite
+def spliced(draw: st.DrawFn) -> str:
+    """A well-formed Flickr URL with look-alike pieces spliced in anywhere."""
+    chars = list(draw(templated()))
+    for _ in range(draw(st.integers(min_value=1, max_value=3))):
+        chars.insert(draw(st.integers(min_value=0, max_value=len(chars))), draw(TRICKY_PIECES))
+    return "".join(chars)
+
+
+@settings(max_examples=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(spliced(), browser_tricks()))
+def test_spliced_urls_give_no_photo_id_unless_a_browser_goes_to_flickr(text: str) -> None:
+    photo_id = photo_id_or_none(text)
+    if photo_id is not None:
+        host = browser_host(text)
+        assert host is not None and is_flickr_host(host), (host, photo_id)
+
+
+@settings(max_examples=3000, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(spliced(), browser_tricks(), flickr_shaped()))
+@example("https:\\\\www.flickr.com\\help")
+@example("https://\u00a1www.flickr.com/photos/0/1")  # a subdomain of flickr.com
+def test_not_flickr_only_when_a_browser_goes_elsewhere(text: str) -> None:
+    """NotAFlickrUrl never for a URL whose browser host is Flickr's."""
+    try:
+        parse_flickr_url(text)
+    except NotAFlickrUrl:
+        host = browser_host(text)
+        assert host is None or not is_flickr_host(host), host
+    except UnrecognisedFlickrUrl:
+        pass
+
+
+@settings(max_examples=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(spliced(), browser_tricks()))
+def test_browser_tricks_fast_path_equals_slow_path(text: str) -> None:
+    assert outcome(parse_flickr_url, text) == outcome(_parse_slow, text)
+
+
+# --- links of the kinds Commons files carry (tests/fixtures/urls/*.tsv) ---------------
+
+LINKS_FILE = Path(__file__).parent / "fixtures" / "urls" / "commons_flickr_links.tsv"
+
+
+def read_links(path: Path) -> list[tuple[str, str]]:
+    """(expected, url) pairs of a links file; the URL keeps its spaces."""
+    rows = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            expected, url = line.split("\t", 1)
+            rows.append((expected, url))
+    return rows
+
+
+def summary(text: str) -> str:
+    """The parser's answer in the links file's notation."""
+    try:
+        r = parse_flickr_url(text)
+    except NotAFlickrUrl:
+        return "not_flickr"
+    except UnrecognisedFlickrUrl:
+        return "unrecognised"
+    value = {
+        "single_photo": r.photo_id,
+        "user": r.user,
+        "album": r.album_id,
+        "gallery": r.gallery_id,
+        "group": r.group,
+        "tag": r.tag,
+    }.get(r.type)
+    kind = "photo" if r.type == "single_photo" else r.type
+    return kind if value is None else f"{kind}:{value}"
+
+
+LINKS = read_links(LINKS_FILE)
+
+
+@pytest.mark.parametrize(("expected", "url"), LINKS, ids=[repr(u)[:90] for _, u in LINKS])
+def test_commons_links(expected: str, url: str) -> None:
+    assert summary(url) == expected
+
+
+def test_commons_links_cover_every_family() -> None:
+    kinds = {expected.split(":", 1)[0] for expected, _ in LINKS}
+    assert kinds == {"photo", "user", "album", "gallery", "group", "tag", "homepage",
+                     "unrecognised", "not_flickr"}  # fmt: skip
+    assert len(LINKS) >= 150
