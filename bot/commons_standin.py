@@ -1467,8 +1467,8 @@ class CommonsStandin:
             ours = after = change_entity(page.mediainfo, mid, data)
             warning = None
         else:
-            ours, after = self._stale_edit(page, mid, base, data)
-            warning = PATCHED_WARNING
+            ours, after, patched = self._stale_edit(page, mid, base, data)
+            warning = PATCHED_WARNING if patched else None
         nochange = page.mediainfo is not None and after == page.mediainfo
         record = {
             "params": {k: v for k, v in params.items() if k != "token"},
@@ -1528,8 +1528,8 @@ class CommonsStandin:
 
     def _stale_edit(
         self, page: _Page, mid: str, base: int, data: Mapping[str, Any]
-    ) -> tuple[dict[str, Any], dict[str, Any]]:
-        """(the answer's entity, what gets stored) for an edit based on an older revision.
+    ) -> tuple[dict[str, Any], dict[str, Any], bool]:
+        """(the answer's entity, what gets stored, patched?) for an edit on an older revision.
 
         As seen on the real wiki: a revision this page never had is ``nosuchrevid``; a
         base from before the file had structured data, when it has some now, fails
@@ -1548,11 +1548,11 @@ class CommonsStandin:
                     f"Exception caught: No such revision found for {mid}: {base}",
                     errorclass="Wikibase\\Lib\\Store\\BadRevisionException",
                 )
-            ours = change_entity(None, mid, data)
-            return ours, ours
+            ours = change_entity(None, mid, data)  # only the page text changed: no patching
+            return ours, ours, False
         ours = change_entity(then, mid, data)
         current = page.mediainfo if page.mediainfo is not None else empty_mediainfo(mid)
-        return ours, patch_onto_latest(then, ours, current)
+        return ours, patch_onto_latest(then, ours, current), True
 
     def _login(self, request: Request, params: dict[str, str], session: _Session) -> dict[str, Any]:
         if request.method != "POST":
