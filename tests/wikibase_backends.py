@@ -37,7 +37,10 @@ from bot.concurrency import content_key
 from bot.pywikibot_setup import ENV_BOTPASSWORD, ENV_BOTPASSWORD_NAME, setup_pywikibot
 
 REPO = Path(__file__).resolve().parent.parent
-START_SCRIPT = REPO.parent / "shared" / "wikibase" / "start-wikibase.sh"
+START_SCRIPT = Path(
+    os.environ.get("WIKIBASE_START_SCRIPT")
+    or REPO.parent / "shared" / "wikibase" / "start-wikibase.sh"
+)
 BOT = "Backfill-bot"
 BOTPASSWORD_NAME = "Backfill-bot@ci"
 BOTPASSWORD = "backfillbotpasswordfortests00001"  # of the throw-away test wiki only

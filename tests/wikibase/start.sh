@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Start (or restart) the real test wiki: MediaWiki 1.39 LTS (Debian 12's package) +
+# Wikibase + WikibaseMediaInfo, SQLite, the bot's properties and items with their
+# Commons/Wikidata ids, a few tiny files, `php -S` on 127.0.0.1. As root.
+#
+#   tests/wikibase/start.sh [DIR [PORT]]    DIR defaults to var/wikibase, PORT to 8181
+#   tests/wikibase/start.sh --stop [DIR]
+#
+# The last line printed is the API URL: export it as WIKIBASE_API_URL and run
+# `pytest -m real_wikibase`. The recipe itself is ../shared/wikibase/start-wikibase.sh
+# (beside the checkout, as CI places it; WIKIBASE_START_SCRIPT overrides), whose
+# NOTES.md describes the wiki and the accounts. The shared entities.json covers every
+# id in bot/ids.py (tests/test_commons_conformance.py checks that); WIKIBASE_ENTITIES
+# passes another file through.
+set -euo pipefail
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+script=${WIKIBASE_START_SCRIPT:-$repo/../shared/wikibase/start-wikibase.sh}
+if [ ! -f "$script" ]; then
+    echo "tests/wikibase/start.sh: $script is missing (the shared dir beside the checkout)" >&2
+    exit 1
+fi
+if [ "${1:-}" = "--stop" ]; then
+    exec bash "$script" --stop "${2:-$repo/var/wikibase}"
+fi
+dir=${1:-$repo/var/wikibase}
+mkdir -p "$(dirname "$dir")"
+exec bash "$script" "$dir" ${2:+"$2"}
