@@ -466,6 +466,39 @@ def test_bad_statement_ids_are_modification_failed(
     assert shape(backend.raw.entity(mid), [sid]) == shape(stored, [sid])
 
 
+def test_an_unknown_id_of_this_file_adds_the_statement(backend: Backend) -> None:
+    mid, stored = seeded(backend, [string_claim_p(ids.P_BHL_PAGE_ID, "1")])
+    claim = {
+        **string_claim_p(ids.P_FLICKR_PHOTO_ID, "9"),
+        "id": f"{mid}$0000AAAA-0000-4000-8000-00000000000A",
+    }
+    one_edit(backend, mid, [claim])
+    after = backend.raw.entity(mid)
+    assert [s["id"] for s in after["statements"]["P12120"]] == [claim["id"]]
+    assert_model_agrees(stored, {"claims": [claim]}, after)
+
+
+def test_input_snaks_may_carry_a_datatype_which_is_not_stored(backend: Backend) -> None:
+    claim = string_claim_p(ids.P_FLICKR_PHOTO_ID, "9")
+    claim["mainsnak"]["datatype"] = "external-id"
+    _, stored = seeded(backend, [claim])
+    assert no_datatype(stored) and stored["statements"]["P12120"][0]["mainsnak"]["datavalue"] == {
+        "value": "9",
+        "type": "string",
+    }
+
+
+def test_input_under_statements_instead_of_claims_is_ignored(backend: Backend) -> None:
+    mid, stored = seeded(backend, [string_claim_p(ids.P_BHL_PAGE_ID, "1")])
+    answer = backend.raw.edit(
+        mid,
+        {"statements": [string_claim_p(ids.P_FLICKR_PHOTO_ID, "9")]},
+        baserevid=stored["lastrevid"],
+    )
+    assert "nochange" in answer["entity"] and answer["entity"]["lastrevid"] == stored["lastrevid"]
+    assert set(statements(backend.raw.entity(mid))) == {"P687"}
+
+
 # --------------------------------------------------------------------------- the test wiki's data
 
 
