@@ -142,6 +142,8 @@ class Backend:
     """(M-id, revid) -> how that edit was recorded."""
     wikitext_edit: Callable[[str], int]
     """Someone edits the file page's wikitext (not its structured data); the new revid."""
+    set_page: Callable[[str, str], None]
+    """Create or change a page (the bot's run page)."""
     raw: RawApi
     site: Any
     client: CommonsClient
@@ -196,6 +198,14 @@ def _real_wikitext_edit(raw: RawApi) -> Callable[[str], int]:
         return int(answer["edit"]["newrevid"])
 
     return edit
+
+
+def _real_set_page(raw: RawApi) -> Callable[[str, str], None]:
+    def set_page(title: str, text: str) -> None:
+        answer = raw.post(action="edit", title=title, text=text, token=raw.csrf).json()
+        assert answer["edit"]["result"] == "Success", answer
+
+    return set_page
 
 
 def _standin_revision_meta(wiki: StandinHandle) -> Callable[[str, int], RevisionMeta]:
@@ -296,6 +306,7 @@ def real_backend_fixture(real_wiki: RealWiki, pywikibot_dir: Path) -> Backend:
         _real_new_file(raw),
         _real_revision_meta(raw),
         _real_wikitext_edit(raw),
+        _real_set_page(raw),
         raw,
         site,
         CommonsClient(site, run_page=None, tags=(TAG,)),
@@ -325,6 +336,7 @@ def standin_backend_fixture(pywikibot_dir: Path) -> Iterator[Backend]:
             new_file,
             _standin_revision_meta(wiki),
             wikitext_edit,
+            wiki.set_page,
             raw,
             site,
             CommonsClient(site, run_page=None, tags=(TAG,)),
