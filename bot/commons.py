@@ -16,9 +16,14 @@ adds:
   edit without one would overwrite blindly), ``bot=1``, ``maxlag``, a summary and
   optional tags; the answer comes back as an :class:`EditResult` with the entity as
   Commons stored it and Wikibase's warnings. A stale ``baserevid`` is *not* always
-  refused: Wikibase patches the change onto the latest revision when the two touch
-  different statements and says so with ``wikibase-conflict-patched``; the job checks
-  the returned entity for that. ``editconflict`` becomes :class:`EditConflict`.
+  refused: Wikibase patches the change onto the latest revision and says so with
+  ``wikibase-conflict-patched``. Its answer is then the base revision plus this edit,
+  not what it stored, so the file is read again for the job to check; and since the
+  last writer wins on a statement both edits changed, a change someone made meanwhile
+  to a statement this edit resent is put back and reported as :class:`EditConflict`
+  (seen on a real Wikibase: ``tests/test_commons_conformance.py``). ``editconflict``,
+  and Wikibase's ``BadRevisionException`` for a base from before the file had
+  structured data, become :class:`EditConflict`.
   maxlag, ``ratelimited`` and ``badtoken`` are API answers, so pywikibot's own waits and
   retries handle them. HTTP 5xx, timeouts and unreadable answers are ambiguous for a
   write (it may have landed), so the write request never resends on them
@@ -88,8 +93,9 @@ class EntityState:
 class EditResult:
     """What ``wbeditentity`` answered: the new revision, the entity as stored, warnings.
 
-    ``entity`` is the whole entity after the edit (Wikibase returns it), so the job can
-    see statements someone else added meanwhile when Wikibase ``patched`` a stale edit.
+    ``entity`` is the whole entity after the edit: Wikibase's answer, or for a
+    ``patched`` stale edit the file as read again (Wikibase's answer then lacks what
+    others added meanwhile), so the job can see statements someone else added.
     """
 
     revid: int
