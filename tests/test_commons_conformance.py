@@ -26,7 +26,6 @@ from wikibase_backends import (
     backend_fixture,  # noqa: F401 - fixture
     ids_of,
     real_backend_fixture,  # noqa: F401 - fixture
-    real_wiki_fixture,  # noqa: F401 - fixture
     shape,
     standin_backend_fixture,  # noqa: F401 - fixture
     statements,

@@ -25,7 +25,6 @@ from wikibase_backends import (
     Backend,
     backend_fixture,  # noqa: F401 - fixture
     real_backend_fixture,  # noqa: F401 - fixture
-    real_wiki_fixture,  # noqa: F401 - fixture
     standin_backend_fixture,  # noqa: F401 - fixture
     statements,
 )
