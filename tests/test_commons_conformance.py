@@ -134,6 +134,34 @@ def test_reading_a_file_with_statements(backend: Backend) -> None:
     assert_model_agrees({"id": mid, "missing": ""}, {"claims": [claim]}, stored)
 
 
+def test_reading_files_by_title(backend: Backend) -> None:
+    """The ``--titles`` path: with SDC, without, missing; titles in another spelling."""
+    with_sdc, _ = seeded(backend, [string_claim_p(ids.P_BHL_PAGE_ID, "1")])
+    without = backend.new_file()
+    titles = {
+        mid: backend.raw.get(action="query", pageids=mid[1:])["query"]["pages"][0]["title"]
+        for mid in (with_sdc, without)
+    }
+    sites = backend.raw.get(
+        action="wbgetentities", sites=backend.site.dbName(), titles=titles[with_sdc]
+    )
+    if "error" in sites:
+        pytest.skip(f"this wiki does not know itself as a site (tests/wikibase/start.sh): {sites}")
+    asked = {
+        "sdc": titles[with_sdc],
+        "none": "file:" + titles[without].removeprefix("File:").replace(" ", "_"),
+        "gone": "File:No such file 1234567.png",
+    }
+    states = backend.client.read_entities_by_title(list(asked.values()))
+    got = {k: (states[t].mid, states[t].has_sdc, states[t].gone) for k, t in asked.items()}
+    assert got == {
+        "sdc": (with_sdc, True, False),
+        "none": (without, False, False),
+        "gone": ("", False, True),
+    }
+    assert states[asked["none"]].lastrevid == page_revid(backend, without)
+
+
 # --------------------------------------------------------------------------- the planner's edits
 
 

@@ -37,6 +37,8 @@ from bot.concurrency import content_key
 from bot.pywikibot_setup import ENV_BOTPASSWORD, ENV_BOTPASSWORD_NAME, setup_pywikibot
 
 REPO = Path(__file__).resolve().parent.parent
+PROJECT_SCRIPT = REPO / "tests" / "wikibase" / "start.sh"
+"""The shared recipe plus the project's one addition (the wiki registered as a site)."""
 START_SCRIPT = Path(
     os.environ.get("WIKIBASE_START_SCRIPT")
     or REPO.parent / "shared" / "wikibase" / "start-wikibase.sh"
@@ -280,7 +282,7 @@ def real_wiki_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Real
     if reason:
         _unavailable(reason)
     directory = tmp_path_factory.mktemp("wikibase")
-    command = ["bash", str(START_SCRIPT), str(directory), str(_free_port())]
+    command = ["bash", str(PROJECT_SCRIPT), str(directory), str(_free_port())]
     started = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
     if started.returncode != 0:
         _unavailable(f"{' '.join(command)} failed: {started.stderr[-2000:]}")
@@ -289,7 +291,7 @@ def real_wiki_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Real
         yield RealWiki(lines[-1], directory, started.stdout)
     finally:
         subprocess.run(
-            ["bash", str(START_SCRIPT), "--stop", str(directory)],
+            ["bash", str(PROJECT_SCRIPT), "--stop", str(directory)],
             capture_output=True,
             timeout=60,
             check=False,
