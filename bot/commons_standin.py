@@ -6,7 +6,8 @@ code as against the wikis. It answers what that code asks, in the shapes the wik
 (see ``/work/shared/reference/commons``), and nothing more:
 
 - ``/w/api.php`` (Commons): ``meta=siteinfo|userinfo|tokens``, ``action=paraminfo``,
-  ``action=login`` (BotPassword names ``User@suffix``), ``prop=info|revisions``,
+  ``action=login`` (BotPassword names ``User@suffix``), ``prop=info|revisions`` (also
+  by ``revids``, with the mediainfo slot as stored at that revision),
   ``wbgetentities`` (by ``ids`` or ``sites``/``titles``) and ``wbeditentity``;
 - ``/wikidata/w/api.php``: ``wbgetentities`` for seeded items.
 
