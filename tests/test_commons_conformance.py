@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,7 @@ from wikibase_backends import (
 
 from bot import ids
 from bot.claims import wanted_statements
-from bot.commons import EditConflict, EditRefused
+from bot.commons import CommonsClient, EditConflict, EditRefused
 from bot.concurrency import interference, planned_against, undo_claims
 from bot.flickr_photo import FlickrLocation, FlickrOwner, FlickrPhoto
 from bot.reconcile import ActionKind, apply_edit, plan
@@ -524,6 +525,19 @@ def test_input_under_statements_instead_of_claims_is_ignored(backend: Backend) -
     )
     assert "nochange" in answer["entity"] and answer["entity"]["lastrevid"] == stored["lastrevid"]
     assert set(statements(backend.raw.entity(mid))) == {"P687"}
+
+
+@pytest.mark.parametrize(
+    ("text", "allowed"),
+    [("run: yes", True), ("run: no", False), ("<!-- yes -->", False), (None, False)],
+)
+def test_the_run_page_stops_the_bot(backend: Backend, text: str | None, allowed: bool) -> None:
+    page = f"User:{BOT}/Run-{uuid.uuid4().hex[:8]}"
+    if text is not None:
+        backend.set_page(page, text)
+    client = CommonsClient(backend.site, run_page=page)
+    may_run, why = client.check_may_run()
+    assert may_run is allowed, why
 
 
 # --------------------------------------------------------------------------- the test wiki's data
