@@ -16,9 +16,14 @@ adds:
   edit without one would overwrite blindly), ``bot=1``, ``maxlag``, a summary and
   optional tags; the answer comes back as an :class:`EditResult` with the entity as
   Commons stored it and Wikibase's warnings. A stale ``baserevid`` is *not* always
-  refused: Wikibase patches the change onto the latest revision when the two touch
-  different statements and says so with ``wikibase-conflict-patched``; the job checks
-  the returned entity for that. ``editconflict`` becomes :class:`EditConflict`.
+  refused: Wikibase patches the change onto the latest revision and says so with
+  ``wikibase-conflict-patched``. Its answer is then the base revision plus this edit,
+  not what it stored, so the file is read again for the job to check; and since the
+  last writer wins on a statement both edits changed, a change someone made meanwhile
+  to a statement this edit resent is put back and reported as :class:`EditConflict`
+  (seen on a real Wikibase: ``tests/test_commons_conformance.py``). ``editconflict``,
+  and Wikibase's ``BadRevisionException`` for a base from before the file had
+  structured data, become :class:`EditConflict`.
   maxlag, ``ratelimited`` and ``badtoken`` are API answers, so pywikibot's own waits and
   retries handle them. HTTP 5xx, timeouts and unreadable answers are ambiguous for a
   write (it may have landed), so the write request never resends on them
@@ -88,8 +93,9 @@ class EntityState:
 class EditResult:
     """What ``wbeditentity`` answered: the new revision, the entity as stored, warnings.
 
-    ``entity`` is the whole entity after the edit (Wikibase returns it), so the job can
-    see statements someone else added meanwhile when Wikibase ``patched`` a stale edit.
+    ``entity`` is the whole entity after the edit: Wikibase's answer, or for a
+    ``patched`` stale edit the file as read again (Wikibase's answer then lacks what
+    others added meanwhile), so the job can see statements someone else added.
     """
 
     revid: int
@@ -214,6 +220,19 @@ def _warning_names(result: dict[str, Any]) -> tuple[str, ...]:
                 if isinstance(message, dict) and message.get("name"):
                     names.append(str(message["name"]))
     return tuple(names)
+
+
+def _groups(entity: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    """The statement lists of an entity (``statements`` may be ``[]`` when there are none)."""
+    found = entity.get("statements") or entity.get("claims") or {}
+    return list(found.values()) if isinstance(found, dict) else []
+
+
+def _content(statement: Any) -> bytes:
+    """What a statement says (value, qualifiers, references, rank), for comparing versions."""
+    from bot.concurrency import content_key
+
+    return content_key(statement) if isinstance(statement, dict) else b""
 
 
 def _batches(items: Sequence[str], size: int) -> Iterator[list[str]]:
@@ -550,6 +569,10 @@ class CommonsClient:
             except APIError as exc:
                 if exc.code == "editconflict":
                     raise EditConflict(mid, baserevid, exc.info) from None
+                if exc.code.endswith("BadRevisionException"):
+                    # Wikibase fails this way when baserevid is from before the file had
+                    # structured data and it has some now: someone added SDC meanwhile.
+                    raise EditConflict(mid, baserevid, f"{exc.code}: {exc.info}") from None
                 raise EditRefused(mid, exc.code, exc.info) from None
             except (_NoAnswer, Error) as exc:
                 # _NoAnswer: HTTP failure; Error: pywikibot gave up its own retries
@@ -559,10 +582,95 @@ class CommonsClient:
             if "lastrevid" not in entity:
                 raise EditRefused(mid, "unexpected-response", json.dumps(result)[:300])
             warnings = _warning_names(result)
+            revid = int(entity["lastrevid"])
             if warnings:
                 log.info("edit of %s: Commons warned %s", mid, ", ".join(warnings))
-            return EditResult(int(entity["lastrevid"]), dict(entity), warnings)
+            if any(w.endswith("conflict-patched") for w in warnings):
+                entity = self._after_patched_edit(mid, claims, int(baserevid), revid, summary)
+            return EditResult(revid, dict(entity), warnings)
         raise AssertionError("unreachable")  # _after_failed_write raises on the last attempt
+
+    def _after_patched_edit(
+        self, mid: str, claims: list[dict[str, Any]], baserevid: int, revid: int, summary: str
+    ) -> dict[str, Any]:
+        """After Wikibase patched a stale edit: the entity as stored, and no lost change.
+
+        Wikibase answers a patched edit with the *base* revision plus this edit, so the
+        statements others added meanwhile are only seen by reading the file again. And a
+        statement this edit resent (by id) that someone else changed meanwhile is simply
+        overwritten (last writer wins): their change would be lost. That case is undone
+        here, their version put back, and reported as :class:`EditConflict` so the job
+        re-reads and re-plans against what they wrote.
+        """
+        touched = [str(c["id"]) for c in claims if c.get("id")]
+        stored = self.read_entities([mid])[mid]
+        if not touched:
+            return stored.entity
+        parent = self._parent_revision(revid)
+        then, before_ours = self._statements_at([baserevid, parent]) if parent else ({}, {})
+        lost = [
+            sid
+            for sid in touched
+            if sid in before_ours
+            and sid in then
+            and _content(before_ours[sid]) != _content(then[sid])
+        ]
+        if not lost:
+            return stored.entity
+        sent = {str(c["id"]): c for c in claims if c.get("id")}
+        now = {str(s.get("id")): s for group in _groups(stored.entity) for s in group}
+        restore = [
+            before_ours[sid]
+            for sid in lost
+            if ("remove" in sent[sid] and sid not in now)
+            or (sid in now and _content(now[sid]) == _content(sent[sid]))
+        ]
+        log.warning(
+            "edit of %s overwrote a concurrent change of %s; putting theirs back",
+            mid,
+            ", ".join(lost),
+        )
+        if restore and stored.lastrevid:
+            self.edit(
+                mid,
+                restore,
+                baserevid=stored.lastrevid,
+                summary=f"Restore {len(restore)} statement(s) changed by another edit while "
+                f"the bot wrote: {summary}"[:SUMMARY_LIMIT],
+            )
+        raise EditConflict(
+            mid, baserevid, f"statements {', '.join(lost)} were changed by another edit meanwhile"
+        )
+
+    def _parent_revision(self, revid: int) -> int | None:
+        data = self._submit(
+            action="query", prop="revisions", revids=revid, rvprop="ids", formatversion=2
+        )
+        for page in (data.get("query") or {}).get("pages", ()):
+            for rev in page.get("revisions") or ():
+                if rev.get("revid") == revid and rev.get("parentid"):
+                    return int(rev["parentid"])
+        return None
+
+    def _statements_at(self, revids: list[int]) -> tuple[dict[str, Any], ...]:
+        """Statements by id as stored in each revision (its mediainfo slot)."""
+        data = self._submit(
+            action="query",
+            prop="revisions",
+            revids=revids,
+            rvprop="ids|content",
+            rvslots="mediainfo",
+            formatversion=2,
+        )
+        found: dict[int, dict[str, Any]] = {}
+        for page in (data.get("query") or {}).get("pages", ()):
+            for rev in page.get("revisions") or ():
+                slot = (rev.get("slots") or {}).get("mediainfo") or {}
+                entity = json.loads(slot["content"]) if slot.get("content") else {}
+                found[int(rev["revid"])] = {
+                    str(s.get("id")): s for group in _groups(entity) for s in group
+                }
+        return tuple(found.get(r, {}) for r in revids)
 
     def _after_failed_write(self, mid: str, baserevid: int, attempt: int, exc: Exception) -> None:
         """After a write with no answer: resend only if the file is unchanged, after a pause."""

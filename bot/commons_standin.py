@@ -6,25 +6,32 @@ code as against the wikis. It answers what that code asks, in the shapes the wik
 (see ``/work/shared/reference/commons``), and nothing more:
 
 - ``/w/api.php`` (Commons): ``meta=siteinfo|userinfo|tokens``, ``action=paraminfo``,
-  ``action=login`` (BotPassword names ``User@suffix``), ``prop=info|revisions``,
+  ``action=login`` (BotPassword names ``User@suffix``), ``prop=info|revisions`` (also
+  by ``revids``, with the mediainfo slot as stored at that revision),
   ``wbgetentities`` (by ``ids`` or ``sites``/``titles``) and ``wbeditentity``;
 - ``/wikidata/w/api.php``: ``wbgetentities`` for seeded items.
 
-``wbeditentity`` follows Wikibase's claim semantics through :func:`bot.reconcile.apply_edit`
-(a claim with ``id`` replaces that statement, one without is appended under a new random
-``M123$UUID``, ``"remove": ""`` deletes one). A ``baserevid`` that is not the latest
-revision is handled as Wikibase's EditEntity does: the change is patched onto the latest
-revision when it touches no statement the intervening edits touched (added, changed or
-removed), and the answer then carries the warning Wikibase gives::
+``wbeditentity`` does what MediaWiki 1.39 + Wikibase + WikibaseMediaInfo were seen to do
+(``tests/conformance/`` runs the same scenarios against both; the code here is the
+stand-in's own, never the bot's): input under ``claims`` (a list or a map by property),
+a claim with ``id`` replaces that statement whole, one without is appended under a new
+random ``M123$UUID``, ``"remove": ""`` deletes one, other statements stay; snaks are
+stored without ``datatype``; an entity without statements shows ``"statements": []``;
+``lastrevid`` comes from one wiki-wide revision counter; the same data again is
+``nochange``. A stale ``baserevid`` is patched onto the latest revision with the warning::
 
     "warnings": {"wbeditentity": {"messages": [{"name": "wikibase-conflict-patched", ...}]}}
 
-(``wikibase-self-conflict-patched`` when every intervening edit was the same user's);
-otherwise, or for a revision the page never had, it is refused with ``editconflict``.
-So a statement a person adds to a property between the bot's read and its write is
-*kept next to* the bot's, exactly the case the bot has to catch. ``strict_baserevid``
-(seed setting, or the attribute of a running stand-in) restores the stricter rule of
-refusing every stale ``baserevid``. OAuth requests are accepted by consumer key and
+new statements are appended after the ones others added, a statement someone else
+changed meanwhile is overwritten (last writer wins); a caption both changed, a change
+to a statement someone removed, or the same change made twice is ``editconflict``. The
+answer's entity is the *base revision plus this edit*, not what was stored (re-read to
+see others' statements). A revision the page never had is ``nosuchrevid``; a base from
+before the file had structured data, when it has some now, is Wikibase's internal error
+``internal_api_error_Wikibase\\Lib\\Store\\BadRevisionException``. ``strict_baserevid``
+(seed setting, or the attribute of a running stand-in) refuses every stale
+``baserevid`` with ``editconflict`` instead. ``maxlag`` below -1 is refused as on a
+one-server wiki (its lag reads as -1). OAuth requests are accepted by consumer key and
 access token, without checking the signature.
 
 Each stand-in also answers a small control API next to the wiki (for ``backfill
@@ -39,7 +46,7 @@ Seed it from Python (:class:`StandinData`) or from a directory::
       standin.json         optional: {"username": ..., "botpasswords": {"Bot@suffix": "pw"},
                            "apihighlimits": false, "hasmsg": false, "blocked": false,
                            "bot_group": true, "oauth": {"consumer key": "access token"},
-                           "strict_baserevid": false}
+                           "strict_baserevid": false, "defined_tags": ["tag"]}
       mediainfo/M123.json  one file each: {"title": "File:X.jpg", "pageid": 123,
                            "lastrevid": 456, "statements": {...}, "labels": {...}};
                            without "statements" and "labels" the file has no SDC yet;
@@ -79,8 +86,6 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
-
-from bot.reconcile import apply_edit
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +170,8 @@ class StandinData:
     blocked: bool = False
     strict_baserevid: bool = False
     """Refuse every stale ``baserevid`` (older stand-in behaviour) instead of patching."""
+    defined_tags: list[str] | None = None
+    """Change tags an edit may carry (others: ``badtags``, as on a real wiki); None: any."""
 
     @classmethod
     def from_directory(cls, root: Path) -> StandinData:
@@ -285,6 +292,214 @@ class ApiError(Exception):
         self.code = code
         self.info = info
         self.extra = extra
+
+
+# --------------------------------------------------------------------------- Wikibase's edit model
+#
+# What MediaWiki 1.39 + Wikibase + WikibaseMediaInfo were seen to do (the conformance suite
+# in tests/conformance/ runs the same scenarios against both): the stand-in's own code,
+# never the bot's (it must not agree with the bot by construction).
+
+_NO_SUCH_GUID = "Entity does not have statement with GUID {}"
+_CONFLICT_INFO = "Edit conflict. Could not patch the current revision."
+PATCHED_WARNING = "wikibase-conflict-patched"
+BAD_REVISION_CODE = "internal_api_error_Wikibase\\Lib\\Store\\BadRevisionException"
+
+
+def _hash_of(content: Any) -> str:
+    """A stable 40-hex hash of snak or reference content (Wikibase hashes PHP data)."""
+    text = json.dumps(_strip(content), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()
+
+
+def _stored_snak(snak: Mapping[str, Any]) -> dict[str, Any]:
+    """A snak as Wikibase stores it: ``snaktype, property, hash, datavalue``, no ``datatype``."""
+    content = {k: copy.deepcopy(v) for k, v in snak.items() if k not in ("hash", "datatype")}
+    stored: dict[str, Any] = {
+        "snaktype": content.get("snaktype"),
+        "property": content.get("property"),
+    }
+    stored["hash"] = _hash_of(content)
+    if "datavalue" in content:
+        stored["datavalue"] = content["datavalue"]
+    return stored
+
+
+def _snak_groups(groups: Any, order: Any) -> tuple[dict[str, list[dict[str, Any]]], list[str]]:
+    """Snaks by property (a map, in ``order`` first) and the order as stored."""
+    if not isinstance(groups, Mapping):
+        raise ApiError("modification-failed", "snaks must be a map from property to a list")
+    props = [p for p in (order or ()) if p in groups] + [
+        p for p in groups if p not in (order or ())
+    ]
+    out = {p: [_stored_snak(s) for s in groups[p]] for p in props if groups[p]}
+    return out, list(out)
+
+
+def _stored_statement(claim: Mapping[str, Any], sid: str) -> dict[str, Any]:
+    """A claim as Wikibase stores it (key order of ``wbgetentities``); rank defaults to normal."""
+    if "mainsnak" not in claim:
+        raise ApiError("modification-failed", "a claim needs a mainsnak")
+    stored: dict[str, Any] = {"mainsnak": _stored_snak(claim["mainsnak"]), "type": "statement"}
+    qualifiers, order = _snak_groups(claim.get("qualifiers") or {}, claim.get("qualifiers-order"))
+    if qualifiers:
+        stored["qualifiers"], stored["qualifiers-order"] = qualifiers, order
+    stored["id"] = sid
+    stored["rank"] = str(claim.get("rank") or "normal")
+    references = []
+    for reference in claim.get("references") or ():
+        snaks, snaks_order = _snak_groups(
+            reference.get("snaks") or {}, reference.get("snaks-order")
+        )
+        content = {"snaks": snaks, "snaks-order": snaks_order}
+        references.append({"hash": _hash_of(content), **content})
+    if references:
+        stored["references"] = references
+    return stored
+
+
+def _input_claims(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """``data.claims`` as a list (Wikibase takes a list or a map by property).
+
+    ``data.statements`` is not read: Wikibase silently ignores that key in input.
+    """
+    claims = data.get("claims") or []
+    if isinstance(claims, Mapping):
+        claims = [c for group in claims.values() for c in group]
+    if not isinstance(claims, list) or not all(isinstance(c, Mapping) for c in claims):
+        raise ApiError("not-recognized-array", "claims must be a list of statements")
+    return claims
+
+
+def _find_statement(
+    statements: Mapping[str, list[dict[str, Any]]], sid: str
+) -> tuple[str, int] | None:
+    for prop, group in statements.items():
+        for position, statement in enumerate(group):
+            if statement.get("id") == sid:
+                return prop, position
+    return None
+
+
+def empty_mediainfo(mid: str) -> dict[str, Any]:
+    """The entity a file gets on its first structured-data edit."""
+    return {"type": "mediainfo", "id": mid, "labels": {}, "descriptions": {}, "statements": {}}
+
+
+def _public_entity(entity: Mapping[str, Any], mid: str) -> dict[str, Any]:
+    """A stored mediainfo entity as the API shows it: no statements is ``[]``, not ``{}``.
+
+    (Empty labels and descriptions are ``{}`` on a wiki that, like Commons, sets
+    ``tmpSerializeEmptyListsAsObjects``; the statements map is not covered by it.)
+    """
+    statements = copy.deepcopy(entity.get("statements") or {})
+    return {
+        "type": "mediainfo",
+        "id": mid,
+        "labels": copy.deepcopy(entity.get("labels") or {}),
+        "descriptions": copy.deepcopy(entity.get("descriptions") or {}),
+        "statements": statements if statements else [],
+    }
+
+
+def change_entity(
+    entity: Mapping[str, Any] | None, mid: str, data: Mapping[str, Any]
+) -> dict[str, Any]:
+    """``wbeditentity`` without ``clear``: the entity after ``data`` (the input is untouched).
+
+    Per claim: with ``"remove"`` the statement of that GUID goes (an unknown GUID is
+    ``modification-failed``); with an ``id`` of this entity the statement is replaced
+    whole, in place (an unknown id of this entity is added; a GUID of another entity or
+    another property for the GUID is ``modification-failed``); without one it is appended
+    under ``M<n>$<UUID>``. Statements not named stay. Labels and descriptions are set per
+    language (an empty value removes one).
+    """
+    result = copy.deepcopy(dict(entity)) if entity is not None else empty_mediainfo(mid)
+    for key in ("labels", "descriptions"):
+        terms = dict(result.get(key) or {})
+        for lang, term in (data.get(key) or {}).items():
+            value = term.get("value", "") if isinstance(term, Mapping) else ""
+            if "remove" in term or not value:
+                terms.pop(lang, None)
+            else:
+                terms[lang] = {"language": lang, "value": value}
+        result[key] = terms
+    statements = {p: list(g) for p, g in (result.get("statements") or {}).items()}
+    for claim in _input_claims(data):
+        sid = str(claim.get("id") or "")
+        if sid and (sid.partition("$")[0].upper() != mid.upper() or "$" not in sid):
+            raise ApiError("modification-failed", "Statement GUID invalid for given entity")
+        where = _find_statement(statements, sid) if sid else None
+        if "remove" in claim:
+            if where is None:
+                raise ApiError("modification-failed", _NO_SUCH_GUID.format(sid))
+            prop, position = where
+            del statements[prop][position]
+            if not statements[prop]:
+                del statements[prop]
+            continue
+        stored = _stored_statement(claim, sid or f"{mid}${str(uuid.uuid4()).upper()}")
+        prop = str(stored["mainsnak"]["property"])
+        if where is None:
+            statements.setdefault(prop, []).append(stored)
+        elif where[0] != prop:
+            raise ApiError(
+                "modification-failed",
+                f"Claim with GUID {sid} uses property {where[0]}, can't change to {prop}",
+            )
+        else:
+            statements[prop][where[1]] = stored
+    result["statements"] = statements
+    return result
+
+
+def patch_onto_latest(
+    base: Mapping[str, Any], ours: Mapping[str, Any], latest: Mapping[str, Any]
+) -> dict[str, Any]:
+    """A stale edit (``ours`` made from ``base``) applied to ``latest``, as Wikibase patches.
+
+    Seen on the real wiki: a term or statement nobody else touched is patched in; a new
+    statement is appended after the ones others added; a statement the other edit
+    changed is overwritten (last writer wins); a caption both changed, a statement the
+    other edit removed but this one changes, or one both changed the same way is an
+    ``editconflict``; removing a statement the other edit already removed is
+    ``modification-failed``.
+    """
+    conflict = ApiError("editconflict", _CONFLICT_INFO)
+    patched = copy.deepcopy(dict(latest))
+    for key in ("labels", "descriptions"):
+        before, after, now = base.get(key) or {}, ours.get(key) or {}, dict(patched.get(key) or {})
+        for lang in set(before) | set(after):
+            if before.get(lang) == after.get(lang):
+                continue
+            if now.get(lang) != before.get(lang):
+                raise conflict
+            if lang in after:
+                now[lang] = after[lang]
+            else:
+                now.pop(lang, None)
+        patched[key] = now
+    then, mine = _statements_by_id(base), _statements_by_id(ours)
+    statements = {p: list(g) for p, g in (patched.get("statements") or {}).items()}
+    for sid in list(then) + [s for s in mine if s not in then]:
+        old, new = then.get(sid), mine.get(sid)
+        if _strip(old) == _strip(new):
+            continue
+        where = _find_statement(statements, sid)
+        if new is None:  # removed by us
+            if where is None:
+                raise ApiError("modification-failed", _NO_SUCH_GUID.format(sid))
+            del statements[where[0]][where[1]]
+            if not statements[where[0]]:
+                del statements[where[0]]
+        elif old is None:  # added by us
+            statements.setdefault(str(new["mainsnak"]["property"]), []).append(new)
+        elif where is None or _strip(statements[where[0]][where[1]]) == _strip(new):
+            raise conflict
+        else:
+            statements[where[0]][where[1]] = new
+    patched["statements"] = statements
+    return patched
 
 
 # --------------------------------------------------------------------------- the wiki
@@ -421,14 +636,23 @@ class CommonsStandin:
             if page is None:
                 raise KeyError(f"no file {mid}")
             if claims:
-                base = page.mediainfo or {"id": mid, "missing": ""}
-                page.mediainfo = apply_edit(base, {"claims": self._with_new_ids(mid, claims)})
+                page.mediainfo = change_entity(page.mediainfo, mid, {"claims": claims})
             if wikitext is not None:
                 page.text = wikitext
             page.lastrevid = self._next_revid()
             page.touched = _now()
             page.remember(HUMAN)
             return page.lastrevid
+
+    def add_file(self, title: str, wikitext: str = "") -> str:
+        """A new file (an upload) without structured data, now; its M-id."""
+        with self.lock:
+            title = normalise_title(title if ":" in title else f"File:{title}")
+            if _title_ns(title) != 6:
+                raise ValueError(f"{title!r} is not a file title")
+            pageid = max([999, *(p for p in self._pages if p < 10_000_000)]) + 1
+            self._add_page(_Page(pageid, 6, title, self._next_revid(), wikitext, None, _now()))
+            return f"M{pageid}"
 
     def set_page(self, title: str, text: str | None) -> None:
         """Create, change (new revision) or, with ``None``, delete a non-file page."""
@@ -508,7 +732,7 @@ class CommonsStandin:
     def _entity_json(self, page: _Page, mid: str, props: set[str]) -> dict[str, Any]:
         if page.mediainfo is None:
             return {"id": mid, "missing": ""}
-        entity: dict[str, Any] = {"type": "mediainfo", "id": mid}
+        entity: dict[str, Any] = {}
         if "info" in props:
             entity.update(
                 pageid=page.pageid,
@@ -517,24 +741,16 @@ class CommonsStandin:
                 lastrevid=page.lastrevid,
                 modified=page.touched or _now(),
             )
-        if "labels" in props:
-            entity["labels"] = copy.deepcopy(page.mediainfo.get("labels") or {})
-        if "descriptions" in props:
-            entity["descriptions"] = copy.deepcopy(page.mediainfo.get("descriptions") or {})
-        if "claims" in props:
-            entity["statements"] = copy.deepcopy(page.mediainfo.get("statements") or {})
+        public = _public_entity(page.mediainfo, mid)
+        entity.update(type=public["type"], id=public["id"])
+        for prop, key in (
+            ("labels", "labels"),
+            ("descriptions", "descriptions"),
+            ("claims", "statements"),
+        ):
+            if prop in props:
+                entity[key] = public[key]
         return entity
-
-    @staticmethod
-    def _with_new_ids(mid: str, claims: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """New statements get random GUIDs, as Commons gives them (duplicates stay visible)."""
-        out = []
-        for claim in claims:
-            claim = dict(claim)
-            if not claim.get("id") and "remove" not in claim:
-                claim["id"] = f"{mid}${str(uuid.uuid4()).upper()}"
-            out.append(claim)
-        return out
 
     # ----------------------------------------------------------------- WSGI
 
@@ -566,6 +782,9 @@ class CommonsStandin:
                 }
             )
             self.request_times.append((time.monotonic(), action))
+            refusal = self._maxlag_refusal(params) if endpoint == "commons" else None
+            if refusal is not None:
+                return refusal
             fault_response = self._fault_for(endpoint, action, params)
             if fault_response is not None and fault_response.status_code != 204:
                 return fault_response
@@ -816,7 +1035,12 @@ class CommonsStandin:
         props = _split(params.get("prop"))
         if params.get("list"):
             raise ApiError("badvalue", "the stand-in answers no list= modules")
-        if props or params.get("titles") or params.get("pageids"):
+        if params.get("revids"):
+            pages, bad = self._query_revids(params, fv2)
+            query["pages"] = pages
+            if bad:
+                query["badrevids"] = bad
+        elif props or params.get("titles") or params.get("pageids"):
             pages, normalized, more = self._query_pages(params, props, fv2)
             query["pages"] = pages
             if normalized:
@@ -1014,6 +1238,78 @@ class CommonsStandin:
             pages[key] = entry
         return pages, normalized, more
 
+    def _query_revids(self, params: Mapping[str, str], fv2: bool) -> tuple[Any, dict[str, Any]]:
+        """``prop=revisions&revids=…``: ids, user and, with ``rvslots``, the mediainfo slot
+        (the entity as stored at that revision). The main slot is the page's current text:
+        the stand-in keeps no old wikitext."""
+        by_page: dict[int, list[dict[str, Any]]] = {}
+        bad: dict[str, Any] = {}
+        for raw in _split(params.get("revids")):
+            revid = int(raw) if raw.isdigit() else -1
+            page = next((p for p in self._pages.values() if revid in p.history), None)
+            if page is None:
+                bad[raw] = {"revid": revid, "missing": True if fv2 else ""}
+                continue
+            entity, user = page.history[revid]
+            older = [r for r in page.history if r < revid]
+            rev: dict[str, Any] = {
+                "revid": revid,
+                "parentid": max(older) if older else 0,
+                "user": user or self.data.username,
+            }
+            if "content" in _split(params.get("rvprop")):
+                slots: dict[str, Any] = {
+                    "main": {
+                        "contentmodel": "wikitext",
+                        "contentformat": "text/x-wiki",
+                        "content": page.text,
+                    }
+                }
+                if entity is not None and params.get("rvslots"):
+                    slots["mediainfo"] = {
+                        "contentmodel": "wikibase-mediainfo",
+                        "contentformat": "application/json",
+                        "content": json.dumps(entity, separators=(",", ":")),
+                    }
+                rev["slots"] = slots
+            by_page.setdefault(page.pageid, []).append(rev)
+        entries = [
+            {
+                "pageid": pid,
+                "ns": self._pages[pid].ns,
+                "title": self._pages[pid].title,
+                "revisions": sorted(revs, key=lambda r: r["revid"]),
+            }
+            for pid, revs in by_page.items()
+        ]
+        if fv2:
+            return entries, bad
+        return {str(e["pageid"]): e for e in entries}, bad
+
+    def _maxlag_refusal(self, params: Mapping[str, str]) -> Response | None:
+        """A wiki with one database server reports a lag of -1: only ``maxlag`` < -1 trips."""
+        try:
+            maxlag = int(params.get("maxlag", ""))
+        except ValueError:
+            return None
+        if maxlag >= -1:
+            return None
+        response = self._json(
+            {
+                "error": {
+                    "code": "maxlag",
+                    "info": "Waiting for a database server: -1 second lagged.",
+                    "host": "",
+                    "lag": -1,
+                    "type": "db",
+                }
+            }
+        )
+        response.headers.update(
+            {"Retry-After": "5", "X-Database-Lag": "-1", "MediaWiki-API-Error": "maxlag"}
+        )
+        return response
+
     def _cut_revisions(
         self, entries: list[dict[str, Any]], params: Mapping[str, str]
     ) -> dict[str, str]:
@@ -1166,32 +1462,24 @@ class CommonsStandin:
             raise ApiError("invalid-json", "Could not parse the data parameter.") from None
         if not isinstance(data, dict):
             raise ApiError("not-recognized-array", "The data parameter must be an object.")
-        claims = data.get("claims") or []
-        if isinstance(claims, Mapping):
-            claims = [c for group in claims.values() for c in group]
-        claims = self._with_new_ids(mid, list(claims))
-        base = params.get("baserevid")
-        warning = None
-        if base is not None and int(base) != page.lastrevid:
-            warning = self._patch_check(page, int(base), claims, user)
-        before = page.mediainfo or {"id": mid, "missing": ""}
-        try:
-            after = apply_edit(before, {"claims": claims})
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ApiError("modification-failed", str(exc)) from None
-        if "labels" in data:
-            labels = after.setdefault("labels", {})
-            labels.update({lang: value for lang, value in data["labels"].items()})
+        self._check_tags(params.get("tags"))
+        base = int(params["baserevid"]) if params.get("baserevid") else None
+        if base is None or base == page.lastrevid:
+            ours = after = change_entity(page.mediainfo, mid, data)
+            warning = None
+        else:
+            ours, after, patched = self._stale_edit(page, mid, base, data)
+            warning = PATCHED_WARNING if patched else None
         nochange = page.mediainfo is not None and after == page.mediainfo
         record = {
             "params": {k: v for k, v in params.items() if k != "token"},
             "data": data,
             "user": user,
             "mid": mid,
-            "baserevid": int(base) if base else None,
+            "baserevid": base,
             "revid": page.lastrevid,
             "nochange": nochange,
-            "patched": warning,
+            "patched": warning if not nochange else None,
             "time": time.monotonic(),
         }
         if not nochange:
@@ -1201,54 +1489,71 @@ class CommonsStandin:
             page.remember(user)
             record["revid"] = page.lastrevid
         self.writes.append(record)
-        entity = self._entity_json(page, mid, {"labels", "descriptions", "claims"})
+        # Wikibase answers with the base revision plus this edit, not what it stored
+        # after patching: statements others added meanwhile are not in the answer.
+        entity = _public_entity(
+            ours if page.mediainfo is None or not nochange else page.mediainfo, mid
+        )
         entity["lastrevid"] = page.lastrevid
         if nochange:
             entity["nochange"] = ""
         result: dict[str, Any] = {"entity": entity, "success": 1}
-        if warning:
+        if record["patched"]:
             result["warnings"] = {
                 "wbeditentity": {
                     "messages": [
                         {
-                            "name": warning,
+                            "name": PATCHED_WARNING,
                             "parameters": [],
                             "html": {"*": "Your edit was patched into the latest version."},
+                            "type": "warning",
                         }
                     ]
                 }
             }
         return result, record
 
-    def _patch_check(
-        self, page: _Page, base: int, claims: list[dict[str, Any]], user: str | None
-    ) -> str:
-        """A stale ``baserevid``: the warning name if Wikibase would patch, else raise.
+    def _check_tags(self, tags: str | None) -> None:
+        """Tags must be defined on the wiki (``badtags`` otherwise), when the seed lists them."""
+        allowed = self.data.defined_tags
+        wanted = _split(tags)
+        if allowed is None or not wanted:
+            return
+        refused = [t for t in wanted if t not in allowed]
+        if refused:
+            raise ApiError(
+                "badtags",
+                f'The tag "{refused[0]}" is not allowed to be manually applied.',
+                disallowedtags=refused,
+            )
 
-        Wikibase diffs the base revision against the submitted change and applies that
-        patch to the latest revision; it fails (``editconflict``) only when the patch
-        touches a statement the intervening edits also touched. New statements (no id)
-        touch nothing, so they are merged next to whatever others added meanwhile.
+    def _stale_edit(
+        self, page: _Page, mid: str, base: int, data: Mapping[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any], bool]:
+        """(the answer's entity, what gets stored, patched?) for an edit on an older revision.
+
+        As seen on the real wiki: a revision this page never had is ``nosuchrevid``; a
+        base from before the file had structured data, when it has some now, fails
+        inside Wikibase (``BadRevisionException``); otherwise the change is patched
+        onto the latest revision (:func:`patch_onto_latest`).
         """
-        conflict = ApiError(
-            "editconflict",
-            f"Edit conflict: the page was edited since revision {base}; "
-            f"the latest is {page.lastrevid}.",
-        )
-        if self.data.strict_baserevid or base not in page.history or base > page.lastrevid:
-            raise conflict
-        then = _statements_by_id(page.history[base][0])
-        now = _statements_by_id(page.mediainfo)
-        touched_by_others = {
-            sid for sid in set(then) | set(now) if _strip(then.get(sid)) != _strip(now.get(sid))
-        }
-        ours = {str(c["id"]) for c in claims if c.get("id") and str(c["id"]) in then}
-        if ours & touched_by_others:
-            raise conflict
-        editors = {u for revid, (_, u) in page.history.items() if revid > base}
-        return (
-            "wikibase-self-conflict-patched" if editors == {user} else "wikibase-conflict-patched"
-        )
+        if base not in page.history or base > page.lastrevid:
+            raise ApiError("nosuchrevid", "Revision with ID not found.")
+        if self.data.strict_baserevid:
+            raise ApiError("editconflict", _CONFLICT_INFO)
+        then = page.history[base][0]
+        if then is None:
+            if page.mediainfo is not None:
+                raise ApiError(
+                    BAD_REVISION_CODE,
+                    f"Exception caught: No such revision found for {mid}: {base}",
+                    errorclass="Wikibase\\Lib\\Store\\BadRevisionException",
+                )
+            ours = change_entity(None, mid, data)  # only the page text changed: no patching
+            return ours, ours, False
+        ours = change_entity(then, mid, data)
+        current = page.mediainfo if page.mediainfo is not None else empty_mediainfo(mid)
+        return ours, patch_onto_latest(then, ours, current), True
 
     def _login(self, request: Request, params: dict[str, str], session: _Session) -> dict[str, Any]:
         if request.method != "POST":

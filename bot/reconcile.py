@@ -47,8 +47,9 @@ Decisions worth knowing:
   (``multiple_candidate_statements``) rather than a guess.
 
 ``apply_edit`` is the other half: what Commons stores after ``wbeditentity`` with a
-payload, used by the property tests (planning again after applying gives no edit) and by
-the local stand-in Commons server.
+payload, used by the property tests (planning again after applying gives no edit) and
+checked against a real Wikibase by ``tests/test_commons_conformance.py`` (the stand-in
+Commons has its own implementation, so the two are not the same code).
 """
 
 from __future__ import annotations

@@ -192,7 +192,7 @@ def test_120_ids_are_read_in_three_batches(
         1007,
         801_007,
     )
-    assert state.entity["statements"] == {}
+    assert state.entity["statements"] == []  # Wikibase: an entity without statements
 
 
 def test_apihighlimits_reads_500_per_request(
@@ -356,7 +356,12 @@ def test_edit_conflict_when_a_human_changed_the_same_statement(
     with pytest.raises(EditConflict) as caught:
         client.edit("M1000", [extended], baserevid=state.lastrevid, summary="s")
     assert caught.value.mid == "M1000" and not caught.value.maybe_ours
-    assert wiki.writes == []
+    # Wikibase patched the stale edit over the human's change (last writer wins); the
+    # client put the human's version back before reporting the conflict
+    assert [w["patched"] for w in wiki.writes] == ["wikibase-conflict-patched", None]
+    (kept,) = wiki.entity("M1000")["statements"]["P973"]
+    assert kept["mainsnak"]["datavalue"]["value"] == "https://human.test/"
+    assert "qualifiers" not in kept
     # the job's recovery: re-read and send again against the fresh revision
     fresh = client.read_entities(["M1000"])["M1000"]
     client.edit("M1000", [string_claim(P12120, "1")], baserevid=fresh.lastrevid, summary="s")

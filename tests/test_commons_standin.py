@@ -86,7 +86,7 @@ def test_wbgetentities_shapes_by_id(wiki: StandinHandle) -> None:
     assert data["success"] == 1
     assert entities["M1000"]["type"] == "mediainfo"
     assert entities["M1000"]["lastrevid"] == 801_000 and entities["M1000"]["pageid"] == 1000
-    assert entities["M1000"]["statements"] == {}
+    assert entities["M1000"]["statements"] == []  # as Wikibase shows an entity without statements
     # a file without SDC and a page that does not exist look the same by id (Commons)
     assert entities["M2000"] == {"id": "M2000", "missing": ""}
     assert entities["M5"] == {"id": "M5", "missing": ""}
@@ -202,7 +202,7 @@ def test_wbeditentity_rules(wiki: StandinHandle) -> None:
             token=token,
             baserevid=5,
         )
-        assert got["error"]["code"] == "editconflict"
+        assert got["error"]["code"] == "nosuchrevid"  # a revision the page never had
         got = api(
             client,
             wiki.api_url,
@@ -237,7 +237,7 @@ def test_wbeditentity_rules(wiki: StandinHandle) -> None:
         "mustbeposted",
         "assertuserfailed",
         "badtoken",
-        "editconflict",
+        "nosuchrevid",
         None,
         None,
     ]
@@ -387,15 +387,19 @@ def test_a_stale_edit_of_untouched_statements_is_patched_with_a_warning(
         got = _edit(client, wiki, [string_claim("P571", "the bot's")], base)
     (message,) = got["warnings"]["wbeditentity"]["messages"]
     assert message["name"] == "wikibase-conflict-patched"
-    values = [s["mainsnak"]["datavalue"]["value"] for s in got["entity"]["statements"]["P571"]]
-    assert values == ["a person's", "the bot's"]  # merged, as Wikibase does
+    # the answer is the base revision plus this edit; the stored revision has both
+    answered = [s["mainsnak"]["datavalue"]["value"] for s in got["entity"]["statements"]["P571"]]
+    stored = [
+        s["mainsnak"]["datavalue"]["value"] for s in wiki.entity("M1000")["statements"]["P571"]
+    ]
+    assert (answered, stored) == (["the bot's"], ["a person's", "the bot's"])
     assert got["entity"]["lastrevid"] == wiki.lastrevid("M1000") == human + 1
     assert wiki.writes[-1]["patched"] == "wikibase-conflict-patched"
 
 
-def test_a_stale_edit_of_a_statement_someone_changed_is_an_edit_conflict(
-    wiki: StandinHandle,
-) -> None:
+def test_stale_edits_of_a_statement_someone_changed(wiki: StandinHandle) -> None:
+    """Last writer wins on one statement; the same change twice or a change to a
+    statement someone removed is an edit conflict; an unknown revision is nosuchrevid."""
     base = wiki.lastrevid("M1000")
     assert base is not None
     with logged_in_client(wiki) as client:
@@ -403,23 +407,31 @@ def test_a_stale_edit_of_a_statement_someone_changed_is_an_edit_conflict(
         stored = first["entity"]["statements"]["P973"][0]
         after_ours = first["entity"]["lastrevid"]
         wiki.human_edit("M1000", claims=[{**stored, "rank": "preferred"}])
-        again = _edit(client, wiki, [{**stored, "rank": "deprecated"}], after_ours)
-        assert again["error"]["code"] == "editconflict"
-        removed = _edit(client, wiki, [{"id": stored["id"], "remove": ""}], after_ours)
-        assert removed["error"]["code"] == "editconflict"
-        # a revision this page never had is refused too
-        assert _edit(client, wiki, [string_claim("P1", "x")], 7)["error"]["code"] == "editconflict"
-    assert wiki.entity("M1000")["statements"]["P973"][0]["rank"] == "preferred"
+        twice = _edit(client, wiki, [{**stored, "rank": "preferred"}], after_ours)
+        assert twice["error"]["code"] == "editconflict"
+        overwrite = _edit(client, wiki, [{**stored, "rank": "deprecated"}], after_ours)
+        assert overwrite["warnings"]["wbeditentity"]["messages"][0]["name"] == (
+            "wikibase-conflict-patched"
+        )
+        assert wiki.entity("M1000")["statements"]["P973"][0]["rank"] == "deprecated"
+        after_overwrite = wiki.lastrevid("M1000")
+        assert after_overwrite is not None
+        wiki.human_edit("M1000", claims=[{"id": stored["id"], "remove": ""}])
+        changed = _edit(client, wiki, [{**stored, "rank": "normal"}], after_overwrite)
+        assert changed["error"]["code"] == "editconflict"
+        removed = _edit(client, wiki, [{"id": stored["id"], "remove": ""}], after_overwrite)
+        assert removed["error"]["code"] == "modification-failed"
+        assert _edit(client, wiki, [string_claim("P1", "x")], 7)["error"]["code"] == "nosuchrevid"
 
 
-def test_own_intervening_edits_give_the_self_conflict_warning(wiki: StandinHandle) -> None:
+def test_own_intervening_edits_are_patched_like_anyone_elses(wiki: StandinHandle) -> None:
     base = wiki.lastrevid("M1000")
     assert base is not None
     with logged_in_client(wiki) as client:
         _edit(client, wiki, [string_claim("P973", "https://a.test/")], base)
         got = _edit(client, wiki, [string_claim("P12120", "1")], base)
     names = [m["name"] for m in got["warnings"]["wbeditentity"]["messages"]]
-    assert names == ["wikibase-self-conflict-patched"]
+    assert names == ["wikibase-conflict-patched"]
 
 
 def test_strict_mode_refuses_every_stale_baserevid(wiki: StandinHandle) -> None:
