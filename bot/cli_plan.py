@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from bot import ids
+from bot.errors import UsageError
 from bot.evidence import MalformedEntity, evidence_from_entity
 from bot.flickr_photo import FlickrOwner, FlickrPhoto, FlickrPhotoGone
 from bot.wikibase import entity_from_response, is_missing, rank_of, statements_for, string_value
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 # a dump should not pay for the Flickr client's imports.
 
 
-class PlanInputError(Exception):
+class PlanInputError(UsageError):
     """An input file that cannot be used; the message says which and why."""
 
 

@@ -49,6 +49,7 @@ from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_aft
 from tenacity.wait import wait_base
 
 from bot import __version__, ids
+from bot.errors import AuthRefused, ConfigError, NetworkUnreachable, RemoteError
 from bot.flickr_photo import FlickrLocation, FlickrOwner, FlickrPhoto, FlickrPhotoGone, GoneReason
 from bot.ratelimit import TokenBucket
 
@@ -89,12 +90,20 @@ _API_KEY_IN_TEXT_RE: Final = re.compile(r"(api_key=)[^&\s'\"]+")
 # --------------------------------------------------------------------------- errors
 
 
-class FlickrError(Exception):
+class FlickrError(RemoteError):
     """Base class of everything the client raises."""
 
 
-class FlickrAuthError(FlickrError):
-    """The API key is missing or Flickr rejects it (code 100): the whole run must stop."""
+class FlickrFatalError(FlickrError):
+    """No Flickr call can succeed in this run (bad key, Flickr unreachable): stop it."""
+
+
+class FlickrAuthError(AuthRefused, FlickrFatalError):
+    """Flickr rejects the API key (code 100): the whole run must stop."""
+
+
+class FlickrKeyMissing(ConfigError, FlickrAuthError):
+    """No API key was given (``FLICKR_API_KEY`` unset or empty): nothing was sent."""
 
 
 class FlickrApiError(FlickrError):
@@ -111,6 +120,10 @@ class FlickrApiError(FlickrError):
 
 class FlickrUnavailableError(FlickrError):
     """Flickr kept failing transiently (5xx/429/105/201/timeouts) until retries ran out."""
+
+
+class FlickrUnreachableError(NetworkUnreachable, FlickrFatalError, FlickrUnavailableError):
+    """Flickr's host could not be connected to within the bounded retries: stop the run."""
 
 
 class FlickrResponseError(FlickrError):
@@ -677,7 +690,7 @@ class FlickrClient:
         run); a fresh one by default."""
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV, "")
         if not key.strip():
-            raise FlickrAuthError(f"no Flickr API key: set {API_KEY_ENV}")
+            raise FlickrKeyMissing(f"no Flickr API key: set {API_KEY_ENV}")
         if not 1 <= per_page <= MAX_PER_PAGE:
             raise ValueError(f"per_page must be 1..{MAX_PER_PAGE}")
         self.__api_key = key.strip()

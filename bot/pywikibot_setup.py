@@ -35,6 +35,8 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
 
+from bot.errors import AuthRefused, ConfigError
+
 log = logging.getLogger(__name__)
 
 COMMONS_CODE = "commons"
@@ -57,7 +59,7 @@ mylang = 'commons'
 """
 
 
-class PywikibotSetupError(RuntimeError):
+class PywikibotSetupError(ConfigError, RuntimeError):
     """pywikibot could not be set up for the requested wiki and account."""
 
 
@@ -65,7 +67,7 @@ class CredentialsMissing(PywikibotSetupError):
     """A login was asked for but no OAuth token, BotPassword or password file has one."""
 
 
-class LoginFailed(PywikibotSetupError):
+class LoginFailed(AuthRefused, PywikibotSetupError):
     """The wiki refused the credentials, or the session is not the expected account."""
 
 

@@ -23,6 +23,7 @@ from typing import Any, Final
 
 import httpx
 
+from bot.errors import NetworkUnreachable, RemoteError
 from bot.ids import P_FLICKR_USER_ID
 
 log = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ BATCH: Final = 50
 _QID_RE: Final = re.compile(r"^Q[1-9][0-9]*$")
 
 
-class WikidataError(RuntimeError):
+class WikidataError(RemoteError, RuntimeError):
     """Wikidata answered with an error, or not at all after the retries."""
 
 
