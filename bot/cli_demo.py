@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bot.cli_args import port_number
 from bot.config import Settings
 
 DEMO_DIR = Path("var/demo")
@@ -35,8 +36,8 @@ def register(subparsers: Any) -> None:
     sandbox.add_argument(
         "--data", type=Path, help="sandbox data directory (default: the bundled demo sample)"
     )
-    sandbox.add_argument("--commons-port", type=int, default=0)
-    sandbox.add_argument("--flickr-port", type=int, default=0)
+    sandbox.add_argument("--commons-port", type=port_number, default=0)
+    sandbox.add_argument("--flickr-port", type=port_number, default=0)
     sandbox.add_argument(
         "--inject",
         action="append",
@@ -70,7 +71,7 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="stop after the summary (exit 0) instead of serving the review page",
     )
-    demo.add_argument("--port", type=int, default=8000, help="review page port (8000)")
+    demo.add_argument("--port", type=port_number, default=8000, help="review page port (8000)")
     demo.add_argument("--json", action="store_true", help="print the run summary as JSON")
     demo.set_defaults(func=cmd_demo)
 

@@ -100,8 +100,7 @@ _FOREIGN_KINDS: tuple[tuple[str, type[BackfillError]], ...] = (
     ("pywikibot.exceptions.NoUsernameError", ConfigError),
     ("pywikibot.exceptions.FatalServerError", NetworkUnreachable),
     ("pywikibot.exceptions.ServerError", NetworkUnreachable),
-    ("pywikibot.exceptions.TimeoutError", NetworkUnreachable),
-    ("pywikibot.exceptions.ConnectionError", NetworkUnreachable),
+    ("pywikibot.exceptions.ApiTimeoutError", NetworkUnreachable),
     ("pywikibot.exceptions.APIError", RemoteError),
     ("requests.exceptions.ConnectionError", NetworkUnreachable),
     ("requests.exceptions.Timeout", NetworkUnreachable),
@@ -141,8 +140,22 @@ def short(text: str, limit: int = 200) -> str:
 
 
 def _unreachable(service: str, text: str) -> str:
-    where = f"{service} at {m[1]}:{m[2]}" if (m := _HOST_RE.search(text)) else service
+    if m := _HOST_RE.search(text):
+        where = f"{service} at {m[1]}:{m[2]}" if service else f"{m[1]}:{m[2]}"
+    else:
+        where = service or "the server"
     return f"cannot reach {where}: {network_reason(text)}"
+
+
+def _timed_out(service: str, text: str) -> str:
+    if "Maximum retries" in text:
+        return f"{service} did not answer: no connection within the bounded retries"
+    return _unreachable(service, text)
+
+
+def is_unexpected(exc: BaseException) -> bool:
+    """Neither one of the bot's errors nor a library error of a known kind: a bug."""
+    return type(as_backfill_error(exc)) is BackfillError and not isinstance(exc, BackfillError)
 
 
 def as_backfill_error(exc: BaseException) -> BackfillError:
@@ -153,14 +166,16 @@ def as_backfill_error(exc: BaseException) -> BackfillError:
         return InputMissing(f"no such file: {exc.filename}")
     if isinstance(exc, PermissionError):
         return InputMissing(f"cannot read {exc.filename}: permission denied")
+    if isinstance(exc, ConnectionError):  # what pywikibot raises when a host does not resolve
+        return NetworkUnreachable(_unreachable("", str(exc)))
     names = _qualified_names(exc)
     for name, kind in _FOREIGN_KINDS:
         if name in names:
             service = "Commons" if name.startswith(_COMMONS_MODULES) else "the server"
             if kind is NetworkUnreachable:
-                return NetworkUnreachable(_unreachable(service, str(exc)))
+                return NetworkUnreachable(_timed_out(service, str(exc)))
             return kind(short(f"{service}: {type(exc).__name__}: {exc}"))
-    return BackfillError(short(f"unexpected error: {type(exc).__name__}: {exc}"))
+    return BackfillError(short(f"{type(exc).__name__}: {exc}"))
 
 
 __all__ = [
@@ -176,6 +191,7 @@ __all__ = [
     "StoreMissing",
     "UsageError",
     "as_backfill_error",
+    "is_unexpected",
     "network_reason",
     "short",
 ]
