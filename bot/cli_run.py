@@ -296,20 +296,26 @@ def cmd_run(args: argparse.Namespace) -> int:
     except LockHeld:
         raise  # nothing ran: no summary
     except Exception as exc:  # the summary goes out, then bot.cli.main words the error
-        print_summary(_failed_summary(job, options, exc), as_json=args.json, report=report)
+        if job is not None:
+            print_summary(job.summary, as_json=args.json, report=report)
+        else:
+            summary = _failed_start(settings, options, exc)
+            print_summary(summary, as_json=args.json, report=None)
         raise
     print_summary(job.summary, as_json=args.json, report=report)
     return 0
 
 
-def _failed_summary(job: Any, options: Any, exc: BaseException) -> Any:
-    """The job's summary; one saying why, if the run failed before its job existed."""
+def _failed_start(settings: Settings, options: Any, exc: BaseException) -> Any:
+    """The summary of a run that failed before its job existed (Commons unreachable at
+    the first request, a login refused), recorded in the store as a run of its own."""
     from bot.job import RunSummary, _options_json
 
-    if job is not None:
-        return job.summary
     summary = RunSummary(dry_run=options.dry_run, options=_options_json(options))
     summary.stop_reason = f"error: {as_backfill_error(exc)}"
+    with Store(settings.db_path) as store:
+        summary.run_id = store.start_run(dry_run=options.dry_run, args=summary.options)
+        store.finish_run(summary.run_id, stop_reason=summary.stop_reason, summary=summary.to_json())
     return summary
 
 

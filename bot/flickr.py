@@ -895,9 +895,10 @@ class FlickrClient:
         except _Transient as exc:
             if exc.unreachable:
                 host = urllib.parse.urlsplit(self.base_url).netloc
+                tries = min(self.retry.attempts, self.retry.connect_attempts)
                 raise FlickrUnreachableError(
                     f"cannot reach Flickr at {host}: {exc.reason} "
-                    f"({min(self.retry.attempts, self.retry.connect_attempts)} attempts)"
+                    f"({tries} {'try' if tries == 1 else 'tries'})"
                 ) from None
             raise FlickrUnavailableError(
                 f"{method}: gave up after {self.retry.attempts} attempts ({exc.reason})"

@@ -174,7 +174,7 @@ class WikidataClient:
                     host = httpx.URL(self.api_url).host
                     self.unreachable = (
                         f"cannot reach Wikidata at {host}: {network_reason(problem)} "
-                        f"({no_connection} attempts)"
+                        f"({no_connection} {'try' if no_connection == 1 else 'tries'})"
                     )
                     raise WikidataUnreachable(self.unreachable) from None
             except httpx.TransportError as exc:

@@ -673,7 +673,7 @@ def test_an_unreachable_flickr_stops_the_fetch_without_the_key(free_port: int) -
     ):
         client.fetch_photos(None, ["1", "2"])
     assert str(err.value) == (
-        f"cannot reach Flickr at 127.0.0.1:{free_port}: connection refused (2 attempts)"
+        f"cannot reach Flickr at 127.0.0.1:{free_port}: connection refused (2 tries)"
     )
     assert secret not in str(err.value) and client.calls == 2
     assert err.value.exit_code == ExitCode.NETWORK
