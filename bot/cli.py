@@ -95,8 +95,11 @@ def report_failure(command: str, exc: BaseException, *, show_traceback: bool = F
     error = as_backfill_error(exc)
     if show_traceback:
         traceback.print_exception(exc, file=sys.stderr)
-    hint = " (backfill --debug shows where)" if is_unexpected(exc) and not show_traceback else ""
-    print(f"backfill {command}: {error}{hint}", file=sys.stderr)
+    if is_unexpected(exc):  # a bug, not a kind of failure the bot knows
+        hint = "" if show_traceback else " (backfill --debug shows where)"
+        print(f"backfill {command}: failed: {error}{hint}", file=sys.stderr)
+    else:
+        print(f"backfill {command}: {error}", file=sys.stderr)
     return int(error.exit_code)
 
 

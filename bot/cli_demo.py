@@ -82,6 +82,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         DEMO_BOTPASSWORD,
         DEMO_BOTPASSWORD_NAME,
         DEMO_FLICKR_KEY,
+        SAMPLE_SNAPSHOT,
         inject_faults,
         parse_fault,
         prepare_demo_data,
@@ -118,8 +119,10 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
             f"\nbot account {DEMO_BOT}: export COMMONS_BOTPASSWORD_NAME={DEMO_BOTPASSWORD_NAME} "
             f"COMMONS_BOTPASSWORD={DEMO_BOTPASSWORD} FLICKR_API_KEY={DEMO_FLICKR_KEY}"
         )
+        db = DEMO_DIR / "sandbox.db"
+        print(f"then: backfill extract {SAMPLE_SNAPSHOT} --db {db}")
         print(
-            f"then: backfill run --commons-api {urls.commons_api} --flickr-api "
+            f"      backfill run --db {db} --commons-api {urls.commons_api} --flickr-api "
             f"{urls.flickr_api} --wikidata-api {urls.wikidata_api} --username {DEMO_BOT}"
         )
         print("Ctrl-C stops the sandbox.", flush=True)

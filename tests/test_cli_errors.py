@@ -282,12 +282,12 @@ def test_an_unexpected_error_is_one_line_and_the_traceback_is_behind_debug(
     monkeypatch.setattr("bot.cli_urls.run", broken)
     assert main(["parse-url", "x"]) == ExitCode.FAILED == 1
     assert one_line(capsys.readouterr().err) == (
-        "backfill parse-url: KeyError: 'surprise' (backfill --debug shows where)"
+        "backfill parse-url: failed: KeyError: 'surprise' (backfill --debug shows where)"
     )
     assert main(["--debug", "parse-url", "x"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("Traceback") and err.endswith(
-        "backfill parse-url: KeyError: 'surprise'\n"
+        "backfill parse-url: failed: KeyError: 'surprise'\n"
     )
 
 
