@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from bot import ids
+from bot.errors import StoreMissing
 from bot.store import ConflictRecord, ConflictStatus, Store
 from review_ui import sample
 from review_ui.app import create_app
@@ -817,7 +818,8 @@ def test_backfill_review_command(
     dev = production.post("/dev-login", data={"csrf_token": TOKEN, "username": "Eve"})
     assert dev.status_code == 404
     missing = build_parser().parse_args(["review", "--db", str(db) + ".nope", "--dev-login"])
-    assert missing.func(missing) == 2
+    with pytest.raises(StoreMissing, match="no store at "):  # bot.cli.main: exit 6
+        missing.func(missing)
 
 
 def test_conflict_statuses_all_have_labels() -> None:
