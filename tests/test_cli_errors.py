@@ -226,9 +226,7 @@ def test_an_unreachable_flickr_fails_explain_in_one_line(
             ]
         )  # fmt: skip
     assert status == ExitCode.NETWORK
-    err = capsys.readouterr().err
-    assert "Traceback" not in err
-    assert err.splitlines()[-1] == (
+    assert one_line(capsys.readouterr().err) == (
         f"backfill explain: cannot reach Flickr at 127.0.0.1:{free_port}: connection refused (1 try)"
     )
 
@@ -299,3 +297,49 @@ def test_the_readme_lists_every_exit_code() -> None:
     section = readme[readme.index("### Exit codes") :]
     listed = {int(m) for m in re.findall(r"^\| (\d+) \|", section, re.M)}
     assert listed == {int(code) for code in ExitCode}
+
+
+@pytest.mark.parametrize(
+    ("key", "flickr", "code", "reason"),
+    [
+        (FLICKR_KEY, "closed", ExitCode.NETWORK,
+         "cannot reach Flickr at 127.0.0.1:{port}: connection refused (1 try)"),
+        ("not-the-key", "standin", ExitCode.AUTH_REFUSED,
+         "Flickr refused the API key (Invalid API Key (Key has invalid format)); "
+         "check FLICKR_API_KEY"),
+    ],
+)  # fmt: skip
+def test_a_run_that_flickr_stops_prints_its_summary_and_one_line(
+    tmp_path: Path,
+    free_port: int,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    key: str,
+    flickr: str,
+    code: ExitCode,
+    reason: str,
+) -> None:
+    world = World(tmp_path)
+    world.add_file(101, "52810336619")
+    monkeypatch.setenv("FLICKR_API_KEY", key)
+    for name, value in FAST_RETRIES.items():
+        monkeypatch.setenv(name, value)
+    with world.start() as running:
+        s = running.settings
+        api = (
+            f"http://127.0.0.1:{free_port}/services/rest/"
+            if flickr == "closed"
+            else s.flickr_api_url
+        )
+        status = main(
+            [
+                "run", "--dry-run", "--db", s.db_path, "--commons-api", s.commons_api_url,
+                "--flickr-api", api, "--wikidata-api", s.wikidata_api_url,
+                "--pywikibot-dir", s.pywikibot_dir, "--report", str(tmp_path / "r.jsonl"),
+            ]
+        )  # fmt: skip
+    assert status == code
+    out, err = capsys.readouterr()
+    line = reason.format(port=free_port)
+    assert one_line(err) == f"backfill run: {line}"
+    assert out.splitlines()[0].endswith(f"stopped: error: {line}")
