@@ -147,10 +147,14 @@ def _unreachable(service: str, text: str) -> str:
     return f"cannot reach {where}: {network_reason(text)}"
 
 
-def _timed_out(service: str, text: str) -> str:
-    if "Maximum retries" in text:
-        return f"{service} did not answer: no connection within the bounded retries"
-    return _unreachable(service, text)
+def _timed_out(service: str, exc: BaseException) -> str:
+    """pywikibot's ``ApiTimeoutError`` (11.7+) carries the site: name its host."""
+    text = str(exc)
+    if "Maximum retries" not in text:
+        return _unreachable(service, text)
+    hostname = getattr(getattr(exc, "site", None), "hostname", None)
+    where = f"{service} at {hostname()}" if callable(hostname) else service
+    return f"{where} did not answer: gave up after the bounded retries (-v shows each try)"
 
 
 def is_unexpected(exc: BaseException) -> bool:
@@ -173,7 +177,7 @@ def as_backfill_error(exc: BaseException) -> BackfillError:
         if name in names:
             service = "Commons" if name.startswith(_COMMONS_MODULES) else "the server"
             if kind is NetworkUnreachable:
-                return NetworkUnreachable(_timed_out(service, str(exc)))
+                return NetworkUnreachable(_timed_out(service, exc))
             return kind(short(f"{service}: {type(exc).__name__}: {exc}"))
     return BackfillError(short(f"{type(exc).__name__}: {exc}"))
 

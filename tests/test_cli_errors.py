@@ -184,7 +184,10 @@ def test_an_unreachable_commons_fails_a_dry_run_with_its_summary(
         cwd=tmp_path, env={**FAST_RETRIES, "FLICKR_API_KEY": "k"},
     )  # fmt: skip
     assert result.returncode == ExitCode.NETWORK == 8
-    line = "Commons did not answer: no connection within the bounded retries"
+    line = (
+        f"Commons at 127.0.0.1:{free_port} did not answer: gave up after the bounded retries "
+        "(-v shows each try)"
+    )
     assert one_line(result.stderr) == f"backfill run: {line}"
     first = result.stdout.splitlines()[0]
     assert first == f"Run 1: dry run (nothing written to Commons); stopped: error: {line}"
@@ -201,7 +204,8 @@ def test_an_unreachable_commons_fails_explain(tmp_path: Path, free_port: int) ->
     )  # fmt: skip
     assert result.returncode == ExitCode.NETWORK
     assert one_line(result.stderr) == (
-        "backfill explain: Commons did not answer: no connection within the bounded retries"
+        f"backfill explain: Commons at 127.0.0.1:{free_port} did not answer: gave up after the "
+        "bounded retries (-v shows each try)"
     )
 
 

@@ -83,7 +83,9 @@ def test_pywikibot_errors_by_name() -> None:
     api_error = _pywikibot_class("APIError")
     timeout = as_backfill_error(timeout_error("Maximum retries attempted without success."))
     assert isinstance(timeout, errors.NetworkUnreachable)
-    assert str(timeout) == "Commons did not answer: no connection within the bounded retries"
+    assert str(timeout) == (
+        "Commons did not answer: gave up after the bounded retries (-v shows each try)"
+    )
     api = as_backfill_error(api_error("badtoken: Invalid CSRF token."))
     assert isinstance(api, errors.RemoteError)
     assert str(api) == "Commons: APIError: badtoken: Invalid CSRF token."
