@@ -13,13 +13,13 @@ import argparse
 import contextlib
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from bot.cli_args import port_number
 from bot.config import Settings
+from bot.errors import InputMissing, UsageError
 
 DEMO_DIR = Path("var/demo")
 
@@ -92,16 +92,12 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     try:
         faults = [parse_fault(spec) for spec in args.inject]
     except ValueError as exc:
-        print(f"backfill sandbox: --inject {exc}", file=sys.stderr)
-        return 2
+        raise UsageError(f"--inject {exc}") from exc
     data = args.data
     if data is None:
         data = prepare_demo_data(DEMO_DIR / "sandbox-data")
     elif not (data / "commons").is_dir() or not (data / "flickr").is_dir():
-        print(
-            f"backfill sandbox: {data} needs commons/ and flickr/ subdirectories", file=sys.stderr
-        )
-        return 2
+        raise InputMissing(f"{data} needs commons/ and flickr/ subdirectories")
     with run_sandbox(data, port_commons=args.commons_port, port_flickr=args.flickr_port) as (
         urls,
         wiki,

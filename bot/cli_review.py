@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.cli_args import existing_store, port_number
+from bot.errors import ConfigError
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -61,9 +62,8 @@ def run(args: argparse.Namespace) -> int:
         os.environ["TOOL_DEV_LOGIN"] = "1"  # the switch create_app reads; this process only
     try:
         app = build_app(args.db)
-    except RuntimeError as exc:
-        print(f"backfill review: {exc}", file=sys.stderr)
-        return 2
+    except RuntimeError as exc:  # create_app: no TOOL_SECRET_KEY (and no development login)
+        raise ConfigError(str(exc)) from exc
     print(f"review page on http://{args.host}:{args.port}/ (Ctrl-C stops it)", file=sys.stderr)
     run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
     return 0

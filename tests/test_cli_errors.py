@@ -347,3 +347,32 @@ def test_a_run_that_flickr_stops_prints_its_summary_and_one_line(
     line = reason.format(port=free_port)
     assert one_line(err) == f"backfill run: {line}"
     assert out.splitlines()[0].endswith(f"stopped: error: {line}")
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["sandbox", "--data", "{tmp}"], ExitCode.INPUT_MISSING,
+         "backfill sandbox: {tmp} needs commons/ and flickr/ subdirectories"),
+        (["sandbox", "--inject", "commons:nonsense"], ExitCode.USAGE,
+         "backfill sandbox: --inject 'commons:nonsense': unknown commons fault"),
+        (["extract", "--db", "{tmp}/b.db"], ExitCode.USAGE,
+         "backfill extract: give a SNAPSHOT, --titles FILE, or both"),
+        (["review", "--db", "{store}"], ExitCode.CONFIG, "backfill review: "),
+    ],
+)  # fmt: skip
+def test_other_failures_are_one_line(
+    tmp_path: Path,
+    store: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    code: ExitCode,
+    message: str,
+) -> None:
+    monkeypatch.delenv("TOOL_SECRET_KEY", raising=False)
+    monkeypatch.delenv("TOOL_DEV_LOGIN", raising=False)
+    capsys.readouterr()  # the store fixture's extract summary
+    values = {"tmp": tmp_path, "store": store}
+    assert main([a.format(**values) for a in args]) == code
+    assert one_line(capsys.readouterr().err).startswith(message.format(**values))

@@ -15,7 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from bot import ids
-from bot.errors import StoreMissing
+from bot.errors import ConfigError, StoreMissing
 from bot.store import ConflictRecord, ConflictStatus, Store
 from review_ui import sample
 from review_ui.app import create_app
@@ -794,8 +794,8 @@ def test_backfill_review_command(
 
     monkeypatch.setattr("werkzeug.serving.run_simple", fake_run_simple)
     args = build_parser().parse_args(["review", "--db", str(db)])
-    assert args.func(args) == 2  # neither TOOL_SECRET_KEY nor TOOL_DEV_LOGIN
-    assert "TOOL_SECRET_KEY" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="TOOL_SECRET_KEY"):  # nor TOOL_DEV_LOGIN: exit 7
+        args.func(args)
     for how in (["--dev-login"], []):  # the flag is shorthand for the variable
         monkeypatch.setenv("TOOL_DEV_LOGIN", "0" if how else "1")  # restored after the test
         args = build_parser().parse_args(["review", "--db", str(db), "--port", "8123", *how])
