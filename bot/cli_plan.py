@@ -252,19 +252,15 @@ def build_plan(
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the plan JSON; exit 2 for unusable input."""
-    try:
-        entity = load_entity(_load(args.entity, "--entity"))
-        result = build_plan(
-            entity,
-            _load(args.flickr_photo, "--flickr-photo"),
-            owner_body=_load(args.flickr_owner, "--flickr-owner") if args.flickr_owner else None,
-            wikidata_body=_load(args.wikidata, "--wikidata") if args.wikidata else None,
-            photo_id=args.photo_id,
-            evidence_photo_ids=args.evidence_photo_id,
-        )
-    except PlanInputError as exc:
-        print(f"backfill plan: {exc}", file=sys.stderr)
-        return 2
+    """Print the plan JSON; unusable input raises ``PlanInputError`` (exit 2, bot.cli)."""
+    entity = load_entity(_load(args.entity, "--entity"))
+    result = build_plan(
+        entity,
+        _load(args.flickr_photo, "--flickr-photo"),
+        owner_body=_load(args.flickr_owner, "--flickr-owner") if args.flickr_owner else None,
+        wikidata_body=_load(args.wikidata, "--wikidata") if args.wikidata else None,
+        photo_id=args.photo_id,
+        evidence_photo_ids=args.evidence_photo_id,
+    )
     sys.stdout.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
     return 0
