@@ -131,10 +131,15 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 
 def flickr_retry_policy(settings: Settings) -> Any:
-    """Flickr's retries as the settings bound them (``max_retries`` tries to connect)."""
+    """Flickr's retries as the settings bound them: ``max_retries`` tries to connect, the
+    first wait ``retry_wait`` (2 s by default, as the client's own default), jitter no
+    larger than that wait."""
     from bot.flickr import RetryPolicy
 
-    return RetryPolicy(connect_attempts=max(1, settings.max_retries))
+    wait = settings.retry_wait
+    return RetryPolicy(
+        connect_attempts=max(1, settings.max_retries), initial_wait=wait, jitter=min(2.0, wait)
+    )
 
 
 def http_timeout(settings: Settings) -> Any:

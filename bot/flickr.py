@@ -868,7 +868,10 @@ class FlickrClient:
         outcome = state.outcome
         exc = outcome.exception() if outcome is not None else None
         wait = state.next_action.sleep if state.next_action else 0.0
-        log.warning(
+        # No connection at all ends in one FlickrUnreachableError line: its tries are INFO.
+        unreachable = isinstance(exc, _Transient) and exc.unreachable
+        log.log(
+            logging.INFO if unreachable else logging.WARNING,
             "Flickr %s attempt %d failed (%s); retrying in %.1fs",
             state.args[0] if state.args else "?",
             state.attempt_number,

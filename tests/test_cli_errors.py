@@ -376,3 +376,27 @@ def test_other_failures_are_one_line(
     values = {"tmp": tmp_path, "store": store}
     assert main([a.format(**values) for a in args]) == code
     assert one_line(capsys.readouterr().err).startswith(message.format(**values))
+
+
+def test_an_unreachable_flickr_stops_a_run_with_one_line_on_stderr(
+    tmp_path: Path, free_port: int
+) -> None:
+    """As a subprocess, so that the bot's own log lines count too: the tries before
+    Flickr counts as unreachable are logged at INFO, not as a warning each."""
+    world = World(tmp_path)
+    world.add_file(101, "52810336619")
+    with world.start() as running:
+        s = running.settings
+        result = backfill(
+            "run", "--dry-run", "--no-progress", "--db", s.db_path,
+            "--commons-api", s.commons_api_url,
+            "--flickr-api", f"http://127.0.0.1:{free_port}/services/rest/",
+            "--wikidata-api", s.wikidata_api_url,
+            "--pywikibot-dir", str(tmp_path / "pwb-sub"), "--report", str(tmp_path / "r.jsonl"),
+            cwd=tmp_path,
+            env={**FAST_RETRIES, "BACKFILL_MAX_RETRIES": "2", "FLICKR_API_KEY": FLICKR_KEY},
+        )  # fmt: skip
+    line = f"cannot reach Flickr at 127.0.0.1:{free_port}: connection refused (2 tries)"
+    assert result.returncode == ExitCode.NETWORK
+    assert one_line(result.stderr) == f"backfill run: {line}"
+    assert result.stdout.splitlines()[0].endswith(f"stopped: error: {line}")
