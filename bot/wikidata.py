@@ -201,7 +201,9 @@ class WikidataClient:
                         wait = retry_after if retry_after is not None else wait
             if attempt < self.max_attempts:
                 delay = min(wait, self.retry_max)
-                log.warning("Wikidata: %s; retrying in %.1f s", problem, delay)
+                # A try without a connection is INFO: if they all fail, one error says so.
+                level = logging.INFO if no_connection == attempt else logging.WARNING
+                log.log(level, "Wikidata: %s; retrying in %.1f s", problem, delay)
                 self.sleep(delay)
         raise WikidataError(f"Wikidata: {problem} after {self.max_attempts} attempts")
 
