@@ -4,6 +4,11 @@ Every module listed in ``COMMAND_MODULES`` exposes ``register(subparsers)``, whi
 its subcommand(s) and sets ``func`` on the parser: ``func(args) -> int`` is the exit
 status. Subcommands are thin: they parse arguments and call the Python API of the
 module they are named after, so the CLI mirrors the library.
+
+Failures are turned into words here and nowhere else: a subcommand raises (an error of
+``bot.errors``' tree, or whatever a library raised), and :func:`main` prints one line
+``backfill COMMAND: what is wrong`` and exits with the code of its kind
+(``bot.errors.ExitCode``). The traceback is shown only with ``--debug`` (or ``-vv``).
 """
 
 from __future__ import annotations
@@ -12,9 +17,12 @@ import argparse
 import importlib
 import logging
 import sys
+import traceback
 from collections.abc import Sequence
+from typing import NoReturn
 
 from bot import __version__
+from bot.errors import ExitCode, as_backfill_error, is_unexpected
 
 COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli_urls",
@@ -26,15 +34,27 @@ COMMAND_MODULES: tuple[str, ...] = (
 )
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with a bad argument reported as one line (not the whole usage first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(int(ExitCode.USAGE), f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The full parser, with every registered subcommand."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="backfill",
         description="Backfill structured data on Wikimedia Commons files copied from Flickr.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
         "-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)"
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        help="show the Python traceback of a failure (also with -vv)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
@@ -59,9 +79,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(args.verbose)
     if not getattr(args, "func", None):
         parser.print_help()
-        return 2
-    status: int = args.func(args)
+        return int(ExitCode.USAGE)
+    try:
+        status: int = args.func(args)
+    except KeyboardInterrupt:
+        print(f"backfill {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        return report_failure(args.command, exc, show_traceback=args.debug or args.verbose >= 2)
     return status
+
+
+def report_failure(command: str, exc: BaseException, *, show_traceback: bool = False) -> int:
+    """One line on stderr for a failure; its exit code (the traceback only if asked)."""
+    error = as_backfill_error(exc)
+    if show_traceback:
+        traceback.print_exception(exc, file=sys.stderr)
+    if is_unexpected(exc):  # a bug, not a kind of failure the bot knows
+        hint = "" if show_traceback else " (backfill --debug shows where)"
+        print(f"backfill {command}: failed: {error}{hint}", file=sys.stderr)
+    else:
+        print(f"backfill {command}: {error}", file=sys.stderr)
+    return int(error.exit_code)
 
 
 if __name__ == "__main__":  # pragma: no cover

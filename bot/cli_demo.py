@@ -13,12 +13,13 @@ import argparse
 import contextlib
 import os
 import shutil
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from bot.cli_args import port_number
 from bot.config import Settings
+from bot.errors import InputMissing, UsageError
 
 DEMO_DIR = Path("var/demo")
 
@@ -35,8 +36,8 @@ def register(subparsers: Any) -> None:
     sandbox.add_argument(
         "--data", type=Path, help="sandbox data directory (default: the bundled demo sample)"
     )
-    sandbox.add_argument("--commons-port", type=int, default=0)
-    sandbox.add_argument("--flickr-port", type=int, default=0)
+    sandbox.add_argument("--commons-port", type=port_number, default=0)
+    sandbox.add_argument("--flickr-port", type=port_number, default=0)
     sandbox.add_argument(
         "--inject",
         action="append",
@@ -70,7 +71,7 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="stop after the summary (exit 0) instead of serving the review page",
     )
-    demo.add_argument("--port", type=int, default=8000, help="review page port (8000)")
+    demo.add_argument("--port", type=port_number, default=8000, help="review page port (8000)")
     demo.add_argument("--json", action="store_true", help="print the run summary as JSON")
     demo.set_defaults(func=cmd_demo)
 
@@ -81,6 +82,7 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         DEMO_BOTPASSWORD,
         DEMO_BOTPASSWORD_NAME,
         DEMO_FLICKR_KEY,
+        SAMPLE_SNAPSHOT,
         inject_faults,
         parse_fault,
         prepare_demo_data,
@@ -90,16 +92,12 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     try:
         faults = [parse_fault(spec) for spec in args.inject]
     except ValueError as exc:
-        print(f"backfill sandbox: --inject {exc}", file=sys.stderr)
-        return 2
+        raise UsageError(f"--inject {exc}") from exc
     data = args.data
     if data is None:
         data = prepare_demo_data(DEMO_DIR / "sandbox-data")
     elif not (data / "commons").is_dir() or not (data / "flickr").is_dir():
-        print(
-            f"backfill sandbox: {data} needs commons/ and flickr/ subdirectories", file=sys.stderr
-        )
-        return 2
+        raise InputMissing(f"{data} needs commons/ and flickr/ subdirectories")
     with run_sandbox(data, port_commons=args.commons_port, port_flickr=args.flickr_port) as (
         urls,
         wiki,
@@ -117,8 +115,10 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
             f"\nbot account {DEMO_BOT}: export COMMONS_BOTPASSWORD_NAME={DEMO_BOTPASSWORD_NAME} "
             f"COMMONS_BOTPASSWORD={DEMO_BOTPASSWORD} FLICKR_API_KEY={DEMO_FLICKR_KEY}"
         )
+        db = DEMO_DIR / "sandbox.db"
+        print(f"then: backfill extract {SAMPLE_SNAPSHOT} --db {db}")
         print(
-            f"then: backfill run --commons-api {urls.commons_api} --flickr-api "
+            f"      backfill run --db {db} --commons-api {urls.commons_api} --flickr-api "
             f"{urls.flickr_api} --wikidata-api {urls.wikidata_api} --username {DEMO_BOT}"
         )
         print("Ctrl-C stops the sandbox.", flush=True)

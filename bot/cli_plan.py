@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 
 from bot import ids
+from bot.errors import UsageError
 from bot.evidence import MalformedEntity, evidence_from_entity
 from bot.flickr_photo import FlickrOwner, FlickrPhoto, FlickrPhotoGone
 from bot.wikibase import entity_from_response, is_missing, rank_of, statements_for, string_value
@@ -38,7 +39,7 @@ if TYPE_CHECKING:
 # a dump should not pay for the Flickr client's imports.
 
 
-class PlanInputError(Exception):
+class PlanInputError(UsageError):
     """An input file that cannot be used; the message says which and why."""
 
 
@@ -251,19 +252,15 @@ def build_plan(
 
 
 def run(args: argparse.Namespace) -> int:
-    """Print the plan JSON; exit 2 for unusable input."""
-    try:
-        entity = load_entity(_load(args.entity, "--entity"))
-        result = build_plan(
-            entity,
-            _load(args.flickr_photo, "--flickr-photo"),
-            owner_body=_load(args.flickr_owner, "--flickr-owner") if args.flickr_owner else None,
-            wikidata_body=_load(args.wikidata, "--wikidata") if args.wikidata else None,
-            photo_id=args.photo_id,
-            evidence_photo_ids=args.evidence_photo_id,
-        )
-    except PlanInputError as exc:
-        print(f"backfill plan: {exc}", file=sys.stderr)
-        return 2
+    """Print the plan JSON; unusable input raises ``PlanInputError`` (exit 2, bot.cli)."""
+    entity = load_entity(_load(args.entity, "--entity"))
+    result = build_plan(
+        entity,
+        _load(args.flickr_photo, "--flickr-photo"),
+        owner_body=_load(args.flickr_owner, "--flickr-owner") if args.flickr_owner else None,
+        wikidata_body=_load(args.wikidata, "--wikidata") if args.wikidata else None,
+        photo_id=args.photo_id,
+        evidence_photo_ids=args.evidence_photo_id,
+    )
     sys.stdout.write(json.dumps(result.to_json(), indent=2, ensure_ascii=False) + "\n")
     return 0

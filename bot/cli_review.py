@@ -14,6 +14,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.cli_args import existing_store, port_number
+from bot.errors import ConfigError
+
 if TYPE_CHECKING:
     from flask import Flask
 
@@ -30,7 +33,7 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--db", required=True, type=Path, help="the bot's SQLite database")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8000, help="port to listen on (8000)")
+    parser.add_argument("--port", type=port_number, default=8000, help="port to listen on (8000)")
     parser.add_argument(
         "--dev-login",
         action="store_true",
@@ -54,16 +57,13 @@ def run(args: argparse.Namespace) -> int:
     """Build the app and serve it until interrupted."""
     from werkzeug.serving import run_simple
 
-    if not args.db.is_file():
-        print(f"backfill review: no database at {args.db}", file=sys.stderr)
-        return 2
+    existing_store(args.db, command="review")
     if args.dev_login:
         os.environ["TOOL_DEV_LOGIN"] = "1"  # the switch create_app reads; this process only
     try:
         app = build_app(args.db)
-    except RuntimeError as exc:
-        print(f"backfill review: {exc}", file=sys.stderr)
-        return 2
+    except RuntimeError as exc:  # create_app: no TOOL_SECRET_KEY (and no development login)
+        raise ConfigError(str(exc)) from exc
     print(f"review page on http://{args.host}:{args.port}/ (Ctrl-C stops it)", file=sys.stderr)
     run_simple(args.host, args.port, app, threaded=True, use_reloader=False)
     return 0

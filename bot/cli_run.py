@@ -5,6 +5,12 @@ runs, anonymous for dry runs and ``explain``), the Flickr client with the store 
 owner cache, and the Wikidata client for creator items. ``--commons-api`` and
 ``--flickr-api`` point them at other servers, e.g. the local stand-ins of
 ``backfill sandbox``.
+
+Both check what they need before any request: ``FLICKR_API_KEY`` (named as missing, no
+login first), the store (``run`` needs an existing one; only ``extract`` creates it) and,
+for a real run, the bot account. Failures are raised and worded by ``bot.cli.main``; a
+run prints its summary first, whatever ended it (except a lock held by another run: then
+nothing ran).
 """
 
 from __future__ import annotations
@@ -22,7 +28,9 @@ from typing import Any
 
 import orjson
 
+from bot.cli_args import existing_store, non_negative_float, non_negative_int
 from bot.config import Settings, load_settings
+from bot.errors import ConfigError, NetworkUnreachable, RemoteError, as_backfill_error
 from bot.store import LockHeld, Store
 
 log = logging.getLogger(__name__)
@@ -42,8 +50,8 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="read anonymously, plan, write a report; no edits, no login",
     )
-    run.add_argument("--limit", type=int, help="process at most N files")
-    run.add_argument("--max-minutes", type=float, help="stop cleanly after M minutes")
+    run.add_argument("--limit", type=non_negative_int, help="process at most N files")
+    run.add_argument("--max-minutes", type=non_negative_float, help="stop cleanly after M minutes")
     run.add_argument("--only", help="comma-separated M-ids or titles to process")
     run.add_argument("--owner", help="only files of this Flickr owner (NSID or path alias)")
     run.add_argument(
@@ -102,7 +110,13 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--pywikibot-dir", help="pywikibot config dir (default: $PYWIKIBOT_DIR or settings)"
     )
-    parser.add_argument("--put-throttle", type=float, help="seconds between edits")
+    parser.add_argument(
+        "--put-throttle",
+        type=non_negative_float,
+        metavar="SECONDS",
+        help="seconds between edits (default: settings put_throttle, 10; 0: no wait, "
+        "still paced by maxlag)",
+    )
 
 
 def settings_from_args(args: argparse.Namespace) -> Settings:
@@ -114,6 +128,42 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         pywikibot_dir=args.pywikibot_dir,
         put_throttle=args.put_throttle,
     )
+
+
+def flickr_retry_policy(settings: Settings) -> Any:
+    """Flickr's retries as the settings bound them: ``max_retries`` tries to connect, the
+    first wait ``retry_wait`` (2 s by default, as the client's own default), jitter no
+    larger than that wait."""
+    from bot.flickr import RetryPolicy
+
+    wait = settings.retry_wait
+    return RetryPolicy(
+        connect_attempts=max(1, settings.max_retries), initial_wait=wait, jitter=min(2.0, wait)
+    )
+
+
+def http_timeout(settings: Settings) -> Any:
+    """httpx timeouts: a connection must open within ``connect_timeout`` seconds."""
+    import httpx
+
+    return httpx.Timeout(30.0, connect=settings.connect_timeout)
+
+
+def unreachable_bounds(settings: Settings) -> dict[str, float]:
+    """Seconds after which each service counts as unreachable, as ``build_adapters``
+    configures them (computed from the retry settings, not measured)."""
+    from bot import flickr, pywikibot_setup, wikidata
+
+    s = settings
+    return {
+        "commons": pywikibot_setup.unreachable_bound(
+            s.max_retries, s.retry_wait, s.retry_max, s.connect_timeout
+        ),
+        "flickr": flickr.unreachable_bound(flickr_retry_policy(s), s.connect_timeout),
+        "wikidata": wikidata.unreachable_bound(
+            max(1, s.max_retries), s.connect_timeout, s.retry_wait, s.retry_max
+        ),
+    }
 
 
 @dataclass
@@ -135,37 +185,48 @@ def build_adapters(
     environ: Mapping[str, str] | None = None,
     flickr_api_key: str | None = None,
 ) -> Iterator[Adapters]:
-    """Open the store and the three clients; close them afterwards."""
+    """Open the store and the three clients; close them afterwards.
+
+    The Flickr key is checked first: a missing one is named before any login."""
     from bot.commons import CommonsClient
-    from bot.flickr import FlickrClient
+    from bot.flickr import FlickrClient, api_key_from_env
     from bot.pywikibot_setup import setup_pywikibot
     from bot.ratelimit import TokenBucket
     from bot.wikidata import WikidataClient
 
+    key = flickr_api_key if flickr_api_key is not None else api_key_from_env()
     config_dir = Path(os.environ.get("PYWIKIBOT_DIR") or settings.pywikibot_dir)
     site = setup_pywikibot(
         settings.commons_api_url or None,
         config_dir,
         None if anonymous else username,
-        put_throttle=settings.put_throttle or None,
-        retry_wait=settings.retry_wait or None,
+        put_throttle=settings.put_throttle,
+        max_retries=settings.max_retries,
+        retry_wait=settings.retry_wait,
+        retry_max=settings.retry_max,
+        connect_timeout=settings.connect_timeout,
         maxlag=settings.maxlag,
         user_agent=settings.user_agent,
         environ=environ,
     )
     store = Store(settings.db_path)
     flickr = FlickrClient(
-        flickr_api_key,
+        key,
         base_url=settings.flickr_api_url,
         user_agent=settings.user_agent,
         owner_cache=store,
         rate_limiter=TokenBucket(calls_per_hour=settings.flickr_calls_per_hour),
         owner_max_age=settings.owner_cache_max_age,
+        retry=flickr_retry_policy(settings),
+        timeout=http_timeout(settings),
     )
     wikidata = WikidataClient(
         settings.wikidata_api_url,
         user_agent=settings.user_agent,
-        retry_wait=settings.retry_wait or 5.0,  # as pywikibot's default for Commons reads
+        timeout=http_timeout(settings),
+        retry_wait=settings.retry_wait,
+        retry_max=settings.retry_max,
+        connect_attempts=max(1, settings.max_retries),
     )
     commons = CommonsClient(site, run_page=settings.run_page, tags=settings.edit_tags)
     try:
@@ -192,23 +253,22 @@ def make_job(ad: Adapters, options: Any) -> Any:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from bot.flickr import FlickrAuthError
+    from bot.flickr import api_key_from_env
     from bot.job import RunOptions
     from bot.pywikibot_setup import resolve_username
 
     settings = settings_from_args(args)
+    existing_store(settings.db_path, command="run")
+    api_key_from_env()  # named as missing before any login or request
     username = None
     if not args.dry_run:
         config_dir = Path(os.environ.get("PYWIKIBOT_DIR") or settings.pywikibot_dir)
         username = resolve_username(args.username, config_dir=config_dir)
         if not username:
-            print(
-                "backfill run: no bot account: pass --username, set COMMONS_BOT_USERNAME, "
-                "or name it in user-config.py (or use --dry-run, or `backfill demo` for "
-                "the offline demo)",
-                file=sys.stderr,
+            raise ConfigError(
+                "no bot account: pass --username, set COMMONS_BOT_USERNAME, or name it in "
+                "user-config.py (or use --dry-run, or `backfill demo` for the offline demo)"
             )
-            return 2
     report = args.report
     if report is None and args.dry_run:
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -234,25 +294,34 @@ def cmd_run(args: argparse.Namespace) -> int:
         recheck_conflicts_days=recheck_days if recheck_days >= 0 else None,
     )
     job: Any = None
-    status = 0
     try:
         with build_adapters(settings, anonymous=args.dry_run, username=username) as ad:
             job = make_job(ad, options)
             job.run()
-    except LockHeld as exc:
-        print(f"backfill run: {exc}", file=sys.stderr)
-        return 4
-    except FlickrAuthError as exc:
-        print(f"backfill run: Flickr refused the API key, stopping: {exc}", file=sys.stderr)
-        status = 3
-    except Exception as exc:  # the run row says "error: ..."; the summary still goes out
-        log.exception("backfill run failed")
-        print(f"backfill run: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        status = 1
-    if job is None:
-        return status or 1
+    except LockHeld:
+        raise  # nothing ran: no summary
+    except Exception as exc:  # the summary goes out, then bot.cli.main words the error
+        if job is not None:
+            print_summary(job.summary, as_json=args.json, report=report)
+        else:
+            summary = _failed_start(settings, options, exc)
+            print_summary(summary, as_json=args.json, report=None)
+        raise
     print_summary(job.summary, as_json=args.json, report=report)
-    return status
+    return 0
+
+
+def _failed_start(settings: Settings, options: Any, exc: BaseException) -> Any:
+    """The summary of a run that failed before its job existed (Commons unreachable at
+    the first request, a login refused), recorded in the store as a run of its own."""
+    from bot.job import RunSummary, _options_json
+
+    summary = RunSummary(dry_run=options.dry_run, options=_options_json(options))
+    summary.stop_reason = f"error: {as_backfill_error(exc)}"
+    with Store(settings.db_path) as store:
+        summary.run_id = store.start_run(dry_run=options.dry_run, args=summary.options)
+        store.finish_run(summary.run_id, stop_reason=summary.stop_reason, summary=summary.to_json())
+    return summary
 
 
 def print_summary(summary: Any, *, as_json: bool, report: Path | None) -> None:
@@ -277,6 +346,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
     from bot.store import WorkFile
 
     settings = settings_from_args(args).with_overrides(db_path=args.db or ":memory:")
+    if args.db:
+        existing_store(args.db, command="explain")
     with build_adapters(settings, anonymous=True, username=None) as ad:
         target = args.file.strip()
         if target.upper().startswith("M") and target[1:].isdigit():
@@ -285,8 +356,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
             states = ad.commons.read_entities_by_title([target])
         state = next(iter(states.values()), None)
         if state is None or state.gone:
-            print(f"backfill explain: {target}: no such file on Commons", file=sys.stderr)
-            return 1
+            raise RemoteError(f"{target}: no such file on Commons")
         entity = dict(state.entity)
         entity.setdefault("id", state.mid)
         found = evidence_from_entity({**entity, "title": state.title, "pageid": state.pageid})
@@ -326,30 +396,23 @@ def cmd_explain(args: argparse.Namespace) -> int:
                 ).decode()
             )
             return 0
-        from bot.flickr import FetchError, FlickrAuthError
+        from bot.flickr import FetchError
 
-        try:
-            photos = job.fetch_flickr([wf]) if len(wf.photo_ids) == 1 else {}
-        except FlickrAuthError as exc:
-            print(f"backfill explain: Flickr refused the API key: {exc}", file=sys.stderr)
-            return 3
+        photos = job.fetch_flickr([wf]) if len(wf.photo_ids) == 1 else {}
         photo = photos.get(wf.photo_ids[0]) if len(wf.photo_ids) == 1 else None
         if isinstance(photo, FetchError):
-            print(
-                f"backfill explain: Flickr did not answer for photo {photo.photo_id}: "
-                f"{photo.message}; a run would retry this file later",
-                file=sys.stderr,
+            raise RemoteError(
+                f"Flickr did not answer for photo {photo.photo_id}: "
+                f"{photo.message}; a run would retry this file later"
             )
-            return 1
         creators = job.creator_lookups([state])
         unchecked, why = job.wikidata_unchecked
         if unchecked:
-            print(
-                f"backfill explain: Wikidata did not answer for {', '.join(sorted(unchecked))}: "
-                f"{why}; a run would retry this file later",
-                file=sys.stderr,
+            kind = NetworkUnreachable if ad.wikidata.unreachable else RemoteError
+            raise kind(
+                f"Wikidata did not answer for {', '.join(sorted(unchecked))}: "
+                f"{ad.wikidata.unreachable or why}; a run would retry this file later"
             )
-            return 1
         the_plan = job.plan_file(wf, state, photo, creators)
         out = the_plan.to_json()
         out["title"] = state.title

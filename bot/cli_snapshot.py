@@ -3,8 +3,9 @@ of the worklist as JSON lines.
 
 ``extract`` is a long batch job (hours on the real dump), so it reports progress on its
 own: a bar on a terminal, otherwise an INFO log line every ``--progress-interval``
-seconds even without ``-v``. It exits 1 when the input was truncated or unreadable
-(what was read before is kept), 2 on usage errors.
+seconds even without ``-v``. Its inputs are checked before a store is created; it exits
+1 when the input was truncated or corrupt (what was read before is kept), 5 when an
+input file is missing, 2 on usage errors (``bot.errors.ExitCode``).
 """
 
 from __future__ import annotations
@@ -19,8 +20,10 @@ from typing import Any
 
 import orjson
 
+from bot.cli_args import existing_store, non_negative_int, positive_float, readable_file
 from bot.config import load_settings
-from bot.snapshot import SnapshotError, extract
+from bot.errors import UsageError
+from bot.snapshot import extract
 from bot.store import Store, WorkFile
 
 log = logging.getLogger(__name__)
@@ -72,14 +75,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument(
         "--progress-interval",
-        type=float,
+        type=positive_float,
         default=30.0,
         metavar="SECONDS",
         help="seconds between progress log lines when not on a terminal (default: 30)",
     )
     parser.add_argument(
         "--workers",
-        type=int,
+        type=non_negative_int,
         default=None,
         metavar="N",
         help="processes that decode candidate lines (default: 1 when three CPUs are usable "
@@ -119,31 +122,24 @@ def _title_lines(path: Path) -> Iterator[str]:
 def run_extract(args: argparse.Namespace) -> int:
     """Scan the snapshot and/or add titles; print the summary."""
     if args.snapshot is None and args.titles is None:
-        print("backfill extract: give a SNAPSHOT, --titles FILE, or both", file=sys.stderr)
-        return 2
-    if args.titles is not None and str(args.titles) != "-" and not args.titles.is_file():
-        print(f"backfill extract: no such titles file: {args.titles}", file=sys.stderr)
-        return 2
+        raise UsageError("give a SNAPSHOT, --titles FILE, or both")
+    if args.snapshot is not None:
+        readable_file(args.snapshot, "snapshot")
+    if args.titles is not None and str(args.titles) != "-":
+        readable_file(args.titles, "titles file")
     if args.progress is not False and args.verbose <= 0:
         # Progress lines are INFO; a batch job that runs for hours should show them.
         logging.getLogger("bot.snapshot").setLevel(logging.INFO)
     titles = _title_lines(args.titles) if args.titles is not None else ()
-    try:
-        with Store(_db_path(args)) as store:
-            summary = extract(
-                args.snapshot,
-                store,
-                titles=titles,
-                progress=args.progress,
-                progress_interval=args.progress_interval,
-                workers=args.workers,  # None: extract decides (default_workers)
-            )
-    except SnapshotError as exc:
-        print(f"backfill extract: {exc}", file=sys.stderr)
-        return 1
-    except OSError as exc:
-        print(f"backfill extract: {exc}", file=sys.stderr)
-        return 1
+    with Store(_db_path(args)) as store:
+        summary = extract(
+            args.snapshot,
+            store,
+            titles=titles,
+            progress=args.progress,
+            progress_interval=args.progress_interval,
+            workers=args.workers,  # None: extract decides (default_workers)
+        )
     if args.json:
         sys.stdout.write(
             orjson.dumps(summary.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n"
@@ -170,10 +166,7 @@ def export_record(row: WorkFile) -> dict[str, Any]:
 
 def run_export(args: argparse.Namespace) -> int:
     """Print the worklist as JSON lines (streamed; a closed pipe ends it quietly)."""
-    path = _db_path(args)
-    if not path.is_file():
-        print(f"backfill export: no such store: {path}", file=sys.stderr)
-        return 1
+    path = existing_store(_db_path(args), command="export")
     with Store(path) as store:
         out = sys.stdout
         try:

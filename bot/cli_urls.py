@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 import orjson
 
+from bot.errors import InputInvalid
 from bot.flickr_urls import NotAFlickrUrl, UnrecognisedFlickrUrl, parse_flickr_url
 
 
@@ -66,10 +67,6 @@ def run(args: argparse.Namespace) -> int:
         except StopIteration:
             return 0
         except (OSError, UnicodeDecodeError) as exc:
-            print(
-                f"backfill parse-url: cannot read standard input after {done} line(s): {exc}",
-                file=sys.stderr,
-            )
-            return 1
+            raise InputInvalid(f"cannot read standard input after {done} line(s): {exc}") from exc
         sys.stdout.write(_dumps(parse_one(url)) + "\n")
         done += 1

@@ -49,6 +49,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from bot.errors import RemoteError
+
 if TYPE_CHECKING:
     from bot.config import Settings
 
@@ -108,7 +110,7 @@ class EditResult:
         return any(w.endswith("conflict-patched") for w in self.warnings)
 
 
-class CommonsError(Exception):
+class CommonsError(RemoteError):
     """Commons could not be read or written (after pywikibot's own retries)."""
 
 

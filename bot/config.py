@@ -3,6 +3,12 @@
 Secrets are not settings: ``FLICKR_API_KEY`` and Commons credentials are read where they
 are used (``bot.flickr``, pywikibot's own files) and never stored here, so a settings
 object can be logged or printed safely.
+
+A relative path in a settings file is relative to the project (the directory that holds
+``config/``) for ``config/defaults.toml``, and to the file's own directory for a
+``$BACKFILL_CONFIG`` file, never to wherever the command happens to be started: a store
+must not appear in the current directory. A path given in a ``BACKFILL_*`` variable or
+on the command line is taken as given.
 """
 
 from __future__ import annotations
@@ -14,8 +20,27 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-DEFAULTS_FILE = Path(__file__).resolve().parent.parent / "config" / "defaults.toml"
+from bot.errors import ConfigError
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULTS_FILE = PROJECT_DIR / "config" / "defaults.toml"
 ENV_PREFIX = "BACKFILL_"
+PATH_SETTINGS = ("db_path", "report_dir", "pywikibot_dir")
+NON_NEGATIVE = (
+    "flickr_calls_per_hour",
+    "put_throttle",
+    "retry_wait",
+    "retry_max",
+    "max_retries",
+    "connect_timeout",
+    "maxlag",
+    "max_attempts",
+    "batch_size",
+)
+
+
+class SettingsError(ConfigError, ValueError):
+    """A settings file or ``BACKFILL_*`` value that cannot be used."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,8 +58,11 @@ class Settings:
     user_agent: str = "flickr-sdc-backfill/0.1"
     documentation_page: str = "Commons:Flickr SDC backfill bot"
     edit_tags: tuple[str, ...] = field(default_factory=tuple)
-    put_throttle: float = 0
-    retry_wait: float = 0
+    put_throttle: float = 10.0
+    retry_wait: float = 2.0
+    retry_max: float = 8.0
+    max_retries: int = 3
+    connect_timeout: float = 3.0
     maxlag: int = 5
     run_page: str = "User:{username}/Run"
     max_attempts: int = 3
@@ -53,6 +81,16 @@ class Settings:
 
 def _coerce(name: str, raw: Any) -> Any:
     kind = {f.name: f.type for f in fields(Settings)}[name]
+    try:
+        value = _convert(kind, raw)
+    except (TypeError, ValueError):
+        raise SettingsError(f"setting {name}: not a valid {kind}: {raw!r}") from None
+    if name in NON_NEGATIVE and value < 0:
+        raise SettingsError(f"setting {name}: must not be negative (got {raw!r})")
+    return value
+
+
+def _convert(kind: Any, raw: Any) -> Any:
     if kind in ("int", int):
         return int(raw)
     if kind in ("float", float):
@@ -69,14 +107,26 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
     env = dict(os.environ if environ is None else environ)
     known = {f.name for f in fields(Settings)}
     values: dict[str, Any] = {}
-    for source in (path or DEFAULTS_FILE, env.get(ENV_PREFIX + "CONFIG")):
+    defaults = path or DEFAULTS_FILE
+    extra = env.get(ENV_PREFIX + "CONFIG")
+    if extra and not Path(extra).is_file():
+        raise SettingsError(f"{ENV_PREFIX}CONFIG names no file: {extra}")
+    for source in (defaults, extra):
         if source and Path(source).is_file():
-            with open(source, "rb") as fh:
-                data = tomllib.load(fh)
+            try:
+                with open(source, "rb") as fh:
+                    data = tomllib.load(fh)
+            except tomllib.TOMLDecodeError as exc:
+                raise SettingsError(f"{source}: not valid TOML: {exc}") from None
             unknown = set(data) - known
             if unknown:
-                raise ValueError(f"{source}: unknown settings {sorted(unknown)}")
-            values.update({k: _coerce(k, v) for k, v in data.items()})
+                raise SettingsError(f"{source}: unknown settings {sorted(unknown)}")
+            base = PROJECT_DIR if Path(source) == DEFAULTS_FILE else Path(source).parent
+            for k, v in data.items():
+                value = _coerce(k, v)
+                if k in PATH_SETTINGS and value:
+                    value = str(base / Path(value).expanduser())
+                values[k] = value
     for name in known:
         raw = env.get(ENV_PREFIX + name.upper())
         if raw is not None:

@@ -34,6 +34,7 @@ from typing import Any, Final
 import msgspec
 import orjson
 
+from bot.errors import InputInvalid
 from bot.flickr_urls import FlickrUrlError, is_nsid, parse_flickr_url
 from bot.ids import (
     P_CREATOR,
@@ -66,7 +67,7 @@ _MID_RE: Final = re.compile(r"M[1-9][0-9]*", re.ASCII)
 _PHOTO_ID_RE: Final = re.compile(r"0*([1-9][0-9]{0,18})", re.ASCII)
 
 
-class MalformedEntity(ValueError):
+class MalformedEntity(InputInvalid, ValueError):
     """The decoded line is not a usable mediainfo entity (not an object, no M-id)."""
 
 

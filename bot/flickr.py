@@ -45,10 +45,11 @@ from typing import Any, Final, Protocol
 
 import httpx
 import orjson
-from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
+from tenacity import RetryCallState, Retrying, retry_if_exception_type
 from tenacity.wait import wait_base
 
 from bot import __version__, ids
+from bot.errors import AuthRefused, ConfigError, NetworkUnreachable, RemoteError
 from bot.flickr_photo import FlickrLocation, FlickrOwner, FlickrPhoto, FlickrPhotoGone, GoneReason
 from bot.ratelimit import TokenBucket
 
@@ -89,12 +90,20 @@ _API_KEY_IN_TEXT_RE: Final = re.compile(r"(api_key=)[^&\s'\"]+")
 # --------------------------------------------------------------------------- errors
 
 
-class FlickrError(Exception):
+class FlickrError(RemoteError):
     """Base class of everything the client raises."""
 
 
-class FlickrAuthError(FlickrError):
-    """The API key is missing or Flickr rejects it (code 100): the whole run must stop."""
+class FlickrFatalError(FlickrError):
+    """No Flickr call can succeed in this run (bad key, Flickr unreachable): stop it."""
+
+
+class FlickrAuthError(AuthRefused, FlickrFatalError):
+    """Flickr rejects the API key (code 100): the whole run must stop."""
+
+
+class FlickrKeyMissing(ConfigError, FlickrAuthError):
+    """No API key was given (``FLICKR_API_KEY`` unset or empty): nothing was sent."""
 
 
 class FlickrApiError(FlickrError):
@@ -111,6 +120,10 @@ class FlickrApiError(FlickrError):
 
 class FlickrUnavailableError(FlickrError):
     """Flickr kept failing transiently (5xx/429/105/201/timeouts) until retries ran out."""
+
+
+class FlickrUnreachableError(NetworkUnreachable, FlickrFatalError, FlickrUnavailableError):
+    """Flickr's host could not be connected to within the bounded retries: stop the run."""
 
 
 class FlickrResponseError(FlickrError):
@@ -130,12 +143,26 @@ FetchResult = FlickrPhoto | FlickrPhotoGone | FetchError
 
 
 class _Transient(Exception):
-    """Internal: one attempt failed in a way worth retrying."""
+    """Internal: one attempt failed in a way worth retrying; ``unreachable``: no connection."""
 
-    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, reason: str, retry_after: float | None = None, *, unreachable: bool = False
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.unreachable = unreachable
+
+
+def api_key_from_env(environ: Mapping[str, str] | None = None) -> str:
+    """``FLICKR_API_KEY``, checked before anything is sent or anyone logged in."""
+    key = (os.environ if environ is None else environ).get(API_KEY_ENV, "").strip()
+    if not key:
+        raise FlickrKeyMissing(
+            f"{API_KEY_ENV} is not set: a Flickr API key is needed to read photos "
+            "(`backfill demo` runs offline without one)"
+        )
+    return key
 
 
 # --------------------------------------------------------------------------- owner cache
@@ -580,15 +607,41 @@ def alias_from(alias_or_url: str) -> str:
 # --------------------------------------------------------------------------- retries
 
 
+DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
+"""Seconds per request; a host that takes 5 s to accept a connection is not there."""
+
+
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """How hard to insist on transient failures; tests use zero waits."""
+    """How hard to insist on transient failures; tests use zero waits.
+
+    A host that refuses or never accepts the connection gets ``connect_attempts`` tries
+    only: Flickr answering 5xx is worth minutes of patience, an unreachable Flickr (no
+    network, a wrong ``--flickr-api``) is not, and it stops the run within
+    :func:`unreachable_bound` seconds.
+    """
 
     attempts: int = 5
     initial_wait: float = 2.0
     max_wait: float = 120.0
     jitter: float = 2.0
     max_retry_after: float = 600.0  # never sleep longer than this on a Retry-After
+    connect_attempts: int = 3
+
+
+def unreachable_bound(policy: RetryPolicy, connect_timeout: float) -> float:
+    """The longest one call can take before it reports Flickr unreachable (seconds)."""
+    tries = max(1, min(policy.attempts, policy.connect_attempts))
+    waits = sum(
+        min(policy.max_wait, policy.initial_wait * 2.0**n + policy.jitter) for n in range(tries - 1)
+    )
+    return tries * connect_timeout + waits
+
+
+def _connect_timeout(timeout: float | httpx.Timeout) -> float:
+    if isinstance(timeout, httpx.Timeout):
+        return timeout.connect if timeout.connect is not None else math.inf
+    return float(timeout)
 
 
 class _WaitRetryAfterOrBackoff(wait_base):
@@ -624,6 +677,18 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def _connect_reason(exc: httpx.TransportError) -> str:
+    """A few words for a failed connection (httpx's text can name a whole errno chain)."""
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "connection timed out"
+    text = str(exc)
+    if "Connection refused" in text:
+        return "connection refused"
+    if "Name or service not known" in text or "name resolution" in text.lower():
+        return "the host name does not resolve"
+    return f"no connection ({type(exc).__name__})"
 
 
 class _RedactApiKey(logging.Filter):
@@ -663,7 +728,7 @@ class FlickrClient:
         owner_cache: OwnerCache | None = None,
         rate_limiter: TokenBucket | None = None,
         retry: RetryPolicy | None = None,
-        timeout: float | httpx.Timeout = 30.0,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         http_client: httpx.Client | None = None,
         transport: httpx.BaseTransport | None = None,
         per_page: int = MAX_PER_PAGE,
@@ -677,7 +742,7 @@ class FlickrClient:
         run); a fresh one by default."""
         key = api_key if api_key is not None else os.environ.get(API_KEY_ENV, "")
         if not key.strip():
-            raise FlickrAuthError(f"no Flickr API key: set {API_KEY_ENV}")
+            raise FlickrKeyMissing(f"no Flickr API key: set {API_KEY_ENV}")
         if not 1 <= per_page <= MAX_PER_PAGE:
             raise ValueError(f"per_page must be 1..{MAX_PER_PAGE}")
         self.__api_key = key.strip()
@@ -764,6 +829,8 @@ class FlickrClient:
                 headers={"User-Agent": self.user_agent},
                 timeout=self._timeout,
             )
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+            raise _Transient(_connect_reason(exc), unreachable=True) from None
         except httpx.TimeoutException as exc:
             raise _Transient(f"timeout ({type(exc).__name__})") from None
         except httpx.TransportError as exc:
@@ -788,8 +855,7 @@ class FlickrClient:
             message = self._redact(_text(body.get("message")) or "")
             if code in _AUTH_CODES:
                 raise FlickrAuthError(
-                    f"Flickr rejected the API key ({message}); check {API_KEY_ENV}. "
-                    "Stopping the run."
+                    f"Flickr refused the API key ({message}); check {API_KEY_ENV}"
                 )
             if code in _TRANSIENT_CODES:
                 raise _Transient(f"Flickr error {code}: {message}")
@@ -802,7 +868,10 @@ class FlickrClient:
         outcome = state.outcome
         exc = outcome.exception() if outcome is not None else None
         wait = state.next_action.sleep if state.next_action else 0.0
-        log.warning(
+        # No connection at all ends in one FlickrUnreachableError line: its tries are INFO.
+        unreachable = isinstance(exc, _Transient) and exc.unreachable
+        log.log(
+            logging.INFO if unreachable else logging.WARNING,
             "Flickr %s attempt %d failed (%s); retrying in %.1fs",
             state.args[0] if state.args else "?",
             state.attempt_number,
@@ -817,7 +886,7 @@ class FlickrClient:
         (bad key), ``FlickrUnavailableError`` (retries exhausted).
         """
         retrying = Retrying(
-            stop=stop_after_attempt(max(1, self.retry.attempts)),
+            stop=self._stop,
             wait=_WaitRetryAfterOrBackoff(self.retry),
             retry=retry_if_exception_type(_Transient),
             sleep=self._sleep,
@@ -827,9 +896,30 @@ class FlickrClient:
         try:
             return retrying(self._attempt, method, dict(params or {}))
         except _Transient as exc:
+            if exc.unreachable:
+                host = urllib.parse.urlsplit(self.base_url).netloc
+                tries = min(self.retry.attempts, self.retry.connect_attempts)
+                raise FlickrUnreachableError(
+                    f"cannot reach Flickr at {host}: {exc.reason} "
+                    f"({tries} {'try' if tries == 1 else 'tries'})"
+                ) from None
             raise FlickrUnavailableError(
                 f"{method}: gave up after {self.retry.attempts} attempts ({exc.reason})"
             ) from None
+
+    def _stop(self, state: RetryCallState) -> bool:
+        """Stop after ``attempts``, or after ``connect_attempts`` when no connection is made."""
+        if state.attempt_number >= max(1, self.retry.attempts):
+            return True
+        outcome = state.outcome
+        exc = outcome.exception() if outcome is not None else None
+        unreachable = isinstance(exc, _Transient) and exc.unreachable
+        return unreachable and state.attempt_number >= max(1, self.retry.connect_attempts)
+
+    @property
+    def unreachable_after(self) -> float:
+        """Seconds within which an unreachable Flickr is reported (see ``unreachable_bound``)."""
+        return unreachable_bound(self.retry, _connect_timeout(self._timeout))
 
     # ----------------------------------------------------------------- methods
 
@@ -993,7 +1083,7 @@ class FlickrClient:
                 if strategy is Strategy.LOOKUP_OWNER:
                     try:
                         owner = self.get_owner(nsid, refresh=True)
-                    except FlickrAuthError:
+                    except FlickrFatalError:
                         raise
                     except FlickrError as exc:
                         log.warning(
@@ -1083,7 +1173,7 @@ class FlickrClient:
                 if not more:
                     break
                 pages = said if said is not None else pages
-        except FlickrAuthError:
+        except FlickrFatalError:
             raise
         except FlickrError as exc:
             log.warning(
@@ -1097,7 +1187,7 @@ class FlickrClient:
         """getInfo for one photo, every failure but a bad key turned into a ``FetchError``."""
         try:
             result = self.get_photo(photo_id)
-        except FlickrAuthError:
+        except FlickrFatalError:
             raise
         except FlickrError as exc:
             log.warning("photo %s: %s", photo_id, exc)

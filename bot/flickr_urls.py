@@ -79,6 +79,8 @@ import re
 from typing import Final, Literal, NamedTuple
 from urllib.parse import unquote, unquote_to_bytes
 
+from bot.errors import InputInvalid
+
 __all__ = [
     "FlickrUrlError",
     "NotAFlickrUrl",
@@ -97,7 +99,7 @@ UrlType = Literal["single_photo", "user", "album", "gallery", "group", "tag", "h
 _MESSAGE_URL_CHARS: Final = 120
 
 
-class FlickrUrlError(ValueError):
+class FlickrUrlError(InputInvalid, ValueError):
     """A string that does not parse to a Flickr URL; ``url`` is the input as given."""
 
     def __init__(self, url: str, reason: str) -> None:

@@ -62,6 +62,7 @@ from bot.concurrency import (
     undo_claims,
 )
 from bot.decisions import apply_decision
+from bot.errors import as_backfill_error
 from bot.flickr_photo import FlickrOwner, FlickrPhoto, FlickrPhotoGone
 from bot.reconcile import Plan, creator_items_to_look_up, plan
 from bot.store import (
@@ -400,8 +401,9 @@ class Job:
                 self.summary.stop_reason = stop.reason
                 log.warning("stopping: %s", stop.reason)
             except Exception as exc:
-                self.summary.stop_reason = f"error: {_short(exc)}"
-                log.error("run %s failed: %s", run_id, _short(exc))
+                # One line in words (bot.errors); the command line prints it, once.
+                self.summary.stop_reason = f"error: {as_backfill_error(exc)}"
+                log.info("run %s failed: %s", run_id, self.summary.stop_reason)
                 raise
         finally:
             self.summary.flickr_calls = self.flickr.calls - flickr_before
@@ -619,11 +621,11 @@ class Job:
         if f.owner_nsid:
             return f.owner_nsid
         if f.owner_alias:
-            from bot.flickr import FlickrAuthError, FlickrError
+            from bot.flickr import FlickrError, FlickrFatalError
 
             try:
                 return self.flickr.lookup_user(f.owner_alias)
-            except FlickrAuthError:
+            except FlickrFatalError:
                 raise
             except FlickrError as exc:
                 log.warning("path alias %s: %s; reading its photos one by one", f.owner_alias, exc)
@@ -780,11 +782,11 @@ class Job:
             # A gone photo gets a creator only for an account people.getInfo says exists
             # (through the client's owner cache, the store's owners table); an owner named
             # only by the file's evidence, deleted or unreadable gets none.
-            from bot.flickr import FlickrAuthError, FlickrError
+            from bot.flickr import FlickrError, FlickrFatalError
 
             try:
                 owner_hint = self.flickr.get_owner(f.owner_nsid)
-            except FlickrAuthError:
+            except FlickrFatalError:
                 raise
             except FlickrError as exc:
                 log.warning(

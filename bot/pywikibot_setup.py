@@ -20,7 +20,11 @@ Where things come from:
   for that wiki in this process, so a bug cannot write: pywikibot refuses any write
   action by an anonymous session.
 - **Pacing** (``put_throttle``, ``maxlag``, retries) goes into ``pywikibot.config``
-  before the site and its throttle exist.
+  before the site and its throttle exist. The retries are bounded (``max_retries``,
+  ``retry_wait``, ``retry_max``, the connect timeout): an unreachable Commons fails within
+  :func:`unreachable_bound` seconds (about 30 with the bot's settings), not the minutes of
+  pywikibot's defaults, and pywikibot's traceback per retry is kept out of the output
+  (one INFO line each instead; all of it with ``-vv``).
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 from urllib.parse import urlsplit
+
+from bot.errors import AuthRefused, ConfigError
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +63,47 @@ mylang = 'commons'
 """
 
 
-class PywikibotSetupError(RuntimeError):
+def unreachable_bound(
+    max_retries: int, retry_wait: float, retry_max: float, connect_timeout: float
+) -> float:
+    """The longest a Commons request takes before it fails for want of a connection.
+
+    pywikibot tries ``max_retries + 1`` times and waits ``retry_wait`` doubling up to
+    ``retry_max`` between tries (``WaitingMixin.wait``).
+    """
+    waits = sum(min(retry_wait * 2**n, retry_max) for n in range(max(0, max_retries)))
+    return (max(0, max_retries) + 1) * connect_timeout + waits
+
+
+class _QuietRetries(logging.Filter):
+    """pywikibot logs a whole traceback, and a "Waiting" line, for every retry of a
+    request that got no connection. Keep them out of the bot's output (one INFO line of
+    this module each, visible with ``-v``) unless debug logging (``-vv``) is on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if log.isEnabledFor(logging.DEBUG):
+            return True
+        message = record.getMessage()
+        if message.startswith("Traceback (most recent call last)"):
+            last = message.strip().splitlines()[-1]
+            log.info("Commons request failed: %s", " ".join(last.split())[:200])
+            return False
+        if message.startswith(("An error occurred for uri", "Waiting ")):
+            log.info("Commons: %s", message.strip())
+            return False
+        return True
+
+
+_QUIET_RETRIES = _QuietRetries()
+
+
+def _install_quiet_retries() -> None:
+    logger = logging.getLogger("pywiki")
+    if _QUIET_RETRIES not in logger.filters:
+        logger.addFilter(_QUIET_RETRIES)
+
+
+class PywikibotSetupError(ConfigError, RuntimeError):
     """pywikibot could not be set up for the requested wiki and account."""
 
 
@@ -65,7 +111,7 @@ class CredentialsMissing(PywikibotSetupError):
     """A login was asked for but no OAuth token, BotPassword or password file has one."""
 
 
-class LoginFailed(PywikibotSetupError):
+class LoginFailed(AuthRefused, PywikibotSetupError):
     """The wiki refused the credentials, or the session is not the expected account."""
 
 
@@ -170,6 +216,7 @@ def setup_pywikibot(
     max_retries: int | None = None,
     retry_wait: float | None = None,
     retry_max: float | None = None,
+    connect_timeout: float | None = None,
     min_throttle: float | None = None,
     user_agent: str | None = None,
     environ: Mapping[str, str] | None = None,
@@ -177,17 +224,20 @@ def setup_pywikibot(
 ) -> Any:
     """Configure pywikibot and return the Commons ``DataSite``, logged in if ``username``.
 
-    ``put_throttle`` is the minimum number of seconds between two edits (None or 0:
-    pywikibot's default, 10 s). ``max_retries``/``retry_wait``/``retry_max`` tune
-    pywikibot's own retries of maxlag, ``ratelimited``, ``badtoken`` and HTTP 5xx;
+    ``put_throttle`` is the minimum number of seconds between two edits (0: none; only
+    maxlag and the server's rate limits pace the edits; None: pywikibot's default, 10 s).
+    ``max_retries``/``retry_wait``/``retry_max`` tune pywikibot's own retries of maxlag,
+    ``ratelimited``, ``badtoken``, HTTP 5xx and requests that got no connection;
+    ``connect_timeout`` is the seconds a connection may take to open (pywikibot: 6.05);
     ``min_throttle`` is the minimum gap between any two requests (pywikibot: 0.1 s).
     """
     env = os.environ if environ is None else environ
     pywikibot = import_pywikibot(config_dir)
     config = pywikibot.config
 
+    _install_quiet_retries()
     config.write_maxlag = int(maxlag)
-    if put_throttle:
+    if put_throttle is not None:
         config.put_throttle = float(put_throttle)
     if max_retries is not None:
         config.max_retries = int(max_retries)
@@ -195,6 +245,10 @@ def setup_pywikibot(
         config.retry_wait = retry_wait
     if retry_max is not None:
         config.retry_max = retry_max
+    if connect_timeout is not None:
+        read = config.socket_timeout
+        read = read[1] if isinstance(read, tuple) else read
+        config.socket_timeout = (float(connect_timeout), read)
     if min_throttle is not None:
         config.minthrottle = min_throttle
     if user_agent:
@@ -221,7 +275,7 @@ def setup_pywikibot(
 
     _forget_cached_sites(pywikibot, family_name)
     site = pywikibot.Site(COMMONS_CODE, family, user=username, interface="DataSite")
-    if put_throttle:
+    if put_throttle is not None:
         site.throttle.set_delays(writedelay=float(put_throttle))
     if username and login:
         login_site(site, username, environ=env)

@@ -53,6 +53,7 @@ from typing import Any, BinaryIO, Final, Literal, cast
 import orjson
 from isal import igzip, igzip_lib
 
+from bot.errors import InputInvalid
 from bot.evidence import SOURCES, MalformedEntity, entity_mid, evidence_from_line
 from bot.store import FileEvidence, Store
 
@@ -81,15 +82,15 @@ _evidence_of_line = evidence_from_line
 _IsalError: type[Exception] = getattr(igzip_lib, "IsalError", OSError)  # corrupt gzip data
 
 
-class SnapshotError(Exception):
+class SnapshotError(InputInvalid):
     """The snapshot cannot be read at all (missing, empty, unknown compression)."""
 
 
-class TruncatedInput(EOFError):
+class TruncatedInput(InputInvalid, EOFError):
     """The compressed stream ended before its end-of-stream marker."""
 
 
-class CorruptInput(ValueError):
+class CorruptInput(InputInvalid, ValueError):
     """The compressed stream cannot be decompressed (bad data, trailing garbage)."""
 
 

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Final, NamedTuple
 
 import orjson
 
+from bot.errors import LockHeldError, UsageError
 from bot.flickr_photo import FlickrOwner
 
 if TYPE_CHECKING:
@@ -493,15 +494,15 @@ def bulk_pause(held: float) -> float:
     return held / 2 + 0.010
 
 
-class LockHeld(RuntimeError):
+class LockHeld(LockHeldError, RuntimeError):
     """Another run holds the lock."""
 
 
-class LockLost(RuntimeError):
+class LockLost(LockHeldError, RuntimeError):
     """This run's lock was taken over (it looked stale to another run): stop now."""
 
 
-class InvalidTransition(ValueError):
+class InvalidTransition(UsageError, ValueError):
     """A decision that the conflict's current state does not allow."""
 
 

@@ -23,6 +23,7 @@ from typing import Any, Final
 
 import httpx
 
+from bot.errors import NetworkUnreachable, RemoteError, network_reason
 from bot.ids import P_FLICKR_USER_ID
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,24 @@ BATCH: Final = 50
 _QID_RE: Final = re.compile(r"^Q[1-9][0-9]*$")
 
 
-class WikidataError(RuntimeError):
+class WikidataError(RemoteError, RuntimeError):
     """Wikidata answered with an error, or not at all after the retries."""
+
+
+class WikidataUnreachable(NetworkUnreachable, WikidataError):
+    """No connection to Wikidata within ``connect_attempts``; later calls fail at once."""
+
+
+DEFAULT_TIMEOUT: Final = httpx.Timeout(30.0, connect=5.0)
+
+
+def unreachable_bound(
+    connect_attempts: int, connect_timeout: float, retry_wait: float, retry_max: float
+) -> float:
+    """The longest one lookup takes before it reports Wikidata unreachable (seconds)."""
+    tries = max(1, connect_attempts)
+    waits = sum(min(retry_wait * 2**n, retry_max) for n in range(tries - 1))
+    return tries * connect_timeout + waits
 
 
 def flickr_user_ids_of(entity: Mapping[str, Any]) -> list[str]:
@@ -67,14 +84,18 @@ class WikidataClient:
         *,
         user_agent: str = DEFAULT_USER_AGENT,
         maxlag: int | None = 30,
-        timeout: float = 30.0,
+        timeout: float | httpx.Timeout = DEFAULT_TIMEOUT,
         max_attempts: int = 5,
         retry_wait: float = 5.0,
         retry_max: float = 120.0,
+        connect_attempts: int = 3,
         client: httpx.Client | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        """``maxlag`` as pywikibot's read requests (30 s; None: not sent)."""
+        """``maxlag`` as pywikibot's read requests (30 s; None: not sent).
+
+        A host that cannot be connected to gets ``connect_attempts`` tries; once it has
+        been found unreachable, this client (one run) does not try it again."""
         if not user_agent.strip():
             raise ValueError("Wikimedia requires a descriptive User-Agent")
         self.api_url = api_url
@@ -82,8 +103,14 @@ class WikidataClient:
         self.max_attempts = max(1, max_attempts)
         self.retry_wait = retry_wait
         self.retry_max = retry_max
+        self.connect_attempts = max(1, min(connect_attempts, self.max_attempts))
+        self.unreachable: str | None = None  # why, once found unreachable
         self.sleep = sleep
         self.calls = 0
+        connect = timeout.connect if isinstance(timeout, httpx.Timeout) else timeout
+        self.unreachable_after = unreachable_bound(
+            self.connect_attempts, float(connect or 0.0), retry_wait, retry_max
+        )
         self._own_client = client is None
         self._client = client or httpx.Client(timeout=timeout, follow_redirects=True)
         self._client.headers["User-Agent"] = f"{user_agent} httpx/{httpx.__version__}"
@@ -131,12 +158,25 @@ class WikidataClient:
         params = {**params, "format": "json", "formatversion": "2"}
         if self.maxlag is not None:
             params["maxlag"] = str(self.maxlag)
+        if self.unreachable is not None:
+            raise WikidataUnreachable(self.unreachable)
         problem = ""
+        no_connection = 0
         for attempt in range(1, self.max_attempts + 1):
             wait = self.retry_wait * 2 ** (attempt - 1)
             self.calls += 1
             try:
                 response = self._client.get(self.api_url, params=params)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
+                problem = f"{type(exc).__name__}: {exc}"
+                no_connection += 1
+                if no_connection >= self.connect_attempts:
+                    host = httpx.URL(self.api_url).host
+                    self.unreachable = (
+                        f"cannot reach Wikidata at {host}: {network_reason(problem)} "
+                        f"({no_connection} {'try' if no_connection == 1 else 'tries'})"
+                    )
+                    raise WikidataUnreachable(self.unreachable) from None
             except httpx.TransportError as exc:
                 problem = f"{type(exc).__name__}: {exc}"
             else:
@@ -161,7 +201,9 @@ class WikidataClient:
                         wait = retry_after if retry_after is not None else wait
             if attempt < self.max_attempts:
                 delay = min(wait, self.retry_max)
-                log.warning("Wikidata: %s; retrying in %.1f s", problem, delay)
+                # A try without a connection is INFO: if they all fail, one error says so.
+                level = logging.INFO if no_connection == attempt else logging.WARNING
+                log.log(level, "Wikidata: %s; retrying in %.1f s", problem, delay)
                 self.sleep(delay)
         raise WikidataError(f"Wikidata: {problem} after {self.max_attempts} attempts")
 
@@ -185,6 +227,7 @@ __all__ = [
     "DEFAULT_API_URL",
     "WikidataClient",
     "WikidataError",
+    "WikidataUnreachable",
     "fetch_flickr_user_ids",
     "flickr_user_ids_of",
 ]

@@ -90,7 +90,7 @@ def test_explain_says_when_flickr_does_not_answer(
         lambda self, files: {"52810336619": FetchError("52810336619", "HTTP 503 after 5 attempts")},
     )
     with world.start() as running:
-        assert main(_explain_args(running)) == 1
+        assert main(_explain_args(running)) == 9
     err = capsys.readouterr().err
     assert "Flickr did not answer for photo 52810336619: HTTP 503" in err
     assert "Traceback" not in err

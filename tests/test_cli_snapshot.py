@@ -122,13 +122,26 @@ def test_extract_needs_a_snapshot_or_titles(
     assert "SNAPSHOT" in capsys.readouterr().err
 
 
-def test_extract_missing_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["extract", str(tmp_path / "nope.json.gz"), "--db", str(tmp_path / "bot.db")]) == 1
-    assert "no such snapshot" in capsys.readouterr().err
-    assert (
-        main(["extract", "--titles", str(tmp_path / "nope.txt"), "--db", str(tmp_path / "bot.db")])
-        == 2
-    )
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nope.json.gz"], "no such snapshot: "),
+        (["--titles", "nope.txt"], "no such titles file: "),
+        (["."], "snapshot . is a directory, not a file"),
+    ],
+)
+def test_extract_checks_its_input_before_creating_a_store(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    message: str,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["extract", *args, "--db", str(tmp_path / "bot.db")]) == 5
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+    assert not (tmp_path / "bot.db").exists()
 
 
 def test_extract_titles_only_and_with_a_snapshot(
@@ -204,8 +217,10 @@ def test_export_json_lines(
 
 
 def test_export_missing_store(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["export", "--db", str(tmp_path / "none.db")]) == 1
-    assert "no such store" in capsys.readouterr().err
+    assert main(["export", "--db", str(tmp_path / "none.db")]) == 6
+    err = capsys.readouterr().err
+    assert err.startswith("backfill export: no store at ") and err.count("\n") == 1
+    assert not (tmp_path / "none.db").exists()
 
 
 def test_extract_the_bundled_sample(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

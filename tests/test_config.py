@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Settings, load_settings
+from bot.config import PROJECT_DIR, Settings, SettingsError, load_settings
+from bot.errors import ExitCode
 
 
 def test_defaults_file_matches_the_dataclass_defaults() -> None:
@@ -46,3 +47,28 @@ def test_unknown_setting_is_an_error(tmp_path: Path) -> None:
 def test_flag_overrides_skip_none() -> None:
     s = Settings().with_overrides(batch_size=None, maxlag=2)
     assert (s.batch_size, s.maxlag) == (50, 2)
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("BACKFILL_PUT_THROTTLE", "-1", "setting put_throttle: must not be negative"),
+        ("BACKFILL_MAX_RETRIES", "-2", "setting max_retries: must not be negative"),
+        ("BACKFILL_BATCH_SIZE", "many", "setting batch_size: not a valid int: 'many'"),
+        ("BACKFILL_CONFIG", "/nonexistent/site.toml", "BACKFILL_CONFIG names no file"),
+    ],
+)
+def test_unusable_values_are_configuration_errors(variable: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=message) as err:
+        load_settings(environ={variable: value})
+    assert err.value.exit_code == ExitCode.CONFIG
+
+
+def test_relative_paths_in_a_settings_file_are_relative_to_that_file(tmp_path: Path) -> None:
+    extra = tmp_path / "site" / "site.toml"
+    extra.parent.mkdir()
+    extra.write_text('db_path = "data/b.db"\nreport_dir = "/abs/reports"\n')
+    settings = load_settings(environ={"BACKFILL_CONFIG": str(extra)})
+    assert settings.db_path == str(tmp_path / "site" / "data" / "b.db")
+    assert settings.report_dir == "/abs/reports"
+    assert settings.pywikibot_dir == str(PROJECT_DIR / "var" / "pywikibot")

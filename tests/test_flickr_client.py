@@ -30,24 +30,30 @@ from hypothesis import strategies as st
 
 from bot import ids
 from bot.claims import bhl_page_id
+from bot.errors import ExitCode
 from bot.flickr import (
+    DEFAULT_TIMEOUT,
     DEFAULT_USER_AGENT,
     LISTING_EXTRAS,
     FetchError,
     FlickrApiError,
     FlickrAuthError,
     FlickrClient,
+    FlickrKeyMissing,
     FlickrUnavailableError,
+    FlickrUnreachableError,
     ListingCache,
     MemoryOwnerCache,
     RetryPolicy,
     Strategy,
     alias_from,
+    api_key_from_env,
     choose_strategy,
     listing_pages,
     parse_listing_photo,
     parse_photo_info,
     parse_retry_after,
+    unreachable_bound,
 )
 from bot.flickr_photo import FlickrLocation, FlickrOwner, FlickrPhoto, FlickrPhotoGone, GoneReason
 from bot.flickr_standin import (
@@ -650,19 +656,46 @@ def test_giving_up_affects_only_that_photo(
         client.get_photo("51000000005")
 
 
-def test_connection_errors_become_fetch_errors_without_the_key() -> None:
+def test_an_unreachable_flickr_stops_the_fetch_without_the_key(free_port: int) -> None:
+    """No connection (nothing listens on the port): not a FetchError per photo, which
+    would let a run spend the bounded retries again on every photo, but one error that
+    stops the run, after ``connect_attempts`` tries even though ``attempts`` allows more."""
     secret = "abad1deaabad1deaabad1deaabad1dea"
-    with FlickrClient(
-        secret,
-        base_url="http://127.0.0.1:9/services/rest/",
-        rate_limiter=TokenBucket.unlimited(),
-        retry=RetryPolicy(attempts=2, initial_wait=0, jitter=0),
-        sleep=lambda s: None,
-    ) as client:
-        result = client.fetch_photos(None, ["1"])["1"]
-    assert isinstance(result, FetchError)
-    assert "connection error" in result.message and secret not in result.message
-    assert client.calls == 2
+    with (
+        FlickrClient(
+            secret,
+            base_url=f"http://127.0.0.1:{free_port}/services/rest/",
+            rate_limiter=TokenBucket.unlimited(),
+            retry=RetryPolicy(attempts=5, connect_attempts=2, initial_wait=0, jitter=0),
+            sleep=lambda s: None,
+        ) as client,
+        pytest.raises(FlickrUnreachableError) as err,
+    ):
+        client.fetch_photos(None, ["1", "2"])
+    assert str(err.value) == (
+        f"cannot reach Flickr at 127.0.0.1:{free_port}: connection refused (2 tries)"
+    )
+    assert secret not in str(err.value) and client.calls == 2
+    assert err.value.exit_code == ExitCode.NETWORK
+
+
+def test_the_default_flickr_bound_on_an_unreachable_host_is_at_most_30_s() -> None:
+    """Computed from the policy and the connect timeout the client uses by default."""
+    with FlickrClient("k", rate_limiter=TokenBucket.unlimited()) as client:
+        assert client.unreachable_after <= 30
+    assert (
+        unreachable_bound(RetryPolicy(), DEFAULT_TIMEOUT.connect or 0) == client.unreachable_after
+    )
+    assert unreachable_bound(RetryPolicy(connect_attempts=1), 5.0) == 5.0
+    assert unreachable_bound(RetryPolicy(connect_attempts=3, jitter=0), 5.0) == 15 + 2 + 4
+
+
+def test_a_missing_key_is_named_before_any_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FLICKR_API_KEY", raising=False)
+    with pytest.raises(FlickrKeyMissing, match="FLICKR_API_KEY is not set") as err:
+        api_key_from_env()
+    assert err.value.exit_code == ExitCode.CONFIG
+    assert api_key_from_env({"FLICKR_API_KEY": " k "}) == "k"
 
 
 def test_non_retryable_http_status_is_a_fetch_error_at_once(

@@ -15,6 +15,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from bot import ids
+from bot.errors import ConfigError, StoreMissing
 from bot.store import ConflictRecord, ConflictStatus, Store
 from review_ui import sample
 from review_ui.app import create_app
@@ -798,8 +799,8 @@ def test_backfill_review_command(
 
     monkeypatch.setattr("werkzeug.serving.run_simple", fake_run_simple)
     args = build_parser().parse_args(["review", "--db", str(db)])
-    assert args.func(args) == 2  # neither TOOL_SECRET_KEY nor TOOL_DEV_LOGIN
-    assert "TOOL_SECRET_KEY" in capsys.readouterr().err
+    with pytest.raises(ConfigError, match="TOOL_SECRET_KEY"):  # nor TOOL_DEV_LOGIN: exit 7
+        args.func(args)
     for how in (["--dev-login"], []):  # the flag is shorthand for the variable
         monkeypatch.setenv("TOOL_DEV_LOGIN", "0" if how else "1")  # restored after the test
         args = build_parser().parse_args(["review", "--db", str(db), "--port", "8123", *how])
@@ -822,7 +823,8 @@ def test_backfill_review_command(
     dev = production.post("/dev-login", data={"csrf_token": TOKEN, "username": "Eve"})
     assert dev.status_code == 404
     missing = build_parser().parse_args(["review", "--db", str(db) + ".nope", "--dev-login"])
-    assert missing.func(missing) == 2
+    with pytest.raises(StoreMissing, match="no store at "):  # bot.cli.main: exit 6
+        missing.func(missing)
 
 
 def test_conflict_statuses_all_have_labels() -> None:

@@ -11,7 +11,14 @@ import pytest
 from commons_fixtures import offline_fixture  # noqa: F401 - autouse fixture
 
 from bot.commons_standin import StandinData, StandinHandle, run_commons_standin
-from bot.wikidata import WikidataClient, WikidataError, flickr_user_ids_of
+from bot.errors import ExitCode
+from bot.wikidata import (
+    WikidataClient,
+    WikidataError,
+    WikidataUnreachable,
+    flickr_user_ids_of,
+    unreachable_bound,
+)
 
 SEED = Path(__file__).parent / "fixtures" / "commons" / "seed"
 
@@ -145,3 +152,43 @@ def test_flickr_user_ids_of_tolerates_odd_shapes() -> None:
     assert flickr_user_ids_of({"id": "Q1", "missing": ""}) == []
     assert flickr_user_ids_of({"claims": []}) == []
     assert flickr_user_ids_of({"claims": {"P3267": p3267(" 1@N01 ", "1@N01")}}) == ["1@N01"]
+
+
+def test_an_unreachable_wikidata_is_reported_after_connect_attempts(free_port: int) -> None:
+    """No connection: ``connect_attempts`` tries (not ``max_attempts``), then every later
+    lookup of this client fails at once, so a run does not spend the bound per batch."""
+    waits: list[float] = []
+    with WikidataClient(
+        f"http://127.0.0.1:{free_port}/w/api.php",
+        max_attempts=5,
+        connect_attempts=2,
+        retry_wait=0.5,
+        sleep=waits.append,
+    ) as client:
+        with pytest.raises(WikidataUnreachable) as err:
+            client.fetch_flickr_user_ids(["Q1"])
+        assert client.calls == 2 and waits == [0.5]
+        with pytest.raises(WikidataUnreachable):
+            client.fetch_flickr_user_ids(["Q2"])
+        assert client.calls == 2
+    assert str(err.value) == "cannot reach Wikidata at 127.0.0.1: connection refused (2 tries)"
+    assert isinstance(err.value, WikidataError) and err.value.exit_code == ExitCode.NETWORK
+
+
+@pytest.mark.parametrize(
+    ("tries", "connect", "wait", "most", "bound"),
+    [
+        (1, 3.0, 2.0, 8.0, 3.0),
+        (3, 3.0, 2.0, 8.0, 9.0 + 2 + 4),
+        (5, 1.0, 2.0, 8.0, 5.0 + 2 + 4 + 8 + 8),
+    ],
+)
+def test_unreachable_bound(
+    tries: int, connect: float, wait: float, most: float, bound: float
+) -> None:
+    assert unreachable_bound(tries, connect, wait, most) == bound
+
+
+def test_the_default_client_bound_is_at_most_30_s() -> None:
+    with WikidataClient() as client:
+        assert client.unreachable_after <= 30
