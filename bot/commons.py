@@ -337,7 +337,7 @@ class CommonsClient:
             settings.commons_api_url or None,
             config_dir,
             account,
-            put_throttle=settings.put_throttle or None,
+            put_throttle=settings.put_throttle,
             maxlag=settings.maxlag,
             user_agent=settings.user_agent,
         )
