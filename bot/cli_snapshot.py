@@ -4,7 +4,9 @@ of the worklist as JSON lines.
 ``extract`` is a long batch job (hours on the real dump), so it reports progress on its
 own: a bar on a terminal, otherwise an INFO log line every ``--progress-interval``
 seconds even without ``-v``. It exits 1 when the input was truncated or unreadable
-(what was read before is kept), 2 on usage errors.
+(what was read before is kept) or is refused before reading (missing, empty, its content
+not what its name says: one line on stderr), 2 on usage errors. Malformed lines are
+counted and skipped: they do not change the exit status.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="scan a Commons mediainfo snapshot into the worklist",
         description=(
             "Stream a Commons mediainfo snapshot (commons-YYYYMMDD-mediainfo.json.gz, "
-            ".bz2 or plain JSON; the compression is detected from the content) and upsert "
+            ".bz2, .xz or plain JSON; the compression is detected from the content, and a "
+            "name that says otherwise is refused) and upsert "
             "one worklist row per file with Flickr evidence. Re-running on a newer "
             "snapshot adds new files and updates evidence; processing state is kept. "
             "--titles adds files by title (their evidence is found at run time)."
@@ -138,9 +141,9 @@ def run_extract(args: argparse.Namespace) -> int:
                 progress_interval=args.progress_interval,
                 workers=args.workers,  # None: extract decides (default_workers)
             )
-    except SnapshotError as exc:
+    except SnapshotError as exc:  # missing, empty, not what its name says: nothing read
         print(f"backfill extract: {exc}", file=sys.stderr)
-        return 1
+        return exc.exit_code
     except OSError as exc:
         print(f"backfill extract: {exc}", file=sys.stderr)
         return 1

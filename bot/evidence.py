@@ -67,7 +67,8 @@ _PHOTO_ID_RE: Final = re.compile(r"0*([1-9][0-9]{0,18})", re.ASCII)
 
 
 class MalformedEntity(ValueError):
-    """The decoded line is not a usable mediainfo entity (not an object, no M-id)."""
+    """The decoded line is not a usable mediainfo entity (not an object, no M-id), or
+    could not be decoded at all (nested too deeply, too big for memory)."""
 
 
 def entity_mid(entity: Any) -> str:
@@ -191,12 +192,16 @@ def evidence_from_line(line: bytes) -> FileEvidence | None:
     """:func:`evidence_from_entity` of one snapshot line (without its trailing comma),
     decoding only what it reads. Raises ``orjson.JSONDecodeError`` for a line that is not
     JSON and :class:`MalformedEntity` for one that is not an entity, as a full decode
-    would. (The text encoding of skipped strings is not checked: a stray byte in a
-    caption does not cost the file its evidence.)"""
+    would, or that cannot be decoded at all (:func:`check_nesting`, a decoder's
+    ``RecursionError`` or ``MemoryError``). (The text encoding of skipped strings is not
+    checked: a stray byte in a caption does not cost the file its evidence.)"""
+    check_nesting(line)
     try:
         found = _line_decoder.decode(line)
     except msgspec.MsgspecError:
-        return evidence_from_entity(orjson.loads(line))  # the error, or an odd shape
+        return evidence_from_entity(decode_line(line))  # the error, or an odd shape
+    except Exception as exc:  # RecursionError, MemoryError: the line, not the run
+        raise undecodable(exc) from exc
     entity: dict[str, Any] = {name: getattr(found, name) for name in _PAGE_FIELDS}
     for key in ("statements", "claims"):
         value = getattr(found, key)
@@ -209,6 +214,77 @@ def evidence_from_line(line: bytes) -> FileEvidence | None:
         if value is not None:
             entity[key] = value
     return evidence_from_entity(entity)
+
+
+# --------------------------------------------------------------------------- hostile lines
+#
+# The deepest real entity is 11 levels (entity, statements, property, statement,
+# references, reference, snaks, property, snak, datavalue, value); the dump writes
+# nothing deeper. 64 leaves room for any future datavalue type and is still far below
+# where the decoders give up (msgspec: Python's recursion limit, ~1000 levels minus the
+# stack in use; orjson: 1024), so a hostile line is refused the same way wherever it is
+# decoded from.
+
+MAX_NESTING: Final = 64
+# The cheap test run on every candidate line: a run of brackets that no real entity has
+# outside a string (mediainfo has no arrays of arrays). Substring search with a long
+# needle skips ahead its length at a time (well under 1 µs a line); only a line with
+# such a run is measured exactly. A hostile line nested another way (``[{"a":[{"a":...``)
+# is stopped by the decoder's own limit and reported the same way (:func:`undecodable`).
+_DEEP_RUN: Final = b"[" * (MAX_NESTING // 2)
+_NOT_STRUCTURE: Final = bytes(c for c in range(256) if c not in b'"[]{}')
+
+
+def nesting_depth(line: bytes, limit: int = MAX_NESTING) -> int:
+    """How deeply the arrays and objects of a JSON line nest, counted up to ``limit + 1``
+    (brackets inside strings do not count)."""
+    if b"\\\\" in line:  # escaped backslashes first, then escaped quotes
+        line = line.replace(b"\\\\", b"")
+    if b'\\"' in line:
+        line = line.replace(b'\\"', b"")
+    # Only quotes and brackets are left; an empty string (or the gap between two strings)
+    # is a pair of quotes with nothing between, and the quotes that are left still
+    # alternate, opening and closing the strings that hold brackets.
+    skeleton = line.translate(None, _NOT_STRUCTURE).replace(b'""', b"")
+    if b'"' in skeleton:
+        skeleton = b"".join(skeleton.split(b'"')[::2])
+    depth = deepest = 0
+    for byte in skeleton:
+        if byte == 0x5B or byte == 0x7B:  # [ {
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if depth > limit:
+                    break
+        else:
+            depth -= 1
+    return deepest
+
+
+def check_nesting(line: bytes) -> None:
+    """Refuse, before decoding, a line nested deeper than :data:`MAX_NESTING`."""
+    if _DEEP_RUN in line and nesting_depth(line) > MAX_NESTING:
+        raise MalformedEntity(f"nested deeper than {MAX_NESTING} levels")
+
+
+def undecodable(exc: BaseException) -> MalformedEntity:
+    """A decoder's failure other than bad JSON, as the reason the line is skipped."""
+    if isinstance(exc, RecursionError):
+        return MalformedEntity(f"nested deeper than {MAX_NESTING} levels ({exc})")
+    if isinstance(exc, MemoryError):
+        return MalformedEntity("too big to decode (out of memory)")
+    return MalformedEntity(f"could not be decoded ({type(exc).__name__}: {exc})"[:200])
+
+
+def decode_line(line: bytes) -> Any:
+    """``orjson.loads`` of a snapshot line: ``orjson.JSONDecodeError`` for bad JSON, and
+    :class:`MalformedEntity` (:func:`undecodable`) for any other failure."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        raise
+    except Exception as exc:
+        raise undecodable(exc) from exc
 
 
 class _Found:

@@ -7,6 +7,7 @@ import bz2
 import gzip
 import importlib.util
 import logging
+import re
 import shutil
 import sys
 import zlib
@@ -21,9 +22,12 @@ import pytest
 import bot.snapshot as snapshot
 from bot.evidence import evidence_from_line
 from bot.snapshot import (
+    EmptySnapshot,
     ExtractSummary,
+    FormatMismatch,
     SnapshotError,
     SnapshotScanner,
+    UnsupportedFormat,
     extract,
     iter_candidate_entities,
     open_snapshot,
@@ -116,18 +120,37 @@ def mixed_lines() -> list[dict[str, Any] | str]:
 # --------------------------------------------------------------------------- formats
 
 
-def test_sniff_format_uses_magic_bytes() -> None:
-    assert sniff_format(b"\x1f\x8b\x08\x00") == "gzip"
-    assert sniff_format(b"BZh9") == "bz2"
-    assert sniff_format(b"[\n{") == "plain"
-    assert sniff_format(b"") == "plain"
+@pytest.mark.parametrize(
+    ("head", "fmt"),
+    [
+        (b"\x1f\x8b\x08\x00", "gzip"),
+        (b"BZh91AY&SY", "bz2"),
+        (b"\xfd7zXZ\x00\x00\x04", "xz"),
+        (b"\x28\xb5\x2f\xfd\x24", "zstd"),
+        (b"PK\x03\x04\x14\x00", "zip"),
+        (b"[\n{", "plain"),
+        (b"<!DOCTYPE html>", "plain"),
+        (b"", "plain"),
+    ],
+)
+def test_sniff_format_uses_magic_bytes(head: bytes, fmt: str) -> None:
+    assert sniff_format(head) == fmt
 
 
-@pytest.mark.parametrize("fmt", ["gzip", "bz2", "plain"])
-def test_every_format_gives_the_same_result(tmp_path: Path, fmt: str) -> None:
-    # The name says .json.gz whatever the content: the content decides.
+@pytest.mark.parametrize(
+    ("fmt", "name"),
+    [
+        ("gzip", "commons-20251101-mediainfo.json.gz"),
+        ("bz2", "commons-20251101-mediainfo.json.bz2"),
+        ("xz", "commons-20251101-mediainfo.json.xz"),
+        ("plain", "commons-20251101-mediainfo.json"),
+        ("gzip", "commons-20251101-mediainfo.json.gz.part"),  # a name that promises nothing
+        ("bz2", "snapshot"),
+    ],
+)
+def test_every_format_gives_the_same_result(tmp_path: Path, fmt: str, name: str) -> None:
     text = h.dump_text(mixed_lines())
-    path = h.write_snapshot(tmp_path / "commons-20251101-mediainfo.json.gz", [], fmt, text=text)
+    path = h.write_snapshot(tmp_path / name, [], fmt, text=text)
     found = [(n, ent["id"]) for n, ent in iter_candidate_entities(path)]
     assert found == [
         (3, "M11"),
@@ -143,7 +166,7 @@ def test_every_format_gives_the_same_result(tmp_path: Path, fmt: str) -> None:
 
 
 def test_open_snapshot_decompresses(tmp_path: Path) -> None:
-    for fmt in ("gzip", "bz2", "plain"):
+    for fmt in ("gzip", "bz2", "xz", "plain"):
         path = h.write_snapshot(tmp_path / f"s.{fmt}", mixed_lines(), fmt)
         with open_snapshot(path) as fh:
             assert fh.read().startswith(b"[\n{")
@@ -369,12 +392,58 @@ def test_a_cut_stream_yields_every_byte_decompressed_before_the_cut(
     assert pos.decompressed == len(got) and pos.compressed == len(cut)
 
 
-def test_empty_and_missing_files(tmp_path: Path, store: Store) -> None:
-    empty = tmp_path / "empty.json"
-    empty.write_bytes(b"")
-    summary = extract(empty, store, progress=False)
-    assert summary.entities_scanned == 0 and summary.ok
-    with pytest.raises(SnapshotError):
+GOOD_TEXT = h.dump_text([h.flickr_entity("M1")])
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "error", "message"),
+    [
+        ("empty.json.gz", b"", EmptySnapshot, "the file is empty (0 bytes)"),
+        ("empty.json", b"", EmptySnapshot, "the file is empty"),
+        ("s.json.gz", GOOD_TEXT, FormatMismatch, "named .gz but its content is plain text"),
+        ("s.json.gz", bz2.compress(GOOD_TEXT), FormatMismatch, "rename it to .json.bz2"),
+        ("s.json.bz2", gzip.compress(GOOD_TEXT), FormatMismatch, "is gzip-compressed"),
+        ("s.json", gzip.compress(GOOD_TEXT), FormatMismatch, "not plain JSON: rename it to"),
+        ("s.json.gz", b"<!DOCTYPE html><title>503</title>", FormatMismatch, "'<!DOCTYPE"),
+        ("s.json.zst", b"\x28\xb5\x2f\xfd" + b"\0" * 20, UnsupportedFormat, "zstd -d"),
+        ("s.zip", b"PK\x03\x04" + b"\0" * 20, UnsupportedFormat, "unzip it first"),
+        ("s.part", b"<html>Service unavailable", UnsupportedFormat, "not a JSON snapshot"),
+        ("s.part", b"\0" * 4096, UnsupportedFormat, "bytes 00 00 00"),
+    ],
+)
+def test_inputs_refused_before_reading(
+    tmp_path: Path, store: Store, name: str, content: bytes, error: type, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(error, match=re.escape(message)) as raised:
+        extract(path, store, progress=False)
+    assert isinstance(raised.value, SnapshotError) and raised.value.exit_code == 1
+    assert str(path) in str(raised.value)
+    with pytest.raises(error):
+        open_snapshot(path)
+    assert store.count_files() == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("nothing.json.gz", gzip.compress(b"", mtime=0)),
+        ("nothing.json.bz2", bz2.compress(b"")),
+        ("blank.json", b"\n\n  \n"),
+    ],
+)
+def test_a_snapshot_that_decompresses_to_nothing_is_an_error(
+    tmp_path: Path, store: Store, name: str, content: bytes
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    summary = extract(path, store, progress=False)
+    assert not summary.ok and summary.error is not None and "no data" in summary.error
+
+
+def test_a_missing_file(tmp_path: Path, store: Store) -> None:
+    with pytest.raises(SnapshotError, match="no such snapshot file"):
         extract(tmp_path / "missing.json.gz", store, progress=False)
 
 
