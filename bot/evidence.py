@@ -271,6 +271,8 @@ def undecodable(exc: BaseException) -> MalformedEntity:
     """A decoder's failure other than bad JSON, as the reason the line is skipped."""
     if isinstance(exc, RecursionError):
         return MalformedEntity(f"nested deeper than {MAX_NESTING} levels ({exc})")
+    if isinstance(exc, orjson.JSONDecodeError):  # orjson's own depth limit (1024)
+        return MalformedEntity(f"nested deeper than {MAX_NESTING} levels ({exc})")
     if isinstance(exc, MemoryError):
         return MalformedEntity("too big to decode (out of memory)")
     return MalformedEntity(f"could not be decoded ({type(exc).__name__}: {exc})"[:200])
@@ -281,7 +283,9 @@ def decode_line(line: bytes) -> Any:
     :class:`MalformedEntity` (:func:`undecodable`) for any other failure."""
     try:
         return orjson.loads(line)
-    except orjson.JSONDecodeError:
+    except orjson.JSONDecodeError as exc:
+        if nesting_depth(line) > MAX_NESTING:  # reported as the other decoders' limit is
+            raise undecodable(exc) from exc
         raise
     except Exception as exc:
         raise undecodable(exc) from exc

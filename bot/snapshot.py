@@ -63,6 +63,7 @@ from bot.evidence import (
     SOURCES,
     MalformedEntity,
     check_nesting,
+    decode_line,
     entity_mid,
     evidence_from_line,
     undecodable,
@@ -90,7 +91,7 @@ WORKER_MIN_BYTES: Final = 64 << 20  # smaller snapshots are not worth starting a
 Format = Literal["gzip", "bz2", "xz", "plain"]  # what the scanner reads
 Detected = Literal["gzip", "bz2", "xz", "zstd", "zip", "plain"]  # what sniff_format tells
 
-_decode = orjson.loads  # module attributes so tests can count decodes
+_decode = decode_line  # module attributes so tests can count decodes
 _evidence_of_line = evidence_from_line
 _IsalError: type[Exception] = getattr(igzip_lib, "IsalError", OSError)  # corrupt gzip data
 

@@ -278,6 +278,113 @@ def test_malformed_lines_are_counted_with_line_numbers(
     assert any("line 7: not an entity line: garbage without any marker" in m for m in logged)
 
 
+def _hostile(mid: str, value: str) -> str:
+    """An entity line with a Flickr caption (a candidate) whose ``x`` field is ``value``."""
+    return (
+        f'{{"type":"mediainfo","id":"{mid}","labels":{{"en":{{"language":"en",'
+        f'"value":"Flickr"}}}},"x":{value},"statements":[]}}'
+    )
+
+
+DEEP = 100_000
+NESTED = "nested deeper than 64 levels"
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (_hostile("M5", "[" * DEEP + "]" * DEEP), NESTED),  # refused before decoding
+        (_hostile("M5", "[" * DEEP), NESTED),  # and never closed
+        (_hostile("M5", "[ " * DEEP + "]" * DEEP), NESTED),  # the decoders' limit
+        (_hostile("M5", '[{"a":' * DEEP + "1" + "}]" * DEEP), NESTED),
+        (_hostile("M5", '{"a":' * DEEP + "1" + "}" * DEEP), NESTED),
+        (_hostile("M5", "[" * 65 + "]" * 65), NESTED),  # just over the bound
+        ("[" * DEEP + "flickr", NESTED),  # no entity at all
+    ],
+)
+@pytest.mark.parametrize("path_kind", ["inline", "batch", "scanner"])
+def test_a_line_nested_too_deep_is_one_malformed_line(
+    tmp_path: Path, store: Store, line: str, reason: str, path_kind: str
+) -> None:
+    lines: list[dict[str, Any] | str] = [
+        h.flickr_entity("M2", "53012874401"),
+        h.flickr_entity("M3", "53012874402"),
+        h.plain_entity("M4"),
+        line,  # line 5
+        h.flickr_entity("M6", "53012874406"),
+    ]
+    path = h.write_snapshot(tmp_path / "s.json.gz", lines)
+    if path_kind == "scanner":  # whole entities, decoded by orjson
+        scanner = SnapshotScanner(path)
+        assert [n for n, _ in scanner] == [2, 3, 6]
+        malformed = scanner.stats.malformed_examples
+        assert [(m.line, m.reason[: len(reason)]) for m in malformed] == [(5, reason)]
+        return
+    if path_kind == "batch":  # what a worker process runs
+        got = snapshot._evidence_batch([(5, line.encode())])
+        assert [(n, found, (error or "")[: len(reason)]) for n, found, error in got] == [
+            (5, None, reason)
+        ]
+        return
+    summary = extract(path, store, progress=False)
+    assert summary.ok and summary.malformed_lines == 1
+    assert [(m["line"], m["reason"][: len(reason)]) for m in summary.malformed_examples] == [
+        (5, reason)
+    ]
+    assert len(summary.malformed_examples[0]["excerpt"]) <= 80
+    assert sorted(f.mid for f in store.iter_worklist()) == ["M2", "M3", "M6"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        '"' + "[" * 200 + '"',  # brackets in a string are text, not nesting
+        '"\\\\' + "[" * 200 + '"',
+        '"\\"' + "[" * 200 + '"',
+        "[" * 60 + "]" * 60,  # deep, but within the bound
+        "[" * 40 + '"' + "[" * 100 + '"' + "]" * 40,
+    ],
+)
+def test_deep_looking_lines_within_the_bound_keep_their_evidence(
+    tmp_path: Path, store: Store, value: str
+) -> None:
+    entity = h.flickr_entity("M2", "53012874401")
+    entity["x"] = orjson.loads(value)
+    path = h.write_snapshot(tmp_path / "s.json.gz", [entity, h.flickr_entity("M3")])
+    summary = extract(path, store, progress=False)
+    assert summary.malformed_lines == 0 and summary.files_with_evidence == 2
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [RecursionError("maximum recursion depth exceeded"), MemoryError(), TypeError("odd")],
+)
+def test_any_failure_on_a_line_is_a_malformed_line(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch, failure: Exception
+) -> None:
+    """Whatever a decoder or the evidence code raises for one line, the run goes on."""
+
+    def failing_on_m3(line: bytes) -> Any:
+        if b'"M3"' in line:
+            raise failure
+        return evidence_from_line(line)
+
+    monkeypatch.setattr(snapshot, "_evidence_of_line", failing_on_m3)
+    lines = [h.flickr_entity(f"M{i}", str(53012874400 + i)) for i in range(2, 5)]
+    path = h.write_snapshot(tmp_path / "s.json.gz", lines)
+    summary = extract(path, store, progress=False)
+    assert summary.ok and summary.malformed_lines == 1 and summary.files_with_evidence == 2
+    [bad] = summary.malformed_examples
+    assert bad["line"] == 3
+    assert {
+        RecursionError: NESTED,
+        MemoryError: "too big to decode",
+        TypeError: "could not be decoded (TypeError: odd)",
+    }[type(failure)] in bad["reason"]
+    got = snapshot._evidence_batch([(3, h.dump_line(lines[1]).encode())])
+    assert got[0][1] is None and got[0][2] == bad["reason"]
+
+
 def test_truncated_gzip_keeps_what_was_read(tmp_path: Path, store: Store) -> None:
     full = tmp_path / "full.json.gz"
     synth.generate(full, 3000, seed=11)
