@@ -62,7 +62,8 @@ SOURCES: Final = (
     SRC_CREATOR_P3267,
 )
 
-_MID_RE: Final = re.compile(r"M[1-9][0-9]*", re.ASCII)
+_MID_RE: Final = re.compile(r"M[1-9][0-9]{0,17}", re.ASCII)  # its page id fits SQLite
+_MAX_ROW_ID: Final = (1 << 63) - 1  # SQLite's INTEGER; a bigger "revision id" is hostile
 _PHOTO_ID_RE: Final = re.compile(r"0*([1-9][0-9]{0,18})", re.ASCII)
 
 
@@ -144,9 +145,9 @@ def evidence_from_entity(entity: Mapping[str, Any]) -> FileEvidence | None:
     sources = found.sources
     return FileEvidence(
         mid=mid,
-        pageid=pageid if isinstance(pageid, int) else int(mid[1:]),
+        pageid=pageid if _row_id(pageid) else int(mid[1:]),
         title=title if isinstance(title, str) else None,
-        snapshot_revid=revid if isinstance(revid, int) else None,
+        snapshot_revid=revid if _row_id(revid) else None,
         photo_ids=tuple(found.photo_ids),
         owner_nsid=nsids[0] if nsids else None,
         owner_alias=found.aliases[0] if found.aliases else None,
@@ -232,6 +233,9 @@ MAX_NESTING: Final = 64
 # such a run is measured exactly. A hostile line nested another way (``[{"a":[{"a":...``)
 # is stopped by the decoder's own limit and reported the same way (:func:`undecodable`).
 _DEEP_RUN: Final = b"[" * (MAX_NESTING // 2)
+# Flickr URLs are under 200 characters; no upload tool writes one of 10,000. Parsing a
+# multi-megabyte "URL" would take a dozen copies of it in memory, so it is not evidence.
+MAX_URL_CHARS: Final = 10_000
 _NOT_STRUCTURE: Final = bytes(c for c in range(256) if c not in b'"[]{}')
 
 
@@ -333,6 +337,8 @@ class _Found:
         # Commons are not Flickr's, and an exception per URL costs more than this.
         if "flic" not in url and "flic" not in url.lower():
             return
+        if len(url) > MAX_URL_CHARS:  # a hostile value: parsing would copy it many times
+            return
         try:
             parsed = parse_flickr_url(url)
         except FlickrUrlError:
@@ -341,6 +347,11 @@ class _Found:
         if photo_id is None and parsed.user is None:
             return
         self.add(source, url, photo_id, parsed.user, operator)
+
+
+def _row_id(value: Any) -> bool:
+    """A page or revision id the store can keep (an int, not a bool, 1 to 2**63 - 1)."""
+    return type(value) is int and 0 < value <= _MAX_ROW_ID
 
 
 def _photo_id(value: str) -> str | None:
