@@ -7,11 +7,13 @@ import bz2
 import gzip
 import importlib.util
 import logging
+import lzma
 import re
 import shutil
 import sys
 import zlib
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -415,6 +417,18 @@ def test_corrupt_gzip_is_reported(tmp_path: Path, store: Store) -> None:
     assert not summary.ok and summary.error
 
 
+@pytest.mark.parametrize(("fmt", "name"), [("bz2", "s.json.bz2"), ("xz", "s.json.xz")])
+def test_corrupt_bz2_and_xz_are_reported(tmp_path: Path, store: Store, fmt: str, name: str) -> None:
+    lines = [h.flickr_entity(f"M{i}", str(53012874400 + i)) for i in range(1, 300)]
+    path = h.write_snapshot(tmp_path / name, lines, fmt)
+    data = bytearray(path.read_bytes())
+    for i in range(len(data) // 2, len(data) // 2 + 64):
+        data[i] ^= 0x5A
+    path.write_bytes(bytes(data))
+    summary = extract(path, store, progress=False)
+    assert not summary.ok and summary.error is not None and "input unreadable" in summary.error
+
+
 def test_plain_snapshot_without_closing_bracket_is_truncated(tmp_path: Path, store: Store) -> None:
     text = h.dump_text([h.flickr_entity("M1"), h.flickr_entity("M2")])
     path = h.write_snapshot(tmp_path / "s.json", [], "plain", text=text[: text.rfind(b"\n]")])
@@ -431,7 +445,9 @@ def test_multi_member_gzip_and_multi_stream_bz2_are_read_to_the_end(tmp_path: Pa
     gz.write_bytes(gzip.compress(text[:100], mtime=0) + gzip.compress(text[100:], mtime=0))
     bz = tmp_path / "m.json.bz2"
     bz.write_bytes(bz2.compress(text[:100]) + bz2.compress(text[100:]))
-    for path in (gz, bz):
+    xz = tmp_path / "m.json.xz"
+    xz.write_bytes(lzma.compress(text[:100]) + lzma.compress(text[100:]))
+    for path in (gz, bz, xz):
         scanner = SnapshotScanner(path)
         assert [e["id"] for _, e in scanner] == ["M1", "M2"]
         assert scanner.stats.error is None
@@ -470,18 +486,20 @@ def test_a_wrong_gzip_checksum_is_reported(tmp_path: Path, store: Store) -> None
     assert not summary.ok and summary.error is not None and "checksum" in summary.error.lower()
 
 
-@pytest.mark.parametrize("fmt", ["gzip", "bz2"])
+@pytest.mark.parametrize("fmt", ["gzip", "bz2", "xz"])
 def test_a_cut_stream_yields_every_byte_decompressed_before_the_cut(
     tmp_path: Path, fmt: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     text = h.dump_text([h.flickr_entity(f"M{i}", str(50000000000 + i)) for i in range(1, 400)])
-    packed = gzip.compress(text, mtime=0) if fmt == "gzip" else bz2.compress(text)
+    packed = {"gzip": partial(gzip.compress, mtime=0), "bz2": bz2.compress, "xz": lzma.compress}[
+        fmt
+    ](text)
     cut = packed[: len(packed) * 3 // 4]
-    reference = (
-        zlib.decompressobj(31).decompress(cut)
-        if fmt == "gzip"
-        else bz2.BZ2Decompressor().decompress(cut)
-    )
+    reference = {
+        "gzip": zlib.decompressobj(31).decompress,
+        "bz2": bz2.BZ2Decompressor().decompress,
+        "xz": lzma.LZMADecompressor().decompress,
+    }[fmt](cut)
     monkeypatch.setattr(snapshot, "CHUNK_SIZE", 1000)
     monkeypatch.setattr(snapshot, "INPUT_SIZE", 777)
     path = tmp_path / "cut.json"
