@@ -26,8 +26,9 @@ Flickr, so the work is arranged around bytes:
 A malformed line is counted, logged with its line number and an excerpt, and skipped,
 whatever is wrong with it: bad JSON, not an entity, nested deeper than
 :data:`bot.evidence.MAX_NESTING` (refused before decoding), or any failure of the
-decoders (recursion, memory). An empty file, or one whose content is not what its name
-says, is refused before anything is read (:class:`SnapshotError`).
+decoders (recursion, memory); a line over :data:`MAX_LINE_BYTES` is dropped while it
+is read. An empty file, or one whose content is not what its name says, is refused
+before anything is read (:class:`SnapshotError`).
 A compressed stream that ends early is reported as truncated; everything read before
 it is kept (the rows are committed) and the CLI exits non-zero. Memory stays flat: a
 few chunks of ``CHUNK_SIZE`` in flight, store writes in batches.
@@ -87,6 +88,11 @@ LOGGED_MALFORMED: Final = 100  # malformed lines logged one by one; the rest are
 KEPT_MALFORMED: Final = 20  # malformed lines listed in the summary
 BATCH_BYTES: Final = 1 << 20  # candidate lines sent to a worker process at a time
 WORKER_MIN_BYTES: Final = 64 << 20  # smaller snapshots are not worth starting a worker
+# Wikibase stores an entity of at most a few MB (maxSerializedEntitySize); even escaped
+# in the dump that is far below this. A longer "line" (a run of garbage or NULs without
+# a newline, say) is dropped as it is read, so memory stays bounded; its place in the
+# line count is kept by a stand-in line that is reported as malformed.
+MAX_LINE_BYTES: Final = 64 << 20
 
 Format = Literal["gzip", "bz2", "xz", "plain"]  # what the scanner reads
 Detected = Literal["gzip", "bz2", "xz", "zstd", "zip", "plain"]  # what sniff_format tells
@@ -306,16 +312,17 @@ def _segments(pieces: Iterator[bytes]) -> Iterator[_Segment]:
     wait for the busy scanner thread's switch interval.)
     """
     carry: list[bytes] = []
+    carried = 0  # bytes of the line in ``carry``
     for piece in pieces:
         first = piece.find(b"\n") + 1
         if not first:
-            carry.append(piece)
+            carry, carried = _carry(carry, carried, piece)
             continue
         start = 0
         if carry:
-            carry.append(piece[:first])
+            carry, _ = _carry(carry, carried, piece[:first])
             head = b"".join(carry)
-            carry = []
+            carry, carried = [], 0
             yield head, 0, len(head)
             start = first
         end = piece.rfind(b"\n") + 1
@@ -323,10 +330,22 @@ def _segments(pieces: Iterator[bytes]) -> Iterator[_Segment]:
             yield piece, start, end
         if end < len(piece):
             carry.append(piece[end:])
+            carried = len(piece) - end
     tail = b"".join(carry)
     if tail.strip():
         tail += b"\n"
         yield tail, 0, len(tail)
+
+
+def _carry(carry: list[bytes], carried: int, data: bytes) -> tuple[list[bytes], int]:
+    """``carry`` with ``data`` added, or, past :data:`MAX_LINE_BYTES`, a short stand-in
+    for the whole line (what was carried is dropped)."""
+    carried += len(data)
+    if carried <= MAX_LINE_BYTES:
+        carry.append(data)
+        return carry, carried
+    stand_in = f"<a line of {carried:,} bytes or more, over {MAX_LINE_BYTES:,}: skipped>"
+    return [stand_in.encode() + (b"\n" if data.endswith(b"\n") else b"")], carried
 
 
 class _ThreadedChunks:

@@ -11,6 +11,7 @@ import lzma
 import re
 import shutil
 import sys
+import tracemalloc
 import zlib
 from collections.abc import Iterator
 from functools import partial
@@ -579,6 +580,48 @@ def test_a_line_longer_than_a_chunk(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     )
     monkeypatch.setattr(snapshot, "CHUNK_SIZE", 4096)
     assert [(n, e["id"]) for n, e in SnapshotScanner(path)] == [(3, "M1"), (4, "M2")]
+
+
+@pytest.mark.parametrize(
+    ("long_line", "last"),
+    [
+        (b"\0" * 300_000, False),  # a hole of NULs in a damaged file: no newline at all
+        (b'{"type":"mediainfo","id":"M3","labels":"flickr' + b"x" * 300_000 + b'"},', False),
+        (b"garbage " * 40_000, True),  # the last line, without a newline
+    ],
+)
+@pytest.mark.parametrize("threaded", [True, False])
+def test_a_line_longer_than_the_limit_is_dropped_as_it_is_read(
+    tmp_path: Path,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    long_line: bytes,
+    last: bool,
+    threaded: bool,
+) -> None:
+    monkeypatch.setattr(snapshot, "CHUNK_SIZE", 4096)
+    monkeypatch.setattr(snapshot, "MAX_LINE_BYTES", 50_000)
+    good = [h.dump_line(h.flickr_entity(f"M{i}", str(53012874400 + i))).encode() for i in (1, 2)]
+    text = (
+        b"[\n"
+        + good[0]
+        + b",\n"
+        + (good[1] + b",\n" + long_line if last else long_line + b"\n" + good[1] + b"\n]\n")
+    )
+    path = tmp_path / "s.json"
+    path.write_bytes(text)
+    scanner = SnapshotScanner(path, threaded=threaded)
+    tracemalloc.start()
+    try:
+        found = [entity["id"] for _, entity in scanner]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert found == ["M1", "M2"]
+    [bad] = scanner.stats.malformed_examples
+    assert bad.line == (4 if last else 3) and bad.reason == "not an entity line"
+    assert "bytes or more, over 50,000: skipped" in bad.excerpt
+    assert peak < 10 * 4096 + 4 * 50_000 < len(long_line)  # never the whole line
 
 
 # --------------------------------------------------------------------------- real and synthetic data
