@@ -156,7 +156,7 @@ _SUFFIX_OF: Final[dict[Detected, str]] = {
     "bz2": ".json.bz2",
     "xz": ".json.xz",
     "zstd": ".json.zst",
-    "zip": ".zip",
+    "zip": ".json.zip",
     "plain": ".json",
 }
 HEAD_BYTES: Final = 512  # read to tell the format
@@ -182,13 +182,21 @@ def check_format(path: Path, head: bytes) -> Format:
     if not head:
         raise EmptySnapshot(f"{path}: the file is empty (0 bytes)")
     found = sniff_format(head)
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    is_json = found != "plain" or not text or text[:1] in (b"[", b"{")
     named = _NAMED.get(path.suffix.lower())
     if named is not None and named != found:
-        what = "plain text" if found == "plain" else f"{found}-compressed"
+        promised = "plain JSON" if named == "plain" else named
+        if not is_json:
+            raise FormatMismatch(
+                f"{path}: named {path.suffix} but neither {promised} nor JSON "
+                f"({_describe(head)}): not a snapshot; fetch it again"
+            )
+        what = "plain JSON" if found == "plain" else f"{found}-compressed"
         raise FormatMismatch(
             f"{path}: named {path.suffix} but its content is {what} ({_describe(head)}), "
-            f"not {'plain JSON' if named == 'plain' else named}: rename it to "
-            f"{_SUFFIX_OF[found]} if that is what it is, or fetch it again"
+            f"not {promised}: rename it to {_renamed(path, found)} if that is what it is, "
+            "or fetch it again"
         )
     if found == "zstd":
         raise UnsupportedFormat(
@@ -197,13 +205,21 @@ def check_format(path: Path, head: bytes) -> Format:
         )
     if found == "zip":
         raise UnsupportedFormat(f"{path}: a zip archive, not a snapshot; unzip it first")
-    if found == "plain":
-        text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
-        if text and text[:1] not in (b"[", b"{"):
-            raise UnsupportedFormat(
-                f"{path}: not a JSON snapshot nor gzip, bz2 or xz ({_describe(head)})"
-            )
+    if not is_json:
+        raise UnsupportedFormat(
+            f"{path}: not a JSON snapshot nor gzip, bz2 or xz ({_describe(head)})"
+        )
     return found
+
+
+def _renamed(path: Path, fmt: Detected) -> str:
+    """The name ``path`` should have for its content (``x.json.gz`` → ``x.json``)."""
+    name = path.name
+    if _NAMED.get(path.suffix.lower()) not in (None, "plain"):
+        name = path.stem  # the compression suffix off
+    if _NAMED.get(Path(name).suffix.lower()) != "plain":
+        name += ".json"
+    return name + _SUFFIX_OF[fmt].removeprefix(".json")
 
 
 def _describe(head: bytes) -> str:
@@ -344,8 +360,18 @@ def _carry(carry: list[bytes], carried: int, data: bytes) -> tuple[list[bytes], 
     if carried <= MAX_LINE_BYTES:
         carry.append(data)
         return carry, carried
-    stand_in = f"<a line of {carried:,} bytes or more, over {MAX_LINE_BYTES:,}: skipped>"
-    return [stand_in.encode() + (b"\n" if data.endswith(b"\n") else b"")], carried
+    stand_in = _OVERLONG + f" {carried:,} bytes or more, the limit is {MAX_LINE_BYTES:,}>".encode()
+    return [stand_in + (b"\n" if data.endswith(b"\n") else b"")], carried
+
+
+_OVERLONG: Final = b"<line too long, dropped while read:"
+
+
+def _not_an_entity(text: bytes) -> str:
+    """Why a line that is no entity was skipped (the stand-in of one too long says so)."""
+    if text.startswith(_OVERLONG):
+        return f"line too long (over {MAX_LINE_BYTES:,} bytes), dropped while read"
+    return "not an entity line"
 
 
 class _ThreadedChunks:
@@ -663,7 +689,7 @@ class SnapshotScanner:
                     last = text
                 elif text:
                     entities += 1
-                    self.record_malformed(line_no, "not an entity line", buf[pos:nl])
+                    self.record_malformed(line_no, _not_an_entity(text), buf[pos:nl])
                     last = b"{"
             if first_pending and last is not None:
                 self._first = last

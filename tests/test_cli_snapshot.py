@@ -265,7 +265,11 @@ def test_extract_a_line_nested_100000_deep_between_good_lines(
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        (SAMPLE.name, gzip.decompress(SAMPLE.read_bytes()), "named .gz but its content is plain"),
+        (
+            SAMPLE.name,
+            gzip.decompress(SAMPLE.read_bytes()),
+            "named .gz but its content is plain JSON",
+        ),
         ("commons-20251101-mediainfo.json", SAMPLE.read_bytes(), "is gzip-compressed"),
         (SAMPLE.name, b"", "the file is empty (0 bytes)"),
     ],

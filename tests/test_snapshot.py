@@ -526,11 +526,15 @@ GOOD_TEXT = h.dump_text([h.flickr_entity("M1")])
     [
         ("empty.json.gz", b"", EmptySnapshot, "the file is empty (0 bytes)"),
         ("empty.json", b"", EmptySnapshot, "the file is empty"),
-        ("s.json.gz", GOOD_TEXT, FormatMismatch, "named .gz but its content is plain text"),
-        ("s.json.gz", bz2.compress(GOOD_TEXT), FormatMismatch, "rename it to .json.bz2"),
+        ("s.json.gz", GOOD_TEXT, FormatMismatch, "named .gz but its content is plain JSON"),
+        ("s.json.gz", bz2.compress(GOOD_TEXT), FormatMismatch, "rename it to s.json.bz2"),
         ("s.json.bz2", gzip.compress(GOOD_TEXT), FormatMismatch, "is gzip-compressed"),
         ("s.json", gzip.compress(GOOD_TEXT), FormatMismatch, "not plain JSON: rename it to"),
-        ("s.json.gz", b"<!DOCTYPE html><title>503</title>", FormatMismatch, "'<!DOCTYPE"),
+        ("s.json.gz", b"<!DOCTYPE html><title>503</title>", FormatMismatch, "not a snapshot"),
+        ("s.json.xz", bz2.compress(GOOD_TEXT), FormatMismatch, "rename it to s.json.bz2 if"),
+        ("s.json.gz", GOOD_TEXT, FormatMismatch, "rename it to s.json if that is what it is"),
+        ("s.json", gzip.compress(GOOD_TEXT), FormatMismatch, "rename it to s.json.gz if"),
+        ("s.jsonl", gzip.compress(GOOD_TEXT), FormatMismatch, "rename it to s.jsonl.gz if"),
         ("s.json.zst", b"\x28\xb5\x2f\xfd" + b"\0" * 20, UnsupportedFormat, "zstd -d"),
         ("s.zip", b"PK\x03\x04" + b"\0" * 20, UnsupportedFormat, "unzip it first"),
         ("s.part", b"<html>Service unavailable", UnsupportedFormat, "not a JSON snapshot"),
@@ -619,8 +623,9 @@ def test_a_line_longer_than_the_limit_is_dropped_as_it_is_read(
         tracemalloc.stop()
     assert found == ["M1", "M2"]
     [bad] = scanner.stats.malformed_examples
-    assert bad.line == (4 if last else 3) and bad.reason == "not an entity line"
-    assert "bytes or more, over 50,000: skipped" in bad.excerpt
+    assert bad.line == (4 if last else 3)
+    assert bad.reason == "line too long (over 50,000 bytes), dropped while read"
+    assert "bytes or more, the limit is 50,000>" in bad.excerpt
     assert peak < 10 * 4096 + 4 * 50_000 < len(long_line)  # never the whole line
 
 
