@@ -184,6 +184,13 @@ def check_format(path: Path, head: bytes) -> Format:
     found = sniff_format(head)
     text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
     is_json = found != "plain" or not text or text[:1] in (b"[", b"{")
+    if found == "zstd":
+        raise UnsupportedFormat(
+            f"{path}: zstd-compressed snapshots are not read; decompress it "
+            "(zstd -d) or recompress it with gzip or bz2"
+        )
+    if found == "zip":
+        raise UnsupportedFormat(f"{path}: a zip archive, not a snapshot; unzip it first")
     named = _NAMED.get(path.suffix.lower())
     if named is not None and named != found:
         promised = "plain JSON" if named == "plain" else named
@@ -198,13 +205,6 @@ def check_format(path: Path, head: bytes) -> Format:
             f"not {promised}: rename it to {_renamed(path, found)} if that is what it is, "
             "or fetch it again"
         )
-    if found == "zstd":
-        raise UnsupportedFormat(
-            f"{path}: zstd-compressed snapshots are not read; decompress it "
-            "(zstd -d) or recompress it with gzip or bz2"
-        )
-    if found == "zip":
-        raise UnsupportedFormat(f"{path}: a zip archive, not a snapshot; unzip it first")
     if not is_json:
         raise UnsupportedFormat(
             f"{path}: not a JSON snapshot nor gzip, bz2 or xz ({_describe(head)})"

@@ -537,6 +537,7 @@ GOOD_TEXT = h.dump_text([h.flickr_entity("M1")])
         ("s.jsonl", gzip.compress(GOOD_TEXT), FormatMismatch, "rename it to s.jsonl.gz if"),
         ("s.json.zst", b"\x28\xb5\x2f\xfd" + b"\0" * 20, UnsupportedFormat, "zstd -d"),
         ("s.zip", b"PK\x03\x04" + b"\0" * 20, UnsupportedFormat, "unzip it first"),
+        ("s.json.gz", b"PK\x03\x04" + b"\0" * 20, UnsupportedFormat, "a zip archive"),
         ("s.part", b"<html>Service unavailable", UnsupportedFormat, "not a JSON snapshot"),
         ("s.part", b"\0" * 4096, UnsupportedFormat, "bytes 00 00 00"),
     ],
