@@ -222,10 +222,9 @@ def evidence_from_line(line: bytes) -> FileEvidence | None:
 # A real entity nests 11 levels at most (entity, statements, property, statement,
 # references, reference, snaks, property, snak, datavalue, value; the bundled sample
 # and the reference slice of a real dump go to 9). 64 leaves room for any future
-# datavalue type and is still far below
-# where the decoders give up (msgspec: Python's recursion limit, ~1000 levels minus the
-# stack in use; orjson: 1024), so a hostile line is refused the same way wherever it is
-# decoded from.
+# datavalue type and is still far below where the decoders give up (msgspec: Python's
+# recursion limit, ~1000 levels minus the stack in use; orjson: 1024), so a hostile
+# line is refused the same way wherever it is decoded from.
 
 MAX_NESTING: Final = 64
 # The cheap test run on every candidate line: a run of more than MAX_NESTING "[", which
