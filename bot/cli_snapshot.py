@@ -3,9 +3,11 @@ of the worklist as JSON lines.
 
 ``extract`` is a long batch job (hours on the real dump), so it reports progress on its
 own: a bar on a terminal, otherwise an INFO log line every ``--progress-interval``
-seconds even without ``-v``. Its inputs are checked before a store is created; it exits
-1 when the input was truncated or corrupt (what was read before is kept), 5 when an
-input file is missing, 2 on usage errors (``bot.errors.ExitCode``).
+seconds even without ``-v``. Its inputs are checked before a store is created. It
+exits 1 when the input was truncated or unreadable (what was read before is kept) or
+is refused before reading (empty, its content not what its name says: one line on
+stderr), 5 when an input file is missing, 2 on usage errors (``bot.errors.ExitCode``).
+Malformed lines are counted and skipped: they do not change the exit status.
 """
 
 from __future__ import annotations
@@ -36,7 +38,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="scan a Commons mediainfo snapshot into the worklist",
         description=(
             "Stream a Commons mediainfo snapshot (commons-YYYYMMDD-mediainfo.json.gz, "
-            ".bz2 or plain JSON; the compression is detected from the content) and upsert "
+            ".bz2, .xz or plain JSON; the compression is detected from the content, and a "
+            "name that says otherwise is refused) and upsert "
             "one worklist row per file with Flickr evidence. Re-running on a newer "
             "snapshot adds new files and updates evidence; processing state is kept. "
             "--titles adds files by title (their evidence is found at run time)."

@@ -63,12 +63,14 @@ SOURCES: Final = (
     SRC_CREATOR_P3267,
 )
 
-_MID_RE: Final = re.compile(r"M[1-9][0-9]*", re.ASCII)
+_MID_RE: Final = re.compile(r"M[1-9][0-9]{0,17}", re.ASCII)  # its page id fits SQLite
+_MAX_ROW_ID: Final = (1 << 63) - 1  # SQLite's INTEGER; a bigger "revision id" is hostile
 _PHOTO_ID_RE: Final = re.compile(r"0*([1-9][0-9]{0,18})", re.ASCII)
 
 
 class MalformedEntity(InputInvalid, ValueError):
-    """The decoded line is not a usable mediainfo entity (not an object, no M-id)."""
+    """The decoded line is not a usable mediainfo entity (not an object, no M-id), or
+    could not be decoded at all (nested too deeply, too big for memory)."""
 
 
 def entity_mid(entity: Any) -> str:
@@ -144,9 +146,9 @@ def evidence_from_entity(entity: Mapping[str, Any]) -> FileEvidence | None:
     sources = found.sources
     return FileEvidence(
         mid=mid,
-        pageid=pageid if isinstance(pageid, int) else int(mid[1:]),
+        pageid=pageid if _row_id(pageid) else int(mid[1:]),
         title=title if isinstance(title, str) else None,
-        snapshot_revid=revid if isinstance(revid, int) else None,
+        snapshot_revid=revid if _row_id(revid) else None,
         photo_ids=tuple(found.photo_ids),
         owner_nsid=nsids[0] if nsids else None,
         owner_alias=found.aliases[0] if found.aliases else None,
@@ -192,12 +194,16 @@ def evidence_from_line(line: bytes) -> FileEvidence | None:
     """:func:`evidence_from_entity` of one snapshot line (without its trailing comma),
     decoding only what it reads. Raises ``orjson.JSONDecodeError`` for a line that is not
     JSON and :class:`MalformedEntity` for one that is not an entity, as a full decode
-    would. (The text encoding of skipped strings is not checked: a stray byte in a
-    caption does not cost the file its evidence.)"""
+    would, or that cannot be decoded at all (:func:`check_nesting`, a decoder's
+    ``RecursionError`` or ``MemoryError``). (The text encoding of skipped strings is not
+    checked: a stray byte in a caption does not cost the file its evidence.)"""
+    check_nesting(line)
     try:
         found = _line_decoder.decode(line)
     except msgspec.MsgspecError:
-        return evidence_from_entity(orjson.loads(line))  # the error, or an odd shape
+        return evidence_from_entity(decode_line(line))  # the error, or an odd shape
+    except Exception as exc:  # RecursionError, MemoryError: the line, not the run
+        raise undecodable(exc) from exc
     entity: dict[str, Any] = {name: getattr(found, name) for name in _PAGE_FIELDS}
     for key in ("statements", "claims"):
         value = getattr(found, key)
@@ -210,6 +216,86 @@ def evidence_from_line(line: bytes) -> FileEvidence | None:
         if value is not None:
             entity[key] = value
     return evidence_from_entity(entity)
+
+
+# --------------------------------------------------------------------------- hostile lines
+#
+# A real entity nests 11 levels at most (entity, statements, property, statement,
+# references, reference, snaks, property, snak, datavalue, value; the bundled sample
+# and the reference slice of a real dump go to 9). 64 leaves room for any future
+# datavalue type and is still far below where the decoders give up (msgspec: Python's
+# recursion limit, ~1000 levels minus the stack in use; orjson: 1024), so a hostile
+# line is refused the same way wherever it is decoded from.
+
+MAX_NESTING: Final = 64
+# The cheap test run on every candidate line: a run of more than MAX_NESTING "[", which
+# outside a string is nesting beyond the bound by itself (real entities have no arrays
+# of arrays at all). Substring search with a long needle skips ahead its length at a
+# time: about 0.5 µs on a 5 kB line, against 20 µs to decode it. Only a line with such
+# a run is measured exactly (it may be inside a string). A line nested too deeply
+# another way (``[{"a":[{"a":...``) is decoded, and stopped by the decoder's own limit
+# if it goes on past it, reported the same way (:func:`undecodable`).
+_DEEP_RUN: Final = b"[" * (MAX_NESTING + 1)
+# Flickr URLs are under 200 characters; no upload tool writes one of 10,000. Parsing a
+# multi-megabyte "URL" would take a dozen copies of it in memory, so it is not evidence.
+MAX_URL_CHARS: Final = 10_000
+_NOT_STRUCTURE: Final = bytes(c for c in range(256) if c not in b'"[]{}')
+
+
+def nesting_depth(line: bytes, limit: int = MAX_NESTING) -> int:
+    """How deeply the arrays and objects of a JSON line nest, counted up to ``limit + 1``
+    (brackets inside strings do not count)."""
+    if b"\\\\" in line:  # escaped backslashes first, then escaped quotes
+        line = line.replace(b"\\\\", b"")
+    if b'\\"' in line:
+        line = line.replace(b'\\"', b"")
+    # Only quotes and brackets are left; an empty string (or the gap between two strings)
+    # is a pair of quotes with nothing between, and the quotes that are left still
+    # alternate, opening and closing the strings that hold brackets.
+    skeleton = line.translate(None, _NOT_STRUCTURE).replace(b'""', b"")
+    if b'"' in skeleton:
+        skeleton = b"".join(skeleton.split(b'"')[::2])
+    depth = deepest = 0
+    for byte in skeleton:
+        if byte == 0x5B or byte == 0x7B:  # [ {
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+                if depth > limit:
+                    break
+        else:
+            depth -= 1
+    return deepest
+
+
+def check_nesting(line: bytes) -> None:
+    """Refuse, before decoding, a line nested deeper than :data:`MAX_NESTING`."""
+    if _DEEP_RUN in line and nesting_depth(line) > MAX_NESTING:
+        raise MalformedEntity(f"nested deeper than {MAX_NESTING} levels")
+
+
+def undecodable(exc: BaseException) -> MalformedEntity:
+    """A decoder's failure other than bad JSON, as the reason the line is skipped."""
+    if isinstance(exc, RecursionError):
+        return MalformedEntity(f"nested deeper than {MAX_NESTING} levels ({exc})")
+    if isinstance(exc, orjson.JSONDecodeError):  # orjson's own depth limit (1024)
+        return MalformedEntity(f"nested deeper than {MAX_NESTING} levels ({exc})")
+    if isinstance(exc, MemoryError):
+        return MalformedEntity("too big to decode (out of memory)")
+    return MalformedEntity(f"could not be decoded ({type(exc).__name__}: {exc})"[:200])
+
+
+def decode_line(line: bytes) -> Any:
+    """``orjson.loads`` of a snapshot line: ``orjson.JSONDecodeError`` for bad JSON, and
+    :class:`MalformedEntity` (:func:`undecodable`) for any other failure."""
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError as exc:
+        if nesting_depth(line) > MAX_NESTING:  # reported as the other decoders' limit is
+            raise undecodable(exc) from exc
+        raise
+    except Exception as exc:
+        raise undecodable(exc) from exc
 
 
 class _Found:
@@ -254,6 +340,8 @@ class _Found:
         # Commons are not Flickr's, and an exception per URL costs more than this.
         if "flic" not in url and "flic" not in url.lower():
             return
+        if len(url) > MAX_URL_CHARS:  # a hostile value: parsing would copy it many times
+            return
         try:
             parsed = parse_flickr_url(url)
         except FlickrUrlError:
@@ -262,6 +350,11 @@ class _Found:
         if photo_id is None and parsed.user is None:
             return
         self.add(source, url, photo_id, parsed.user, operator)
+
+
+def _row_id(value: Any) -> bool:
+    """A page or revision id the store can keep (an int, not a bool, 1 to 2**63 - 1)."""
+    return type(value) is int and 0 < value <= _MAX_ROW_ID
 
 
 def _photo_id(value: str) -> str | None:

@@ -1,7 +1,8 @@
 """Stream a Commons mediainfo snapshot and write the Flickr worklist.
 
-The snapshot (``commons-YYYYMMDD-mediainfo.json.gz``, also ``.bz2`` or plain; the
-compression is read from the magic bytes) is a JSON array with one entity per line:
+The snapshot (``commons-YYYYMMDD-mediainfo.json.gz``, also ``.bz2``, ``.xz`` or plain;
+the compression is read from the magic bytes, and must agree with the name: see
+:func:`check_format`) is a JSON array with one entity per line:
 ``[``, then ``{...},`` lines, the last entity without its comma, then ``]``. It is
 hundreds of GB decompressed and about 90% of its entities have nothing to do with
 Flickr, so the work is arranged around bytes:
@@ -22,7 +23,12 @@ Flickr, so the work is arranged around bytes:
   scanner and the decompressing thread already keep both busy, and shipping the lines
   to another process costs more than it saves.
 
-A malformed line is counted, logged with its line number and an excerpt, and skipped.
+A malformed line is counted, logged with its line number and an excerpt, and skipped,
+whatever is wrong with it: bad JSON, not an entity, nested deeper than
+:data:`bot.evidence.MAX_NESTING` (refused before decoding), or any failure of the
+decoders (recursion, memory); a line over :data:`MAX_LINE_BYTES` is dropped while it
+is read. An empty file, or one whose content is not what its name says, is refused
+before anything is read (:class:`SnapshotError`).
 A compressed stream that ends early is reported as truncated; everything read before
 it is kept (the rows are committed) and the CLI exits non-zero. Memory stays flat: a
 few chunks of ``CHUNK_SIZE`` in flight, store writes in batches.
@@ -34,6 +40,7 @@ import bz2
 import ctypes
 import gc
 import logging
+import lzma
 import multiprocessing
 import multiprocessing.context
 import os
@@ -54,7 +61,15 @@ import orjson
 from isal import igzip, igzip_lib
 
 from bot.errors import InputInvalid
-from bot.evidence import SOURCES, MalformedEntity, entity_mid, evidence_from_line
+from bot.evidence import (
+    SOURCES,
+    MalformedEntity,
+    check_nesting,
+    decode_line,
+    entity_mid,
+    evidence_from_line,
+    undecodable,
+)
 from bot.store import FileEvidence, Store
 
 log = logging.getLogger(__name__)
@@ -74,16 +89,37 @@ LOGGED_MALFORMED: Final = 100  # malformed lines logged one by one; the rest are
 KEPT_MALFORMED: Final = 20  # malformed lines listed in the summary
 BATCH_BYTES: Final = 1 << 20  # candidate lines sent to a worker process at a time
 WORKER_MIN_BYTES: Final = 64 << 20  # smaller snapshots are not worth starting a worker
+# Wikibase stores an entity of at most a few MB (maxSerializedEntitySize); even escaped
+# in the dump that is far below this. A longer "line" (a run of garbage or NULs without
+# a newline, say) is dropped as it is read, so memory stays bounded; its place in the
+# line count is kept by a stand-in line that is reported as malformed.
+MAX_LINE_BYTES: Final = 64 << 20
 
-Format = Literal["gzip", "bz2", "plain"]
+Format = Literal["gzip", "bz2", "xz", "plain"]  # what the scanner reads
+Detected = Literal["gzip", "bz2", "xz", "zstd", "zip", "plain"]  # what sniff_format tells
 
-_decode = orjson.loads  # module attributes so tests can count decodes
+_decode = decode_line  # module attributes so tests can count decodes
 _evidence_of_line = evidence_from_line
 _IsalError: type[Exception] = getattr(igzip_lib, "IsalError", OSError)  # corrupt gzip data
 
 
 class SnapshotError(InputInvalid):
-    """The snapshot cannot be read at all (missing, empty, unknown compression)."""
+    """The snapshot cannot be read at all (missing, empty, unknown compression).
+
+    Nothing has been read when it is raised; the CLI prints it as one line and exits
+    with its kind's ``exit_code`` (1: the input is not a readable snapshot)."""
+
+
+class EmptySnapshot(SnapshotError):
+    """The file has no bytes at all (an interrupted download, a full disk)."""
+
+
+class FormatMismatch(SnapshotError):
+    """The file's name says one compression and its first bytes another."""
+
+
+class UnsupportedFormat(SnapshotError):
+    """The content is a compression or archive the extractor does not read, or not JSON."""
 
 
 class TruncatedInput(InputInvalid, EOFError):
@@ -94,23 +130,115 @@ class CorruptInput(InputInvalid, ValueError):
     """The compressed stream cannot be decompressed (bad data, trailing garbage)."""
 
 
-def sniff_format(head: bytes) -> Format:
-    """Compression by magic bytes, not by file name (dumps get renamed)."""
-    if head.startswith(b"\x1f\x8b"):
-        return "gzip"
-    if head.startswith(b"BZh"):
-        return "bz2"
+_MAGIC: Final[tuple[tuple[bytes, Detected], ...]] = (
+    (b"\x1f\x8b", "gzip"),
+    (b"BZh", "bz2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+    (b"PK\x03\x04", "zip"),
+)
+# What a name's last suffix promises. Other suffixes (".part", none) promise nothing.
+_NAMED: Final[dict[str, Detected]] = {
+    ".gz": "gzip",
+    ".gzip": "gzip",
+    ".bz2": "bz2",
+    ".xz": "xz",
+    ".zst": "zstd",
+    ".zstd": "zstd",
+    ".zip": "zip",
+    ".json": "plain",
+    ".jsonl": "plain",
+    ".ndjson": "plain",
+}
+_SUFFIX_OF: Final[dict[Detected, str]] = {
+    "gzip": ".json.gz",
+    "bz2": ".json.bz2",
+    "xz": ".json.xz",
+    "zstd": ".json.zst",
+    "zip": ".json.zip",
+    "plain": ".json",
+}
+HEAD_BYTES: Final = 512  # read to tell the format
+
+
+def sniff_format(head: bytes) -> Detected:
+    """Compression by magic bytes, not by file name."""
+    for magic, fmt in _MAGIC:
+        if head.startswith(magic):
+            return fmt
     return "plain"
+
+
+def check_format(path: Path, head: bytes) -> Format:
+    """The format to read ``path`` as, from its first bytes; raises :class:`SnapshotError`.
+
+    The content decides, and the name must not contradict it: a ``.json.gz`` that is not
+    gzip is refused, and so is a ``.json`` that is gzip. Such a file is a download gone
+    wrong (an error page saved under the dump's name, a file decompressed in place): a
+    clear refusal before the run costs less than hours spent reading the wrong thing.
+    A name that promises no format (``.part``, no suffix) is read as its content says.
+    """
+    if not head:
+        raise EmptySnapshot(f"{path}: the file is empty (0 bytes)")
+    found = sniff_format(head)
+    text = head.lstrip(b"\xef\xbb\xbf \t\r\n")
+    is_json = found != "plain" or not text or text[:1] in (b"[", b"{")
+    if found == "zstd":
+        raise UnsupportedFormat(
+            f"{path}: zstd-compressed snapshots are not read; decompress it "
+            "(zstd -d) or recompress it with gzip or bz2"
+        )
+    if found == "zip":
+        raise UnsupportedFormat(f"{path}: a zip archive, not a snapshot; unzip it first")
+    named = _NAMED.get(path.suffix.lower())
+    if named is not None and named != found:
+        promised = "plain JSON" if named == "plain" else named
+        if not is_json:
+            raise FormatMismatch(
+                f"{path}: named {path.suffix} but neither {promised} nor JSON "
+                f"({_describe(head)}): not a snapshot; fetch it again"
+            )
+        what = "plain JSON" if found == "plain" else f"{found}-compressed"
+        raise FormatMismatch(
+            f"{path}: named {path.suffix} but its content is {what} ({_describe(head)}), "
+            f"not {promised}: rename it to {_renamed(path, found)} if that is what it is, "
+            "or fetch it again"
+        )
+    if not is_json:
+        raise UnsupportedFormat(
+            f"{path}: not a JSON snapshot nor gzip, bz2 or xz ({_describe(head)})"
+        )
+    return found
+
+
+def _renamed(path: Path, fmt: Detected) -> str:
+    """The name ``path`` should have for its content (``x.json.gz`` → ``x.json``)."""
+    name = path.name
+    if _NAMED.get(path.suffix.lower()) not in (None, "plain"):
+        name = path.stem  # the compression suffix off
+    if _NAMED.get(Path(name).suffix.lower()) != "plain":
+        name += ".json"
+    return name + _SUFFIX_OF[fmt].removeprefix(".json")
+
+
+def _describe(head: bytes) -> str:
+    """The first bytes of a file, for an error message."""
+    if head[:16].isascii() and all(c >= 0x20 or c in b"\t\r\n" for c in head[:16]):
+        return f"it starts with {head[:24].decode('ascii')!r}"
+    return f"it starts with bytes {head[:8].hex(' ')}"
 
 
 def open_snapshot(path: Path) -> BinaryIO:
     """The decompressed snapshot as a binary stream (for tools; the scanner has its own)."""
+    path = Path(path)
     with open(path, "rb") as fh:
-        fmt = sniff_format(fh.read(4))
+        fmt = check_format(path, fh.read(HEAD_BYTES))
     if fmt == "gzip":
         return cast(BinaryIO, igzip.open(path, "rb"))
     if fmt == "bz2":
         return cast(BinaryIO, bz2.open(path, "rb"))
+    if fmt == "xz":
+        return cast(BinaryIO, lzma.open(path, "rb"))
     return open(path, "rb")
 
 
@@ -148,6 +276,8 @@ def _inflate(raw: BinaryIO, fmt: Format, pos: _Progress) -> Iterator[bytes]:
     new: Callable[[], Any]
     if fmt == "gzip":
         new = partial(igzip_lib.IgzipDecompressor, igzip_lib.DECOMP_GZIP)
+    elif fmt == "xz":
+        new = partial(lzma.LZMADecompressor, lzma.FORMAT_XZ)
     else:
         new = bz2.BZ2Decompressor
     decompressor = new()
@@ -176,7 +306,7 @@ def _inflate(raw: BinaryIO, fmt: Format, pos: _Progress) -> Iterator[bytes]:
             raise TruncatedInput("compressed stream ended before its end-of-stream marker")
         try:
             out = decompressor.decompress(data, CHUNK_SIZE)
-        except (OSError, ValueError, EOFError, _IsalError) as exc:  # corrupt data
+        except (OSError, ValueError, EOFError, lzma.LZMAError, _IsalError) as exc:  # corrupt
             raise CorruptInput(str(exc) or type(exc).__name__) from exc
         started = True
         if out:
@@ -197,16 +327,17 @@ def _segments(pieces: Iterator[bytes]) -> Iterator[_Segment]:
     wait for the busy scanner thread's switch interval.)
     """
     carry: list[bytes] = []
+    carried = 0  # bytes of the line in ``carry``
     for piece in pieces:
         first = piece.find(b"\n") + 1
         if not first:
-            carry.append(piece)
+            carry, carried = _carry(carry, carried, piece)
             continue
         start = 0
         if carry:
-            carry.append(piece[:first])
+            carry, _ = _carry(carry, carried, piece[:first])
             head = b"".join(carry)
-            carry = []
+            carry, carried = [], 0
             yield head, 0, len(head)
             start = first
         end = piece.rfind(b"\n") + 1
@@ -214,10 +345,32 @@ def _segments(pieces: Iterator[bytes]) -> Iterator[_Segment]:
             yield piece, start, end
         if end < len(piece):
             carry.append(piece[end:])
+            carried = len(piece) - end
     tail = b"".join(carry)
     if tail.strip():
         tail += b"\n"
         yield tail, 0, len(tail)
+
+
+def _carry(carry: list[bytes], carried: int, data: bytes) -> tuple[list[bytes], int]:
+    """``carry`` with ``data`` added, or, past :data:`MAX_LINE_BYTES`, a short stand-in
+    for the whole line (what was carried is dropped)."""
+    carried += len(data)
+    if carried <= MAX_LINE_BYTES:
+        carry.append(data)
+        return carry, carried
+    stand_in = _OVERLONG + f" {carried:,} bytes or more, the limit is {MAX_LINE_BYTES:,}>".encode()
+    return [stand_in + (b"\n" if data.endswith(b"\n") else b"")], carried
+
+
+_OVERLONG: Final = b"<line too long, dropped while read:"
+
+
+def _not_an_entity(text: bytes) -> str:
+    """Why a line that is no entity was skipped (the stand-in of one too long says so)."""
+    if text.startswith(_OVERLONG):
+        return f"line too long (over {MAX_LINE_BYTES:,} bytes), dropped while read"
+    return "not an entity line"
 
 
 class _ThreadedChunks:
@@ -302,6 +455,8 @@ class ScanStats:
 
 
 def _excerpt(line: bytes) -> str:
+    if len(line) > 8 * EXCERPT_CHARS:  # a huge line is not decoded whole for 80 characters
+        line = line[: 4 * EXCERPT_CHARS] + b" ... " + line[-4 * EXCERPT_CHARS :]
     text = line.decode("utf-8", "replace")
     if len(text) <= EXCERPT_CHARS:
         return text
@@ -411,12 +566,15 @@ class SnapshotScanner:
         """``(line number, entity)`` for each candidate line that decodes to an entity."""
         for line_no, line in self.iter_candidates():
             try:
+                check_nesting(line)
                 entity = _decode(line)
                 entity_mid(entity)
             except orjson.JSONDecodeError as exc:
                 self.record_malformed(line_no, f"invalid JSON ({exc})", line)
             except MalformedEntity as exc:
                 self.record_malformed(line_no, str(exc), line)
+            except Exception as exc:  # RecursionError, MemoryError: the line, not the run
+                self.record_malformed(line_no, str(undecodable(exc)), line)
             else:
                 yield line_no, entity
 
@@ -432,7 +590,7 @@ class SnapshotScanner:
         threaded: _ThreadedChunks | None = None
         switch_interval = sys.getswitchinterval()
         try:
-            self.format = sniff_format(raw.read(4))
+            self.format = check_format(self.path, raw.read(HEAD_BYTES))
             raw.seek(0)
             self.total_compressed = self.path.stat().st_size
             source = _segments(_inflate(raw, self.format, pos))
@@ -466,6 +624,10 @@ class SnapshotScanner:
                 if self.on_chunk is not None:
                     self.on_chunk(stats)
             stats.compressed_bytes = pos.compressed
+            if stats.error is None and self._first is None:
+                stats.error = (
+                    f"no data: the snapshot decompresses to nothing ({pos.compressed:,} bytes read)"
+                )
             if stats.error is None and self._first == b"[" and self._last != b"]":
                 stats.truncated = True
                 stats.error = (
@@ -526,7 +688,7 @@ class SnapshotScanner:
                     last = text
                 elif text:
                     entities += 1
-                    self.record_malformed(line_no, "not an entity line", buf[pos:nl])
+                    self.record_malformed(line_no, _not_an_entity(text), buf[pos:nl])
                     last = b"{"
             if first_pending and last is not None:
                 self._first = last
@@ -710,6 +872,8 @@ def _evidence_batch(
             out.append((line_no, None, f"invalid JSON ({exc})"))
         except MalformedEntity as exc:
             out.append((line_no, None, str(exc)))
+        except Exception as exc:  # whatever else a hostile line sets off: skip it
+            out.append((line_no, None, str(undecodable(exc))))
         else:
             out.append((line_no, found, None))
     return out
@@ -767,6 +931,8 @@ def _inline_pipeline(
             scanner.record_malformed(line_no, f"invalid JSON ({exc})", line)
         except MalformedEntity as exc:
             scanner.record_malformed(line_no, str(exc), line)
+        except Exception as exc:  # whatever else a hostile line sets off: skip it
+            scanner.record_malformed(line_no, str(undecodable(exc)), line)
         else:
             if found is not None:
                 tally(found)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import importlib.util
 import json
 import sys
@@ -234,3 +235,80 @@ def test_extract_the_bundled_sample(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert main(["export", "--db", str(db)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 13
+
+
+def _sample_with(tmp_path: Path, extra: bytes, *, at: int = 6) -> Path:
+    """The bundled sample with one more line after its line ``at - 1``."""
+    lines = gzip.decompress(SAMPLE.read_bytes()).split(b"\n")
+    lines.insert(at - 1, extra)
+    path = tmp_path / SAMPLE.name
+    path.write_bytes(gzip.compress(b"\n".join(lines), mtime=0))
+    return path
+
+
+DEEP = 100_000
+
+
+@pytest.mark.parametrize(
+    "value",
+    [b"[" * DEEP + b"]" * DEEP, b"[ " * DEEP + b"]" * DEEP, b'[{"a":' * DEEP + b"1" + b"}]" * DEEP],
+    ids=["brackets", "spaced", "interleaved"],
+)
+def test_extract_a_line_nested_100000_deep_between_good_lines(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], value: bytes
+) -> None:
+    deep = (
+        b'{"type":"mediainfo","id":"M999","labels":{"en":{"language":"en","value":"Flickr"}},'
+        b'"x":' + value + b',"statements":[]},'
+    )
+    db = tmp_path / "bot.db"
+    path = _sample_with(tmp_path, deep)
+    assert main(["extract", str(path), "--db", str(db), "--json", "--no-progress"]) == 0
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out)
+    assert summary["files_with_evidence"] == 13 and summary["inserted"] == 13
+    assert summary["malformed_lines"] == 2  # this one and the sample's own
+    assert (6, "nested deeper than 64 levels") in [
+        (m["line"], m["reason"][:28]) for m in summary["malformed_examples"]
+    ]
+    assert "Traceback" not in captured.err
+    with Store(db) as store:
+        assert store.count_files() == 13
+    assert "! line 6: nested deeper than 64 levels" in main_text(path, tmp_path, capsys)
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        (
+            SAMPLE.name,
+            gzip.decompress(SAMPLE.read_bytes()),
+            "named .gz but its content is plain JSON",
+        ),
+        ("commons-20251101-mediainfo.json", SAMPLE.read_bytes(), "is gzip-compressed"),
+        (SAMPLE.name, b"", "the file is empty (0 bytes)"),
+    ],
+    ids=["plain-named-gz", "gzip-named-json", "empty"],
+)
+def test_extract_refuses_a_file_that_is_not_what_its_name_says(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str, content: bytes, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    db = tmp_path / "bot.db"
+    assert main(["extract", str(path), "--db", str(db), "--no-progress"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    [line] = captured.err.splitlines()
+    assert line.startswith(f"backfill extract: {path}: ") and message in line
+    with Store(db) as store:
+        assert store.count_files() == 0
+
+
+def test_extract_a_gzip_stream_of_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / SAMPLE.name
+    path.write_bytes(gzip.compress(b"", mtime=0))
+    assert main(["extract", str(path), "--db", str(tmp_path / "bot.db"), "--no-progress"]) == 1
+    assert "ERROR: no data: the snapshot decompresses to nothing" in capsys.readouterr().out

@@ -277,6 +277,35 @@ def test_pageid_falls_back_to_the_mid() -> None:
     assert found is not None and found.pageid == 131000101
 
 
+@pytest.mark.parametrize(
+    ("pageid", "revid", "expected"),
+    [
+        (2**70, 2**70, (131000101, None)),  # would not fit the store's INTEGER
+        (True, True, (131000101, None)),
+        (-5, 0, (131000101, None)),
+        (2**63 - 1, 2**63 - 1, (2**63 - 1, 2**63 - 1)),
+    ],
+)
+def test_page_fields_the_store_cannot_keep_are_dropped(
+    pageid: Any, revid: Any, expected: tuple[int, int | None]
+) -> None:
+    entity = h.entity(MID, {"P7482": [h.source(MID, ("P973", PHOTO))]})
+    entity["pageid"], entity["lastrevid"] = pageid, revid
+    found = evidence_from_entity(entity)
+    assert found is not None and (found.pageid, found.snapshot_revid) == expected
+
+
+def test_an_m_id_too_long_for_a_page_id_is_not_an_entity() -> None:
+    with pytest.raises(MalformedEntity, match="invalid id"):
+        entity_mid({"id": "M" + "9" * 19})
+    assert entity_mid({"id": "M" + "9" * 18}) == "M" + "9" * 18
+
+
+def test_a_url_of_megabytes_is_not_evidence() -> None:
+    huge = PHOTO + "?" + "x" * 20_000
+    assert evidence({"P7482": [h.source(MID, ("P973", huge))]}) is None
+
+
 def test_ordinary_file_has_no_evidence() -> None:
     assert evidence_from_entity(h.plain_entity("M76")) is None
 

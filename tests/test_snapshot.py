@@ -7,10 +7,14 @@ import bz2
 import gzip
 import importlib.util
 import logging
+import lzma
+import re
 import shutil
 import sys
+import tracemalloc
 import zlib
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -21,9 +25,12 @@ import pytest
 import bot.snapshot as snapshot
 from bot.evidence import evidence_from_line
 from bot.snapshot import (
+    EmptySnapshot,
     ExtractSummary,
+    FormatMismatch,
     SnapshotError,
     SnapshotScanner,
+    UnsupportedFormat,
     extract,
     iter_candidate_entities,
     open_snapshot,
@@ -116,18 +123,37 @@ def mixed_lines() -> list[dict[str, Any] | str]:
 # --------------------------------------------------------------------------- formats
 
 
-def test_sniff_format_uses_magic_bytes() -> None:
-    assert sniff_format(b"\x1f\x8b\x08\x00") == "gzip"
-    assert sniff_format(b"BZh9") == "bz2"
-    assert sniff_format(b"[\n{") == "plain"
-    assert sniff_format(b"") == "plain"
+@pytest.mark.parametrize(
+    ("head", "fmt"),
+    [
+        (b"\x1f\x8b\x08\x00", "gzip"),
+        (b"BZh91AY&SY", "bz2"),
+        (b"\xfd7zXZ\x00\x00\x04", "xz"),
+        (b"\x28\xb5\x2f\xfd\x24", "zstd"),
+        (b"PK\x03\x04\x14\x00", "zip"),
+        (b"[\n{", "plain"),
+        (b"<!DOCTYPE html>", "plain"),
+        (b"", "plain"),
+    ],
+)
+def test_sniff_format_uses_magic_bytes(head: bytes, fmt: str) -> None:
+    assert sniff_format(head) == fmt
 
 
-@pytest.mark.parametrize("fmt", ["gzip", "bz2", "plain"])
-def test_every_format_gives_the_same_result(tmp_path: Path, fmt: str) -> None:
-    # The name says .json.gz whatever the content: the content decides.
+@pytest.mark.parametrize(
+    ("fmt", "name"),
+    [
+        ("gzip", "commons-20251101-mediainfo.json.gz"),
+        ("bz2", "commons-20251101-mediainfo.json.bz2"),
+        ("xz", "commons-20251101-mediainfo.json.xz"),
+        ("plain", "commons-20251101-mediainfo.json"),
+        ("gzip", "commons-20251101-mediainfo.json.gz.part"),  # a name that promises nothing
+        ("bz2", "snapshot"),
+    ],
+)
+def test_every_format_gives_the_same_result(tmp_path: Path, fmt: str, name: str) -> None:
     text = h.dump_text(mixed_lines())
-    path = h.write_snapshot(tmp_path / "commons-20251101-mediainfo.json.gz", [], fmt, text=text)
+    path = h.write_snapshot(tmp_path / name, [], fmt, text=text)
     found = [(n, ent["id"]) for n, ent in iter_candidate_entities(path)]
     assert found == [
         (3, "M11"),
@@ -143,7 +169,7 @@ def test_every_format_gives_the_same_result(tmp_path: Path, fmt: str) -> None:
 
 
 def test_open_snapshot_decompresses(tmp_path: Path) -> None:
-    for fmt in ("gzip", "bz2", "plain"):
+    for fmt in ("gzip", "bz2", "xz", "plain"):
         path = h.write_snapshot(tmp_path / f"s.{fmt}", mixed_lines(), fmt)
         with open_snapshot(path) as fh:
             assert fh.read().startswith(b"[\n{")
@@ -255,6 +281,113 @@ def test_malformed_lines_are_counted_with_line_numbers(
     assert any("line 7: not an entity line: garbage without any marker" in m for m in logged)
 
 
+def _hostile(mid: str, value: str) -> str:
+    """An entity line with a Flickr caption (a candidate) whose ``x`` field is ``value``."""
+    return (
+        f'{{"type":"mediainfo","id":"{mid}","labels":{{"en":{{"language":"en",'
+        f'"value":"Flickr"}}}},"x":{value},"statements":[]}}'
+    )
+
+
+DEEP = 100_000
+NESTED = "nested deeper than 64 levels"
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        (_hostile("M5", "[" * DEEP + "]" * DEEP), NESTED),  # refused before decoding
+        (_hostile("M5", "[" * DEEP), NESTED),  # and never closed
+        (_hostile("M5", "[ " * DEEP + "]" * DEEP), NESTED),  # the decoders' limit
+        (_hostile("M5", '[{"a":' * DEEP + "1" + "}]" * DEEP), NESTED),
+        (_hostile("M5", '{"a":' * DEEP + "1" + "}" * DEEP), NESTED),
+        (_hostile("M5", "[" * 65 + "]" * 65), NESTED),  # just over the bound
+        ("[" * DEEP + "flickr", NESTED),  # no entity at all
+    ],
+)
+@pytest.mark.parametrize("path_kind", ["inline", "batch", "scanner"])
+def test_a_line_nested_too_deep_is_one_malformed_line(
+    tmp_path: Path, store: Store, line: str, reason: str, path_kind: str
+) -> None:
+    lines: list[dict[str, Any] | str] = [
+        h.flickr_entity("M2", "53012874401"),
+        h.flickr_entity("M3", "53012874402"),
+        h.plain_entity("M4"),
+        line,  # line 5
+        h.flickr_entity("M6", "53012874406"),
+    ]
+    path = h.write_snapshot(tmp_path / "s.json.gz", lines)
+    if path_kind == "scanner":  # whole entities, decoded by orjson
+        scanner = SnapshotScanner(path)
+        assert [n for n, _ in scanner] == [2, 3, 6]
+        malformed = scanner.stats.malformed_examples
+        assert [(m.line, m.reason[: len(reason)]) for m in malformed] == [(5, reason)]
+        return
+    if path_kind == "batch":  # what a worker process runs
+        got = snapshot._evidence_batch([(5, line.encode())])
+        assert [(n, found, (error or "")[: len(reason)]) for n, found, error in got] == [
+            (5, None, reason)
+        ]
+        return
+    summary = extract(path, store, progress=False)
+    assert summary.ok and summary.malformed_lines == 1
+    assert [(m["line"], m["reason"][: len(reason)]) for m in summary.malformed_examples] == [
+        (5, reason)
+    ]
+    assert len(summary.malformed_examples[0]["excerpt"]) <= 80
+    assert sorted(f.mid for f in store.iter_worklist()) == ["M2", "M3", "M6"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        '"' + "[" * 200 + '"',  # brackets in a string are text, not nesting
+        '"\\\\' + "[" * 200 + '"',
+        '"\\"' + "[" * 200 + '"',
+        "[" * 60 + "]" * 60,  # deep, but within the bound
+        "[" * 40 + '"' + "[" * 100 + '"' + "]" * 40,
+    ],
+)
+def test_deep_looking_lines_within_the_bound_keep_their_evidence(
+    tmp_path: Path, store: Store, value: str
+) -> None:
+    entity = h.flickr_entity("M2", "53012874401")
+    entity["x"] = orjson.loads(value)
+    path = h.write_snapshot(tmp_path / "s.json.gz", [entity, h.flickr_entity("M3")])
+    summary = extract(path, store, progress=False)
+    assert summary.malformed_lines == 0 and summary.files_with_evidence == 2
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [RecursionError("maximum recursion depth exceeded"), MemoryError(), TypeError("odd")],
+)
+def test_any_failure_on_a_line_is_a_malformed_line(
+    tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch, failure: Exception
+) -> None:
+    """Whatever a decoder or the evidence code raises for one line, the run goes on."""
+
+    def failing_on_m3(line: bytes) -> Any:
+        if b'"M3"' in line:
+            raise failure
+        return evidence_from_line(line)
+
+    monkeypatch.setattr(snapshot, "_evidence_of_line", failing_on_m3)
+    lines = [h.flickr_entity(f"M{i}", str(53012874400 + i)) for i in range(2, 5)]
+    path = h.write_snapshot(tmp_path / "s.json.gz", lines)
+    summary = extract(path, store, progress=False)
+    assert summary.ok and summary.malformed_lines == 1 and summary.files_with_evidence == 2
+    [bad] = summary.malformed_examples
+    assert bad["line"] == 3
+    assert {
+        RecursionError: NESTED,
+        MemoryError: "too big to decode",
+        TypeError: "could not be decoded (TypeError: odd)",
+    }[type(failure)] in bad["reason"]
+    got = snapshot._evidence_batch([(3, h.dump_line(lines[1]).encode())])
+    assert got[0][1] is None and got[0][2] == bad["reason"]
+
+
 def test_truncated_gzip_keeps_what_was_read(tmp_path: Path, store: Store) -> None:
     full = tmp_path / "full.json.gz"
     synth.generate(full, 3000, seed=11)
@@ -285,6 +418,18 @@ def test_corrupt_gzip_is_reported(tmp_path: Path, store: Store) -> None:
     assert not summary.ok and summary.error
 
 
+@pytest.mark.parametrize(("fmt", "name"), [("bz2", "s.json.bz2"), ("xz", "s.json.xz")])
+def test_corrupt_bz2_and_xz_are_reported(tmp_path: Path, store: Store, fmt: str, name: str) -> None:
+    lines = [h.flickr_entity(f"M{i}", str(53012874400 + i)) for i in range(1, 300)]
+    path = h.write_snapshot(tmp_path / name, lines, fmt)
+    data = bytearray(path.read_bytes())
+    for i in range(len(data) // 2, len(data) // 2 + 64):
+        data[i] ^= 0x5A
+    path.write_bytes(bytes(data))
+    summary = extract(path, store, progress=False)
+    assert not summary.ok and summary.error is not None and "input unreadable" in summary.error
+
+
 def test_plain_snapshot_without_closing_bracket_is_truncated(tmp_path: Path, store: Store) -> None:
     text = h.dump_text([h.flickr_entity("M1"), h.flickr_entity("M2")])
     path = h.write_snapshot(tmp_path / "s.json", [], "plain", text=text[: text.rfind(b"\n]")])
@@ -301,7 +446,9 @@ def test_multi_member_gzip_and_multi_stream_bz2_are_read_to_the_end(tmp_path: Pa
     gz.write_bytes(gzip.compress(text[:100], mtime=0) + gzip.compress(text[100:], mtime=0))
     bz = tmp_path / "m.json.bz2"
     bz.write_bytes(bz2.compress(text[:100]) + bz2.compress(text[100:]))
-    for path in (gz, bz):
+    xz = tmp_path / "m.json.xz"
+    xz.write_bytes(lzma.compress(text[:100]) + lzma.compress(text[100:]))
+    for path in (gz, bz, xz):
         scanner = SnapshotScanner(path)
         assert [e["id"] for _, e in scanner] == ["M1", "M2"]
         assert scanner.stats.error is None
@@ -340,18 +487,20 @@ def test_a_wrong_gzip_checksum_is_reported(tmp_path: Path, store: Store) -> None
     assert not summary.ok and summary.error is not None and "checksum" in summary.error.lower()
 
 
-@pytest.mark.parametrize("fmt", ["gzip", "bz2"])
+@pytest.mark.parametrize("fmt", ["gzip", "bz2", "xz"])
 def test_a_cut_stream_yields_every_byte_decompressed_before_the_cut(
     tmp_path: Path, fmt: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     text = h.dump_text([h.flickr_entity(f"M{i}", str(50000000000 + i)) for i in range(1, 400)])
-    packed = gzip.compress(text, mtime=0) if fmt == "gzip" else bz2.compress(text)
+    packed = {"gzip": partial(gzip.compress, mtime=0), "bz2": bz2.compress, "xz": lzma.compress}[
+        fmt
+    ](text)
     cut = packed[: len(packed) * 3 // 4]
-    reference = (
-        zlib.decompressobj(31).decompress(cut)
-        if fmt == "gzip"
-        else bz2.BZ2Decompressor().decompress(cut)
-    )
+    reference = {
+        "gzip": zlib.decompressobj(31).decompress,
+        "bz2": bz2.BZ2Decompressor().decompress,
+        "xz": lzma.LZMADecompressor().decompress,
+    }[fmt](cut)
     monkeypatch.setattr(snapshot, "CHUNK_SIZE", 1000)
     monkeypatch.setattr(snapshot, "INPUT_SIZE", 777)
     path = tmp_path / "cut.json"
@@ -369,12 +518,63 @@ def test_a_cut_stream_yields_every_byte_decompressed_before_the_cut(
     assert pos.decompressed == len(got) and pos.compressed == len(cut)
 
 
-def test_empty_and_missing_files(tmp_path: Path, store: Store) -> None:
-    empty = tmp_path / "empty.json"
-    empty.write_bytes(b"")
-    summary = extract(empty, store, progress=False)
-    assert summary.entities_scanned == 0 and summary.ok
-    with pytest.raises(SnapshotError):
+GOOD_TEXT = h.dump_text([h.flickr_entity("M1")])
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "error", "message"),
+    [
+        ("empty.json.gz", b"", EmptySnapshot, "the file is empty (0 bytes)"),
+        ("empty.json", b"", EmptySnapshot, "the file is empty"),
+        ("s.json.gz", GOOD_TEXT, FormatMismatch, "named .gz but its content is plain JSON"),
+        ("s.json.gz", bz2.compress(GOOD_TEXT), FormatMismatch, "rename it to s.json.bz2"),
+        ("s.json.bz2", gzip.compress(GOOD_TEXT), FormatMismatch, "is gzip-compressed"),
+        ("s.json", gzip.compress(GOOD_TEXT), FormatMismatch, "not plain JSON: rename it to"),
+        ("s.json.gz", b"<!DOCTYPE html><title>503</title>", FormatMismatch, "not a snapshot"),
+        ("s.json.xz", bz2.compress(GOOD_TEXT), FormatMismatch, "rename it to s.json.bz2 if"),
+        ("s.json.gz", GOOD_TEXT, FormatMismatch, "rename it to s.json if that is what it is"),
+        ("s.json", gzip.compress(GOOD_TEXT), FormatMismatch, "rename it to s.json.gz if"),
+        ("s.jsonl", gzip.compress(GOOD_TEXT), FormatMismatch, "rename it to s.jsonl.gz if"),
+        ("s.json.zst", b"\x28\xb5\x2f\xfd" + b"\0" * 20, UnsupportedFormat, "zstd -d"),
+        ("s.zip", b"PK\x03\x04" + b"\0" * 20, UnsupportedFormat, "unzip it first"),
+        ("s.json.gz", b"PK\x03\x04" + b"\0" * 20, UnsupportedFormat, "a zip archive"),
+        ("s.part", b"<html>Service unavailable", UnsupportedFormat, "not a JSON snapshot"),
+        ("s.part", b"\0" * 4096, UnsupportedFormat, "bytes 00 00 00"),
+    ],
+)
+def test_inputs_refused_before_reading(
+    tmp_path: Path, store: Store, name: str, content: bytes, error: type, message: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(error, match=re.escape(message)) as raised:
+        extract(path, store, progress=False)
+    assert isinstance(raised.value, SnapshotError) and raised.value.exit_code == 1
+    assert str(path) in str(raised.value)
+    with pytest.raises(error):
+        open_snapshot(path)
+    assert store.count_files() == 0
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("nothing.json.gz", gzip.compress(b"", mtime=0)),
+        ("nothing.json.bz2", bz2.compress(b"")),
+        ("blank.json", b"\n\n  \n"),
+    ],
+)
+def test_a_snapshot_that_decompresses_to_nothing_is_an_error(
+    tmp_path: Path, store: Store, name: str, content: bytes
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    summary = extract(path, store, progress=False)
+    assert not summary.ok and summary.error is not None and "no data" in summary.error
+
+
+def test_a_missing_file(tmp_path: Path, store: Store) -> None:
+    with pytest.raises(SnapshotError, match="no such snapshot file"):
         extract(tmp_path / "missing.json.gz", store, progress=False)
 
 
@@ -385,6 +585,49 @@ def test_a_line_longer_than_a_chunk(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     )
     monkeypatch.setattr(snapshot, "CHUNK_SIZE", 4096)
     assert [(n, e["id"]) for n, e in SnapshotScanner(path)] == [(3, "M1"), (4, "M2")]
+
+
+@pytest.mark.parametrize(
+    ("long_line", "last"),
+    [
+        (b"\0" * 300_000, False),  # a hole of NULs in a damaged file: no newline at all
+        (b'{"type":"mediainfo","id":"M3","labels":"flickr' + b"x" * 300_000 + b'"},', False),
+        (b"garbage " * 40_000, True),  # the last line, without a newline
+    ],
+)
+@pytest.mark.parametrize("threaded", [True, False])
+def test_a_line_longer_than_the_limit_is_dropped_as_it_is_read(
+    tmp_path: Path,
+    store: Store,
+    monkeypatch: pytest.MonkeyPatch,
+    long_line: bytes,
+    last: bool,
+    threaded: bool,
+) -> None:
+    monkeypatch.setattr(snapshot, "CHUNK_SIZE", 4096)
+    monkeypatch.setattr(snapshot, "MAX_LINE_BYTES", 50_000)
+    good = [h.dump_line(h.flickr_entity(f"M{i}", str(53012874400 + i))).encode() for i in (1, 2)]
+    text = (
+        b"[\n"
+        + good[0]
+        + b",\n"
+        + (good[1] + b",\n" + long_line if last else long_line + b"\n" + good[1] + b"\n]\n")
+    )
+    path = tmp_path / "s.json"
+    path.write_bytes(text)
+    scanner = SnapshotScanner(path, threaded=threaded)
+    tracemalloc.start()
+    try:
+        found = [entity["id"] for _, entity in scanner]
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert found == ["M1", "M2"]
+    [bad] = scanner.stats.malformed_examples
+    assert bad.line == (4 if last else 3)
+    assert bad.reason == "line too long (over 50,000 bytes), dropped while read"
+    assert "bytes or more, the limit is 50,000>" in bad.excerpt
+    assert peak < 10 * 4096 + 4 * 50_000 < len(long_line)  # never the whole line
 
 
 # --------------------------------------------------------------------------- real and synthetic data
