@@ -255,8 +255,9 @@ def test_test_bounds_are_small() -> None:
 def test_put_throttle_zero_means_no_wait_between_edits(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, throttle: float | None, write_delay: float
 ) -> None:
-    """0: an edit waits no longer than any request (pywikibot's 0.1 s minimum gap between
-    two requests); maxlag still applies. None (the flag not given): the setting, 10 s."""
+    """0: an edit waits no longer than any request (pywikibot's minimum gap between two
+    requests, ``minthrottle``: 0.1 s unless a test lowered it); maxlag still applies. None
+    (the flag not given): the setting, 10 s."""
     monkeypatch.setenv("FLICKR_API_KEY", FLICKR_KEY)
     world = World(tmp_path)
     with world.start() as running:
@@ -268,7 +269,7 @@ def test_put_throttle_zero_means_no_wait_between_edits(
 
             throttle_ = ad.commons.site.throttle
             assert throttle_.writedelay == write_delay
-            assert throttle_.mindelay == 0.1
+            assert throttle_.mindelay == pywikibot.config.minthrottle
             assert pywikibot.config.write_maxlag == settings.maxlag == 5
 
 
