@@ -61,9 +61,15 @@ from bot.concurrency import (
     statements_of,
     undo_claims,
 )
-from bot.decisions import apply_decision
+from bot.decisions import apply_decision, second_photo_id
 from bot.flickr_photo import FlickrOwner, FlickrPhoto, FlickrPhotoGone
-from bot.reconcile import Plan, creator_items_to_look_up, plan
+from bot.reconcile import (
+    Plan,
+    creator_items_to_look_up,
+    plan,
+    settled_photo_id,
+    without_duplicates,
+)
 from bot.store import (
     ConflictRecord,
     FileStatus,
@@ -196,6 +202,7 @@ class RunSummary:
     decisions_applied: int = 0
     decisions_superseded: int = 0
     decisions_withdrawn: int = 0  # changed by a maintainer before the bot wrote them
+    decisions_refused: int = 0  # back to the queue: they would give a file two photo ids
     conflicts_closed: int = 0  # of files that are gone or name no Flickr photo any more
     files_rechecked: int = 0
     rechecked_changed: int = 0
@@ -226,6 +233,7 @@ class RunSummary:
             "decisions_applied": self.decisions_applied,
             "decisions_superseded": self.decisions_superseded,
             "decisions_withdrawn": self.decisions_withdrawn,
+            "decisions_refused": self.decisions_refused,
             "conflicts_closed": self.conflicts_closed,
             "files_rechecked": self.files_rechecked,
             "rechecked_changed": self.rechecked_changed,
@@ -278,6 +286,11 @@ class RunSummary:
                 f"{self.decisions_superseded} superseded, "
                 f"{self.decisions_withdrawn} changed before writing"
             )
+        if self.decisions_refused:
+            lines.append(
+                f"  decisions refused    {self.decisions_refused} (back in the queue: they "
+                "would give a file two Flickr photo ids)"
+            )
         if self.files_rechecked:
             lines.append(
                 f"  conflict files       {self.files_rechecked} rechecked, "
@@ -323,6 +336,9 @@ class FileResult:
     checked_revid: int | None = None
     recorded: bool = False
     """The outcome was already recorded together with its edit."""
+    queued: list[str] | None = None
+    """Reasons of the conflicts now waiting for a person (None: all of ``conflicts``);
+    one a maintainer answered already (``keep_commons``) is found again, not queued."""
 
     def changed_properties(self, dry_run: bool) -> list[str]:
         if self.changed is not None:
@@ -522,6 +538,8 @@ class Job:
             else:
                 live.append((f, state))
         self._fill_evidence_from_wikitext([f for f, _ in live if not f.photo_ids])
+        for f, state in live:
+            _use_settled_photo_id(f, state)
         photos = self.fetch_flickr(
             [f for f, s in live if len(f.photo_ids) == 1 and not _weak_only(f, s)]
         )
@@ -760,7 +778,7 @@ class Job:
             existing=list(statements_of(state.entity).get(ids.P_FLICKR_PHOTO_ID, [])),
             proposed=photo_id_statement(photo_id),
         )
-        self.store.record_conflicts(
+        recorded = self.store.record_conflicts(
             mid=f.mid,
             title=state.title or f.title,
             flickr_photo_id=photo_id,
@@ -770,7 +788,13 @@ class Job:
             run_id=run_id,
             dry_run=self.options.dry_run,
         )
-        return FileResult(f, FileStatus.CONFLICT, conflicts=[record], checked_revid=state.lastrevid)
+        return FileResult(
+            f,
+            FileStatus.CONFLICT,
+            conflicts=[record],
+            checked_revid=state.lastrevid,
+            queued=_waiting([record], recorded.waiting()),
+        )
 
     def plan_file(
         self, f: WorkFile, state: EntityStateLike, photo: Any, creators: Mapping[str, Sequence[str]]
@@ -1041,7 +1065,7 @@ class Job:
         ]
         conflicts += list(extra_conflicts)
         assert f.mid is not None
-        self.store.record_conflicts(
+        recorded = self.store.record_conflicts(
             mid=f.mid,
             title=state.title or f.title,
             flickr_photo_id=_photo_id(photo, f),
@@ -1070,6 +1094,7 @@ class Job:
             conflicts=conflicts,
             changed=list(changed) if changed is not None else None,
             checked_revid=state.lastrevid,
+            queued=_waiting(conflicts, recorded.waiting()),
         )
         if journal_ids and not self.options.dry_run:
             with self.store.transaction() as conn:
@@ -1143,8 +1168,9 @@ class Job:
         s = self.summary
         s.files += 1
         s.outcomes[str(result.outcome)] += 1
-        for c in result.conflicts:
-            s.conflicts[c.reason] += 1
+        queued = result.queued
+        for reason in queued if queued is not None else [c.reason for c in result.conflicts]:
+            s.conflicts[reason] += 1
         for prop in result.changed_properties(self.options.dry_run):
             s.statements[prop] += 1
 
@@ -1201,11 +1227,16 @@ class Job:
         if found:
             self._undo_decision(run_id, mid, intent["id"], ids_, found, revid)
             return
+        # The edit landed in some revision after its base, not necessarily the latest
+        # (someone may have edited since): its revision is recorded as unknown.
+        note = (
+            f"confirmed later: the edit landed after revision {intent['base_revid']} "
+            f"(the file was at revision {revid} when checked; which revision is the bot's "
+            "is not known)"
+        )
         with self.store.transaction() as conn:
-            self.store.close_edit(
-                intent["id"], state="done", new_revid=revid, error="confirmed later", conn=conn
-            )
-            self.store.mark_applied(ids_, revid, conn=conn)
+            self.store.close_edit(intent["id"], state="done", new_revid=None, error=note, conn=conn)
+            self.store.mark_applied(ids_, None, note=note, conn=conn)
         self.summary.decisions_applied += len(ids_)
 
     def _undo_decision(
@@ -1289,11 +1320,10 @@ class Job:
         still_valid = [c for c in still_valid if c["id"] in claimed]
         if not still_valid:
             return
-        claims: list[dict[str, Any]] = []
-        for c in still_valid:
-            claims.extend(
-                apply_decision(state.entity, c["existing"], c["proposed"], c["statement_id"])
-            )
+        still_valid = self._refuse_second_photo_id(mid, still_valid, state)
+        if not still_valid:
+            return
+        claims = self._decision_claims(still_valid, state)
         ids_ = [c["id"] for c in still_valid]
         if not claims or state.lastrevid is None:
             for cid in ids_:
@@ -1359,6 +1389,42 @@ class Job:
         if ids.P_FLICKR_PHOTO_ID in props:
             # the photo id was what held the rest back: plan the file again
             self.store.requeue_mid(mid, note="photo id decided: plan the rest")
+
+    @staticmethod
+    def _decision_claims(
+        decided: Sequence[Mapping[str, Any]], state: EntityStateLike
+    ) -> list[dict[str, Any]]:
+        """The claims of the decisions, none that the file (or another of them) already
+        holds, identical: a decision never adds the same statement twice."""
+        claims: list[dict[str, Any]] = []
+        for c in decided:
+            claims.extend(
+                apply_decision(state.entity, c["existing"], c["proposed"], c["statement_id"])
+            )
+        return without_duplicates(state.entity, claims)
+
+    def _refuse_second_photo_id(
+        self, mid: str, decided: list[dict[str, Any]], state: EntityStateLike
+    ) -> list[dict[str, Any]]:
+        """Photo-id decisions that would leave the file with two Flickr photo ids (two
+        candidates accepted, or one next to another id already on the file) are not
+        written: they go back to the queue with the reason, the others stay."""
+        photo = [c for c in decided if c["property"] == ids.P_FLICKR_PHOTO_ID]
+        if not photo:
+            return decided
+        both = second_photo_id(state.entity, self._decision_claims(photo, state))
+        if not both:
+            return decided
+        note = (
+            f"not written: the file would hold {len(both)} Flickr photo ids "
+            f"({', '.join(sorted(both))}); accept only the one photo this file is"
+        )
+        refused = [c["id"] for c in photo]
+        self.store.refuse_decisions(refused, note)
+        self.summary.decisions_refused += len(refused)
+        log.warning("decisions %s for %s: %s", refused, mid, note)
+        self.store.requeue_mid(mid, note="photo-id decisions refused: re-plan")
+        return [c for c in decided if c["property"] != ids.P_FLICKR_PHOTO_ID]
 
     def _conflict_still_there(self, conflict: Mapping[str, Any], state: EntityStateLike) -> bool:
         """The statement(s) the maintainer looked at are still on the file, unchanged."""
@@ -1587,6 +1653,23 @@ def _is_weak(evidence: Mapping[str, Any]) -> bool:
     return evidence.get("source") == "wikitext" and str(evidence.get("value", "")).startswith(
         "file name:"
     )
+
+
+def _waiting(conflicts: Sequence[ConflictRecord], waiting: Sequence[bool]) -> list[str]:
+    """The reasons of the conflicts the store says are waiting for a person."""
+    return [c.reason for c, w in zip(conflicts, waiting, strict=False) if w]
+
+
+def _use_settled_photo_id(f: WorkFile, state: EntityStateLike) -> None:
+    """A file citing several photos whose own P12120 names one of them (a maintainer's
+    decision, or a person's edit) is that photo's: fetched and planned as a single-id
+    file. Only in memory; the worklist keeps every id the evidence cites."""
+    if len(f.photo_ids) < 2:
+        return
+    settled = settled_photo_id(state.entity, f.photo_ids)
+    if settled is not None:
+        log.debug("%s cites %s; its P12120 settles it: %s", f.mid, f.photo_ids, settled)
+        f.photo_ids = [settled]
 
 
 def _weak_only(f: WorkFile, state: EntityStateLike) -> bool:

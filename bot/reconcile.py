@@ -692,21 +692,50 @@ def _decide(
     return Action(prop, ActionKind.ADD, "absent", None, everything, wanted)
 
 
+def _live_photo_ids(existing: Sequence[Statement]) -> tuple[list[Statement], set[str]]:
+    """The file's P12120 statements that count (not deprecated, with a value), and their values."""
+    live = [s for s in existing if rank_of(s) != RANK_DEPRECATED and is_value(s["mainsnak"])]
+    return live, {(string_value(s["mainsnak"]) or "").strip() for s in live}
+
+
+def settled_photo_id(entity: Mapping[str, Any], evidence: Collection[str]) -> str | None:
+    """The photo id the file itself states, when that settles which photo it is.
+
+    One P12120 value on the file, and it is one of the photos the evidence cites (or the
+    evidence cites none): a person, or a maintainer's decision the bot wrote, chose it.
+    From then on the file is that photo's, however many photos its evidence names.
+    """
+    _, values = _live_photo_ids(statements_for(entity, ids.P_FLICKR_PHOTO_ID))
+    evidence_ids = {str(e).strip() for e in evidence if str(e).strip()}
+    if len(values) != 1:
+        return None
+    (value,) = values
+    return value if not evidence_ids or value in evidence_ids else None
+
+
 def _photo_id_problem(
     wanted_id: str | None, existing: Sequence[Statement], evidence: Collection[str]
 ) -> tuple[str, str | None] | None:
-    """(reason, statement id) when the file's photo id is in doubt, else None."""
+    """(reason, statement id) when the file's photo id is in doubt, else None.
+
+    The P12120 on the file is looked at first: one value that the evidence cites settles
+    the photo (see ``settled_photo_id``), even when the evidence names several.
+    """
     evidence_ids = {str(e).strip() for e in evidence if str(e).strip()}
+    live, values = _live_photo_ids(existing)
+    if len(values) > 1:
+        return "multiple_photo_ids", None
+    sid = live[0].get("id") if len(live) == 1 else None
+    if values and (not evidence_ids or values <= evidence_ids):
+        if wanted_id is not None and wanted_id not in values:
+            return "photo_id_differs", sid
+        return None
     if len(evidence_ids) > 1:
         return "multiple_photo_ids", None
     if evidence_ids and wanted_id is not None and wanted_id not in evidence_ids:
         return "photo_id_differs", None
-    live = [s for s in existing if rank_of(s) != RANK_DEPRECATED and is_value(s["mainsnak"])]
-    values = {(string_value(s["mainsnak"]) or "").strip() for s in live}
-    if len(values) > 1:
-        return "multiple_photo_ids", None
     if values and wanted_id is not None and wanted_id not in values:
-        return "photo_id_differs", live[0].get("id") if len(live) == 1 else None
+        return "photo_id_differs", sid
     return None
 
 
@@ -745,7 +774,7 @@ def plan(
                     Action(prop, ActionKind.CONFLICT, reason, sid, tuple(existing), statement)
                 )
                 continue
-        actions.append(_decide(statement, existing, context, lookups))
+        actions.append(_not_twice(_decide(statement, existing, context, lookups)))
     if any(
         a.property == ids.P_FLICKR_PHOTO_ID and a.action is ActionKind.CONFLICT for a in actions
     ):
@@ -758,6 +787,23 @@ def plan(
         flickr_photo_id=photo_id,
         actions=tuple(actions),
         licence=licence,
+    )
+
+
+def _not_twice(action: Action) -> Action:
+    """An add of a statement the file already holds, identical, is no change at all."""
+    if action.action is not ActionKind.ADD or action.proposed is None:
+        return action
+    same = [s for s in action.existing if same_statement(s, action.proposed)]
+    if not same:
+        return action
+    return Action(
+        action.property,
+        ActionKind.UNCHANGED,
+        "equivalent",
+        same[0].get("id"),
+        action.existing,
+        action.proposed,
     )
 
 
@@ -781,6 +827,48 @@ def creator_items_to_look_up(entity: Mapping[str, Any]) -> set[str]:
         if qid is not None:
             found.add(qid)
     return found
+
+
+# --- never the same statement twice ----------------------------------------------------
+
+
+def statement_identity(statement: Mapping[str, Any]) -> tuple[str, str, tuple[str, ...]]:
+    """What makes two statements the same: property, main value and qualifiers, by content
+    (hashes, ids, rank, references and the order of qualifiers aside)."""
+    mainsnak = statement.get("mainsnak") or {}
+    qualifiers = statement.get("qualifiers") or {}
+    return (
+        str(mainsnak.get("property")),
+        snak_key(mainsnak),
+        tuple(sorted(snak_key(q) for group in qualifiers.values() for q in group)),
+    )
+
+
+def same_statement(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Same property, value and qualifiers."""
+    return statement_identity(a) == statement_identity(b)
+
+
+def without_duplicates(
+    entity: Mapping[str, Any], claims: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The claims minus every new statement the file already holds, identical (or that an
+    earlier claim of the same edit adds).
+
+    Wikibase appends a claim without an id whatever is there, so an edit built from stale
+    facts (a decision, a resent intent) would add the same statement again. Claims with
+    an id change that statement in place and are kept; so are removals.
+    """
+    seen = {statement_identity(s) for group in statements_of(entity).values() for s in group}
+    kept: list[dict[str, Any]] = []
+    for claim in claims:
+        if not claim.get("id") and "remove" not in claim:
+            identity = statement_identity(claim)
+            if identity in seen:
+                continue
+            seen.add(identity)
+        kept.append(dict(claim))
+    return kept
 
 
 # --- applying an edit ----------------------------------------------------------------
