@@ -184,3 +184,45 @@ def test_answered_conflicts_are_not_counted_as_queued(tmp_path: Path) -> None:
         assert again.outcomes == {"conflict": 1} and again.conflicts == {}
         with running.store() as store:
             assert store.get_conflict(conflict["id"])["status"] == "keep_commons"  # type: ignore[index]
+
+
+def test_a_decision_confirmed_later_does_not_claim_someone_elses_revision(
+    tmp_path: Path,
+) -> None:
+    """The answer to the decision's edit is lost and a person edits the file right
+    after: the decision is applied, but the person's revision is not recorded as the
+    bot's."""
+    world = World(tmp_path)
+    mid = world.add_file(
+        101,
+        "52810336619",
+        taken="1965-05-01 00:00:00",
+        granularity=4,
+        statements={"P571": [p571("M101", "+1965-00-00T00:00:00Z", 9)]},
+    )
+    with world.start() as running:
+        running.run()
+        with running.store() as store:
+            (conflict,) = store.list_conflicts(QueueFilter())
+            store.decide(conflict["id"], ConflictStatus.ACCEPT_FLICKR, actor="Maintainer")
+        standin = running.wiki.standin
+        apply_edit = standin._apply_wbeditentity
+
+        def then_a_person_edits(*args: Any, **kwargs: Any) -> Any:
+            result = apply_edit(*args, **kwargs)
+            running.wiki.human_edit(mid, wikitext="{{Information|description=tidied}}")
+            return result
+
+        standin._apply_wbeditentity = then_a_person_edits
+        running.wiki.reset_counters()
+        running.wiki.inject("lost_response", 1, action="wbeditentity")
+        summary = running.run()
+        assert summary.decisions_applied == 1 and len(running.wiki.writes) == 1
+        bots, persons = running.wiki.writes[0]["revid"], running.wiki.lastrevid(mid)
+        assert persons != bots
+        with running.store() as store:
+            applied = store.get_conflict(conflict["id"])
+            assert applied is not None and applied["status"] == "applied"
+            assert applied["applied_revid"] is None
+            note = store.conflict_history(conflict["id"])[-1]["note"]
+            assert f"revision {persons} when checked" in note
