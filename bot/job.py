@@ -66,8 +66,9 @@ from bot.flickr_photo import FlickrOwner, FlickrPhoto, FlickrPhotoGone
 from bot.reconcile import (
     Plan,
     creator_items_to_look_up,
+    photo_ids_on_file,
     plan,
-    settled_photo_id,
+    same_statement,
     without_duplicates,
 )
 from bot.store import (
@@ -538,8 +539,9 @@ class Job:
             else:
                 live.append((f, state))
         self._fill_evidence_from_wikitext([f for f, _ in live if not f.photo_ids])
+        decided = self.store.decided_photo_ids([f.mid for f, _ in live if f.mid])
         for f, state in live:
-            _use_settled_photo_id(f, state)
+            _use_decided_photo_id(f, state, decided.get(f.mid or ""))
         photos = self.fetch_flickr(
             [f for f, s in live if len(f.photo_ids) == 1 and not _weak_only(f, s)]
         )
@@ -1320,6 +1322,7 @@ class Job:
         still_valid = [c for c in still_valid if c["id"] in claimed]
         if not still_valid:
             return
+        still_valid = self._already_on_the_file(mid, still_valid, state)
         still_valid = self._refuse_second_photo_id(mid, still_valid, state)
         if not still_valid:
             return
@@ -1402,6 +1405,30 @@ class Job:
                 apply_decision(state.entity, c["existing"], c["proposed"], c["statement_id"])
             )
         return without_duplicates(state.entity, claims)
+
+    def _already_on_the_file(
+        self, mid: str, decided: list[dict[str, Any]], state: EntityStateLike
+    ) -> list[dict[str, Any]]:
+        """Decisions whose statement the file already holds, identical (someone wrote it
+        meanwhile, or an earlier run did): applied with nothing written; the others stay.
+        A photo id decided this way is the file's like any other (the file is re-planned)."""
+        on_file = statements_of(state.entity)
+        there = [
+            c
+            for c in decided
+            if c["proposed"]
+            and any(same_statement(s, c["proposed"]) for s in on_file.get(c["property"], []))
+        ]
+        if not there:
+            return decided
+        note = (
+            f"nothing written: the file already holds this statement (revision {state.lastrevid})"
+        )
+        self.store.mark_applied([c["id"] for c in there], None, note=note)
+        self.summary.decisions_applied += len(there)
+        if any(c["property"] == ids.P_FLICKR_PHOTO_ID for c in there):
+            self.store.requeue_mid(mid, note="photo id decided: plan the rest")
+        return [c for c in decided if c not in there]
 
     def _refuse_second_photo_id(
         self, mid: str, decided: list[dict[str, Any]], state: EntityStateLike
@@ -1660,16 +1687,15 @@ def _waiting(conflicts: Sequence[ConflictRecord], waiting: Sequence[bool]) -> li
     return [c.reason for c, w in zip(conflicts, waiting, strict=False) if w]
 
 
-def _use_settled_photo_id(f: WorkFile, state: EntityStateLike) -> None:
-    """A file citing several photos whose own P12120 names one of them (a maintainer's
-    decision, or a person's edit) is that photo's: fetched and planned as a single-id
-    file. Only in memory; the worklist keeps every id the evidence cites."""
-    if len(f.photo_ids) < 2:
+def _use_decided_photo_id(f: WorkFile, state: EntityStateLike, decided: str | None) -> None:
+    """A photo id a maintainer decided is the file's from then on, while the file still
+    states it (and only it): fetched and planned as a single-id file, whatever else the
+    evidence cites. Only in memory; the worklist keeps the evidence as extracted."""
+    if decided is None or f.photo_ids == [decided]:
         return
-    settled = settled_photo_id(state.entity, f.photo_ids)
-    if settled is not None:
-        log.debug("%s cites %s; its P12120 settles it: %s", f.mid, f.photo_ids, settled)
-        f.photo_ids = [settled]
+    if photo_ids_on_file(state.entity) == {decided}:
+        log.debug("%s cites %s; the photo id decided is %s", f.mid, f.photo_ids, decided)
+        f.photo_ids = [decided]
 
 
 def _weak_only(f: WorkFile, state: EntityStateLike) -> bool:

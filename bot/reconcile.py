@@ -692,50 +692,30 @@ def _decide(
     return Action(prop, ActionKind.ADD, "absent", None, everything, wanted)
 
 
-def _live_photo_ids(existing: Sequence[Statement]) -> tuple[list[Statement], set[str]]:
-    """The file's P12120 statements that count (not deprecated, with a value), and their values."""
-    live = [s for s in existing if rank_of(s) != RANK_DEPRECATED and is_value(s["mainsnak"])]
-    return live, {(string_value(s["mainsnak"]) or "").strip() for s in live}
-
-
-def settled_photo_id(entity: Mapping[str, Any], evidence: Collection[str]) -> str | None:
-    """The photo id the file itself states, when that settles which photo it is.
-
-    One P12120 value on the file, and it is one of the photos the evidence cites (or the
-    evidence cites none): a person, or a maintainer's decision the bot wrote, chose it.
-    From then on the file is that photo's, however many photos its evidence names.
-    """
-    _, values = _live_photo_ids(statements_for(entity, ids.P_FLICKR_PHOTO_ID))
-    evidence_ids = {str(e).strip() for e in evidence if str(e).strip()}
-    if len(values) != 1:
-        return None
-    (value,) = values
-    return value if not evidence_ids or value in evidence_ids else None
+def photo_ids_on_file(entity: Mapping[str, Any]) -> set[str]:
+    """The Flickr photo ids the file states: P12120 values, deprecated ones aside."""
+    return {
+        (string_value(s["mainsnak"]) or "").strip()
+        for s in statements_for(entity, ids.P_FLICKR_PHOTO_ID)
+        if rank_of(s) != RANK_DEPRECATED and is_value(s["mainsnak"])
+    }
 
 
 def _photo_id_problem(
     wanted_id: str | None, existing: Sequence[Statement], evidence: Collection[str]
 ) -> tuple[str, str | None] | None:
-    """(reason, statement id) when the file's photo id is in doubt, else None.
-
-    The P12120 on the file is looked at first: one value that the evidence cites settles
-    the photo (see ``settled_photo_id``), even when the evidence names several.
-    """
+    """(reason, statement id) when the file's photo id is in doubt, else None."""
     evidence_ids = {str(e).strip() for e in evidence if str(e).strip()}
-    live, values = _live_photo_ids(existing)
-    if len(values) > 1:
-        return "multiple_photo_ids", None
-    sid = live[0].get("id") if len(live) == 1 else None
-    if values and (not evidence_ids or values <= evidence_ids):
-        if wanted_id is not None and wanted_id not in values:
-            return "photo_id_differs", sid
-        return None
     if len(evidence_ids) > 1:
         return "multiple_photo_ids", None
     if evidence_ids and wanted_id is not None and wanted_id not in evidence_ids:
         return "photo_id_differs", None
+    live = [s for s in existing if rank_of(s) != RANK_DEPRECATED and is_value(s["mainsnak"])]
+    values = {(string_value(s["mainsnak"]) or "").strip() for s in live}
+    if len(values) > 1:
+        return "multiple_photo_ids", None
     if values and wanted_id is not None and wanted_id not in values:
-        return "photo_id_differs", sid
+        return "photo_id_differs", live[0].get("id") if len(live) == 1 else None
     return None
 
 

@@ -1661,6 +1661,25 @@ class Store:
             sql += f" LIMIT {int(limit)}"
         return [_conflict(r) for r in self.conn.execute(sql, params)]
 
+    def decided_photo_ids(self, mids: Sequence[str]) -> dict[str, str]:
+        """The Flickr photo id a maintainer decided for each file (the latest applied
+        P12120 decision), for the files that have one."""
+        found: dict[str, str] = {}
+        for chunk in (mids[i : i + 500] for i in range(0, len(mids), 500)):
+            marks = ",".join("?" * len(chunk))
+            for mid, proposed in self.conn.execute(
+                f"SELECT mid, proposed FROM conflicts WHERE status = 'applied' "
+                f"AND property = 'P12120' AND proposed IS NOT NULL AND mid IN ({marks}) "
+                "ORDER BY applied_at, id",
+                list(chunk),
+            ):
+                value = ((loads(proposed).get("mainsnak") or {}).get("datavalue") or {}).get(
+                    "value"
+                )
+                if isinstance(value, str) and value.strip():
+                    found[mid] = value.strip()
+        return found
+
     def close_conflicts_of(self, mid: str, reason: str, note: str) -> int:
         """Close every undecided or pending conflict of a file that is gone or no longer
         names a Flickr photo: there is nothing left to decide."""

@@ -226,3 +226,39 @@ def test_a_decision_confirmed_later_does_not_claim_someone_elses_revision(
             assert applied["applied_revid"] is None
             note = store.conflict_history(conflict["id"])[-1]["note"]
             assert f"revision {persons} when checked" in note
+
+
+def test_a_photo_id_a_person_wrote_settles_once_a_maintainer_confirms_it(
+    tmp_path: Path,
+) -> None:
+    """Someone writes P12120 = A on Commons while both candidates wait: the bot still
+    asks (the file cites two photos), and when a maintainer accepts A there is nothing
+    to write; from then on the file is A's."""
+    world = World(tmp_path)
+    mid = world.add_file_citing(110, A, B)
+    with world.start() as running:
+        running.run()
+        running.wiki.human_edit(mid, claims=[photo_id_claim(A)])
+        asked = running.run(recheck=True)
+        assert asked.conflicts == {"multiple_photo_ids": 2} and running.wiki.writes == []
+        decide(running, {candidate(running, mid, A): "accept_flickr"})
+        summary = running.run()
+        assert summary.decisions_applied == 1 and summary.outcomes == {"edited": 1}
+        assert photo_ids_on(running, mid) == [A] and duplicates(running, mid) == []
+        assert [w["params"]["summary"].startswith("Per review") for w in running.wiki.writes] == [
+            False
+        ]  # one edit: the rest of the file, planned as photo A; no decision edit
+        assert {c["status"] for c in conflicts_of(running, mid)} <= {"applied", "superseded"}
+        assert running.run(recheck=True).outcomes == {"unchanged": 1}
+
+
+def photo_id_claim(value: str) -> dict[str, Any]:
+    return {
+        "mainsnak": {
+            "snaktype": "value",
+            "property": "P12120",
+            "datavalue": {"type": "string", "value": value},
+        },
+        "type": "statement",
+        "rank": "normal",
+    }

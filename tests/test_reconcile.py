@@ -25,9 +25,9 @@ from bot.reconcile import (
     _not_twice,
     apply_edit,
     creator_items_to_look_up,
+    photo_ids_on_file,
     plan,
     same_statement,
-    settled_photo_id,
     without_duplicates,
 )
 from bot.wikibase import (
@@ -222,64 +222,23 @@ def test_photo_id_against_evidence(
 
 OTHER_ID = "53253175319"
 OURS, OTHER = PHOTO_ID, OTHER_ID
-# The P12120 on the file is looked at before the evidence: one value that the evidence
-# cites is the file's photo (a maintainer's decision, or a person, chose it). The bot
-# wants OURS in each case.
-SETTLED_CASES = [
-    # (case, P12120 values on the file, evidence ids, action, reason)
-    ("decided: ours, evidence cites two", [OURS], [OURS, OTHER], "unchanged", "equivalent"),
-    ("decided: the other", [OTHER], [OURS, OTHER], "conflict", "photo_id_differs"),
-    (
-        "an id not cited, evidence cites two",
-        ["99"],
-        [OURS, OTHER],
-        "conflict",
-        "multiple_photo_ids",
-    ),
-    ("an id not cited, evidence cites ours", [OTHER], [OURS], "conflict", "photo_id_differs"),
-    ("two ids, both cited", [OURS, OTHER], [OURS, OTHER], "conflict", "multiple_photo_ids"),
-    ("no id, evidence cites two", [], [OURS, OTHER], "conflict", "multiple_photo_ids"),
+PHOTO_IDS_ON_FILE_CASES = [
+    # (case, P12120 statements, the ids the file states)
+    ("none", [], set()),
+    ("one", [st(s("P12120", OURS))], {OURS}),
+    ("two", [st(s("P12120", OURS), n=1), st(s("P12120", OTHER), n=2)], {OURS, OTHER}),
+    ("a deprecated one aside", [st(s("P12120", OTHER), rank="deprecated")], set()),
+    ("unknown value aside", [st(somevalue_snak("P12120"))], set()),
 ]
 
 
 @pytest.mark.parametrize(
-    ("case", "on_file", "evidence", "action", "reason"),
-    SETTLED_CASES,
-    ids=[c[0] for c in SETTLED_CASES],
+    ("case", "existing", "expected"),
+    PHOTO_IDS_ON_FILE_CASES,
+    ids=[c[0] for c in PHOTO_IDS_ON_FILE_CASES],
 )
-def test_the_files_own_photo_id_comes_before_its_evidence(
-    case: str, on_file: list[str], evidence: list[str], action: str, reason: str
-) -> None:
-    existing = [st(s("P12120", v), n=i) for i, v in enumerate(on_file, 1)]
-    result = action_for("P12120", existing, evidence_photo_ids=evidence)
-    assert (result.action, result.reason) == (action, reason)
-
-
-SETTLED_ID_CASES = [
-    # (case, P12120 values on the file, evidence ids, the file's photo id)
-    ("one cited id on the file", [OURS], [OURS, OTHER], OURS),
-    ("no evidence", [OURS], [], OURS),
-    ("an id the evidence does not cite", ["99"], [OURS, OTHER], None),
-    ("two ids on the file", [OURS, OTHER], [OURS, OTHER], None),
-    ("none on the file", [], [OURS, OTHER], None),
-]
-
-
-@pytest.mark.parametrize(
-    ("case", "on_file", "evidence", "settled"),
-    SETTLED_ID_CASES,
-    ids=[c[0] for c in SETTLED_ID_CASES],
-)
-def test_settled_photo_id(
-    case: str, on_file: list[str], evidence: list[str], settled: str | None
-) -> None:
-    entity = entity_with(*[st(s("P12120", v), n=i) for i, v in enumerate(on_file, 1)])
-    assert settled_photo_id(entity, evidence) == settled
-
-
-def test_a_deprecated_photo_id_settles_nothing() -> None:
-    entity = entity_with(st(s("P12120", PHOTO_ID), rank="deprecated"))
-    assert settled_photo_id(entity, [PHOTO_ID, OTHER_ID]) is None
+def test_photo_ids_on_file(case: str, existing: list[dict[str, Any]], expected: set[str]) -> None:
+    assert photo_ids_on_file(entity_with(*existing)) == expected
 
 
 def test_photo_id_conflict_leaves_unchanged_statements_unchanged() -> None:

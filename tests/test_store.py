@@ -1094,3 +1094,14 @@ def test_bulk_accept_of_photo_id_conflicts_is_refused_with_the_reason(store: Sto
     with pytest.raises(BulkRefused, match="one photo id chosen"):
         store.bulk_decide(flt, "accept_flickr", actor="Alice", pause=0)
     assert [store.get_conflict(c)["status"] for c in ids] == ["open", "open"]  # type: ignore[index]
+
+
+def test_the_photo_id_decided_for_a_file_is_its_latest_applied_one(store: Store) -> None:
+    a, b = record(store, candidate("A"), candidate("B"))
+    assert store.decided_photo_ids(["M1", "M2"]) == {}
+    store.decide(a, ConflictStatus.ACCEPT_FLICKR, actor="Alice")
+    store.mark_applied([a], 11)
+    assert store.decided_photo_ids(["M1", "M2"]) == {"M1": "A"}
+    store.decide(b, ConflictStatus.ACCEPT_FLICKR, actor="Alice")  # later, someone else
+    store.mark_applied([b], 12)
+    assert store.decided_photo_ids(["M1"]) == {"M1": "B"}
