@@ -486,7 +486,8 @@ class ConflictOutcome:
     ids: list[int] = field(default_factory=list)
     statuses: list[str] = field(default_factory=list)
     """The status of each conflict after recording, in the order given (``open`` or
-    ``skip``: waiting for a person; ``keep_commons``: answered already)."""
+    ``skip``: waiting for a person; ``keep_commons``: answered already). A dry run gives
+    the status a real run would leave (``open`` for one it would reopen)."""
 
     def waiting(self) -> list[bool]:
         """Per conflict given: is it in the queue waiting for a person?"""
@@ -1179,22 +1180,16 @@ class Store:
                     # An applied decision whose statement is still there is settled: the
                     # same conflict found again is not asked again. (Reverted: it is.)
                     settled = status == ConflictStatus.APPLIED and holds_proposal(rec)
-                    if (
-                        not dry_run
-                        and not settled
-                        and status
-                        in (
-                            ConflictStatus.SUPERSEDED,
-                            ConflictStatus.APPLIED,
-                        )
-                    ):
+                    closed = status in (ConflictStatus.SUPERSEDED, ConflictStatus.APPLIED)
+                    if closed and not settled and not dry_run:
                         self._transition(
                             conn, cid, status, ConflictStatus.OPEN, "bot", "found again", now
                         )
                         outcome.reopened += 1
-                        status = ConflictStatus.OPEN
                     else:
                         outcome.seen_again += 1
+                    if closed and not settled:  # reopened (a dry run: would be)
+                        status = ConflictStatus.OPEN
                     outcome.ids.append(cid)
                     outcome.statuses.append(str(status))
                     continue

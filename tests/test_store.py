@@ -1105,3 +1105,20 @@ def test_the_photo_id_decided_for_a_file_is_its_latest_applied_one(store: Store)
     store.decide(b, ConflictStatus.ACCEPT_FLICKR, actor="Alice")  # later, someone else
     store.mark_applied([b], 12)
     assert store.decided_photo_ids(["M1"]) == {"M1": "B"}
+
+
+def test_a_dry_run_reports_a_conflict_it_would_reopen_as_waiting(store: Store) -> None:
+    (cid,) = record(store, candidate("A"))
+    store.supersede(cid, "resolved")
+    out = store.record_conflicts(
+        mid="M1",
+        title="File:M1.jpg",
+        flickr_photo_id=None,
+        owner_nsid=None,
+        base_revid=10,
+        conflicts=[candidate("A")],
+        run_id=2,
+        dry_run=True,
+    )
+    assert out.statuses == ["open"] and out.waiting() == [True]
+    assert store.get_conflict(cid)["status"] == "superseded"  # type: ignore[index]
