@@ -28,7 +28,9 @@ Safety rests on these things:
   a run whose lock was taken over stops before its next edit (``lock_lost``).
 - **Review decisions** are claimed (``applying``) right before their edit, so a
   maintainer cannot change one under the bot; a decision whose file changed since is
-  superseded and the file re-planned.
+  superseded and the file re-planned. A decision never adds a statement the file holds
+  already, nor a second Flickr photo id (those go back to the queue); a photo id decided
+  for a file that cites several photos is the file's from then on.
 - **Dry runs** never log in, never write to Commons, never mark a file done and never
   close or reopen a conflict.
 """
