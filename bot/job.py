@@ -28,7 +28,9 @@ Safety rests on these things:
   a run whose lock was taken over stops before its next edit (``lock_lost``).
 - **Review decisions** are claimed (``applying``) right before their edit, so a
   maintainer cannot change one under the bot; a decision whose file changed since is
-  superseded and the file re-planned.
+  superseded and the file re-planned. A decision never adds a statement the file holds
+  already, nor a second Flickr photo id (those go back to the queue); a photo id decided
+  for a file that cites several photos is the file's from then on.
 - **Dry runs** never log in, never write to Commons, never mark a file done and never
   close or reopen a conflict.
 """
@@ -61,10 +63,17 @@ from bot.concurrency import (
     statements_of,
     undo_claims,
 )
-from bot.decisions import apply_decision
+from bot.decisions import apply_decision, second_photo_id
 from bot.errors import as_backfill_error
 from bot.flickr_photo import FlickrOwner, FlickrPhoto, FlickrPhotoGone
-from bot.reconcile import Plan, creator_items_to_look_up, plan
+from bot.reconcile import (
+    Plan,
+    creator_items_to_look_up,
+    photo_ids_on_file,
+    plan,
+    same_statement,
+    without_duplicates,
+)
 from bot.store import (
     ConflictRecord,
     FileStatus,
@@ -197,6 +206,7 @@ class RunSummary:
     decisions_applied: int = 0
     decisions_superseded: int = 0
     decisions_withdrawn: int = 0  # changed by a maintainer before the bot wrote them
+    decisions_refused: int = 0  # back to the queue: they would give a file two photo ids
     conflicts_closed: int = 0  # of files that are gone or name no Flickr photo any more
     files_rechecked: int = 0
     rechecked_changed: int = 0
@@ -227,6 +237,7 @@ class RunSummary:
             "decisions_applied": self.decisions_applied,
             "decisions_superseded": self.decisions_superseded,
             "decisions_withdrawn": self.decisions_withdrawn,
+            "decisions_refused": self.decisions_refused,
             "conflicts_closed": self.conflicts_closed,
             "files_rechecked": self.files_rechecked,
             "rechecked_changed": self.rechecked_changed,
@@ -279,6 +290,11 @@ class RunSummary:
                 f"{self.decisions_superseded} superseded, "
                 f"{self.decisions_withdrawn} changed before writing"
             )
+        if self.decisions_refused:
+            lines.append(
+                f"  decisions refused    {self.decisions_refused} (back in the queue: they "
+                "would give a file two Flickr photo ids)"
+            )
         if self.files_rechecked:
             lines.append(
                 f"  conflict files       {self.files_rechecked} rechecked, "
@@ -324,6 +340,9 @@ class FileResult:
     checked_revid: int | None = None
     recorded: bool = False
     """The outcome was already recorded together with its edit."""
+    queued: list[str] | None = None
+    """Reasons of the conflicts now waiting for a person (None: all of ``conflicts``);
+    one a maintainer answered already (``keep_commons``) is found again, not queued."""
 
     def changed_properties(self, dry_run: bool) -> list[str]:
         if self.changed is not None:
@@ -524,6 +543,9 @@ class Job:
             else:
                 live.append((f, state))
         self._fill_evidence_from_wikitext([f for f, _ in live if not f.photo_ids])
+        decided = self.store.decided_photo_ids([f.mid for f, _ in live if f.mid])
+        for f, state in live:
+            _use_decided_photo_id(f, state, decided.get(f.mid or ""))
         photos = self.fetch_flickr(
             [f for f, s in live if len(f.photo_ids) == 1 and not _weak_only(f, s)]
         )
@@ -762,7 +784,7 @@ class Job:
             existing=list(statements_of(state.entity).get(ids.P_FLICKR_PHOTO_ID, [])),
             proposed=photo_id_statement(photo_id),
         )
-        self.store.record_conflicts(
+        recorded = self.store.record_conflicts(
             mid=f.mid,
             title=state.title or f.title,
             flickr_photo_id=photo_id,
@@ -772,7 +794,13 @@ class Job:
             run_id=run_id,
             dry_run=self.options.dry_run,
         )
-        return FileResult(f, FileStatus.CONFLICT, conflicts=[record], checked_revid=state.lastrevid)
+        return FileResult(
+            f,
+            FileStatus.CONFLICT,
+            conflicts=[record],
+            checked_revid=state.lastrevid,
+            queued=_waiting([record], recorded.waiting()),
+        )
 
     def plan_file(
         self, f: WorkFile, state: EntityStateLike, photo: Any, creators: Mapping[str, Sequence[str]]
@@ -1043,7 +1071,7 @@ class Job:
         ]
         conflicts += list(extra_conflicts)
         assert f.mid is not None
-        self.store.record_conflicts(
+        recorded = self.store.record_conflicts(
             mid=f.mid,
             title=state.title or f.title,
             flickr_photo_id=_photo_id(photo, f),
@@ -1072,6 +1100,7 @@ class Job:
             conflicts=conflicts,
             changed=list(changed) if changed is not None else None,
             checked_revid=state.lastrevid,
+            queued=_waiting(conflicts, recorded.waiting()),
         )
         if journal_ids and not self.options.dry_run:
             with self.store.transaction() as conn:
@@ -1145,8 +1174,9 @@ class Job:
         s = self.summary
         s.files += 1
         s.outcomes[str(result.outcome)] += 1
-        for c in result.conflicts:
-            s.conflicts[c.reason] += 1
+        queued = result.queued
+        for reason in queued if queued is not None else [c.reason for c in result.conflicts]:
+            s.conflicts[reason] += 1
         for prop in result.changed_properties(self.options.dry_run):
             s.statements[prop] += 1
 
@@ -1203,11 +1233,16 @@ class Job:
         if found:
             self._undo_decision(run_id, mid, intent["id"], ids_, found, revid)
             return
+        # The edit landed in some revision after its base, not necessarily the latest
+        # (someone may have edited since): its revision is recorded as unknown.
+        note = (
+            f"confirmed later: the edit landed after revision {intent['base_revid']} "
+            f"(the file was at revision {revid} when checked; which revision is the bot's "
+            "is not known)"
+        )
         with self.store.transaction() as conn:
-            self.store.close_edit(
-                intent["id"], state="done", new_revid=revid, error="confirmed later", conn=conn
-            )
-            self.store.mark_applied(ids_, revid, conn=conn)
+            self.store.close_edit(intent["id"], state="done", new_revid=None, error=note, conn=conn)
+            self.store.mark_applied(ids_, None, note=note, conn=conn)
         self.summary.decisions_applied += len(ids_)
 
     def _undo_decision(
@@ -1291,11 +1326,11 @@ class Job:
         still_valid = [c for c in still_valid if c["id"] in claimed]
         if not still_valid:
             return
-        claims: list[dict[str, Any]] = []
-        for c in still_valid:
-            claims.extend(
-                apply_decision(state.entity, c["existing"], c["proposed"], c["statement_id"])
-            )
+        still_valid = self._already_on_the_file(mid, still_valid, state)
+        still_valid = self._refuse_second_photo_id(mid, still_valid, state)
+        if not still_valid:
+            return
+        claims = self._decision_claims(still_valid, state)
         ids_ = [c["id"] for c in still_valid]
         if not claims or state.lastrevid is None:
             for cid in ids_:
@@ -1361,6 +1396,66 @@ class Job:
         if ids.P_FLICKR_PHOTO_ID in props:
             # the photo id was what held the rest back: plan the file again
             self.store.requeue_mid(mid, note="photo id decided: plan the rest")
+
+    @staticmethod
+    def _decision_claims(
+        decided: Sequence[Mapping[str, Any]], state: EntityStateLike
+    ) -> list[dict[str, Any]]:
+        """The claims of the decisions, none that the file (or another of them) already
+        holds, identical: a decision never adds the same statement twice."""
+        claims: list[dict[str, Any]] = []
+        for c in decided:
+            claims.extend(
+                apply_decision(state.entity, c["existing"], c["proposed"], c["statement_id"])
+            )
+        return without_duplicates(state.entity, claims)
+
+    def _already_on_the_file(
+        self, mid: str, decided: list[dict[str, Any]], state: EntityStateLike
+    ) -> list[dict[str, Any]]:
+        """Decisions whose statement the file already holds, identical (someone wrote it
+        meanwhile, or an earlier run did): applied with nothing written; the others stay.
+        A photo id decided this way is the file's like any other (the file is re-planned)."""
+        on_file = statements_of(state.entity)
+        there = [
+            c
+            for c in decided
+            if c["proposed"]
+            and any(same_statement(s, c["proposed"]) for s in on_file.get(c["property"], []))
+        ]
+        if not there:
+            return decided
+        note = (
+            f"nothing written: the file already holds this statement (revision {state.lastrevid})"
+        )
+        self.store.mark_applied([c["id"] for c in there], None, note=note)
+        self.summary.decisions_applied += len(there)
+        if any(c["property"] == ids.P_FLICKR_PHOTO_ID for c in there):
+            self.store.requeue_mid(mid, note="photo id decided: plan the rest")
+        return [c for c in decided if c not in there]
+
+    def _refuse_second_photo_id(
+        self, mid: str, decided: list[dict[str, Any]], state: EntityStateLike
+    ) -> list[dict[str, Any]]:
+        """Photo-id decisions that would leave the file with two Flickr photo ids (two
+        candidates accepted, or one next to another id already on the file) are not
+        written: they go back to the queue with the reason, the others stay."""
+        photo = [c for c in decided if c["property"] == ids.P_FLICKR_PHOTO_ID]
+        if not photo:
+            return decided
+        both = second_photo_id(state.entity, self._decision_claims(photo, state))
+        if not both:
+            return decided
+        note = (
+            f"not written: the file would hold {len(both)} Flickr photo ids "
+            f"({', '.join(sorted(both))}); accept only the one photo this file is"
+        )
+        refused = [c["id"] for c in photo]
+        self.store.refuse_decisions(refused, note)
+        self.summary.decisions_refused += len(refused)
+        log.warning("decisions %s for %s: %s", refused, mid, note)
+        self.store.requeue_mid(mid, note="photo-id decisions refused: re-plan")
+        return [c for c in decided if c["property"] != ids.P_FLICKR_PHOTO_ID]
 
     def _conflict_still_there(self, conflict: Mapping[str, Any], state: EntityStateLike) -> bool:
         """The statement(s) the maintainer looked at are still on the file, unchanged."""
@@ -1589,6 +1684,22 @@ def _is_weak(evidence: Mapping[str, Any]) -> bool:
     return evidence.get("source") == "wikitext" and str(evidence.get("value", "")).startswith(
         "file name:"
     )
+
+
+def _waiting(conflicts: Sequence[ConflictRecord], waiting: Sequence[bool]) -> list[str]:
+    """The reasons of the conflicts the store says are waiting for a person."""
+    return [c.reason for c, w in zip(conflicts, waiting, strict=False) if w]
+
+
+def _use_decided_photo_id(f: WorkFile, state: EntityStateLike, decided: str | None) -> None:
+    """A photo id a maintainer decided is the file's from then on, while the file still
+    states it (and only it): fetched and planned as a single-id file, whatever else the
+    evidence cites. Only in memory; the worklist keeps the evidence as extracted."""
+    if decided is None or f.photo_ids == [decided]:
+        return
+    if photo_ids_on_file(state.entity) == {decided}:
+        log.debug("%s cites %s; the photo id decided is %s", f.mid, f.photo_ids, decided)
+        f.photo_ids = [decided]
 
 
 def _weak_only(f: WorkFile, state: EntityStateLike) -> bool:

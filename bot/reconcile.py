@@ -693,6 +693,15 @@ def _decide(
     return Action(prop, ActionKind.ADD, "absent", None, everything, wanted)
 
 
+def photo_ids_on_file(entity: Mapping[str, Any]) -> set[str]:
+    """The Flickr photo ids the file states: P12120 values, deprecated ones aside."""
+    return {
+        (string_value(s["mainsnak"]) or "").strip()
+        for s in statements_for(entity, ids.P_FLICKR_PHOTO_ID)
+        if rank_of(s) != RANK_DEPRECATED and is_value(s["mainsnak"])
+    }
+
+
 def _photo_id_problem(
     wanted_id: str | None, existing: Sequence[Statement], evidence: Collection[str]
 ) -> tuple[str, str | None] | None:
@@ -746,7 +755,7 @@ def plan(
                     Action(prop, ActionKind.CONFLICT, reason, sid, tuple(existing), statement)
                 )
                 continue
-        actions.append(_decide(statement, existing, context, lookups))
+        actions.append(_not_twice(_decide(statement, existing, context, lookups)))
     if any(
         a.property == ids.P_FLICKR_PHOTO_ID and a.action is ActionKind.CONFLICT for a in actions
     ):
@@ -759,6 +768,23 @@ def plan(
         flickr_photo_id=photo_id,
         actions=tuple(actions),
         licence=licence,
+    )
+
+
+def _not_twice(action: Action) -> Action:
+    """An add of a statement the file already holds, identical, is no change at all."""
+    if action.action is not ActionKind.ADD or action.proposed is None:
+        return action
+    same = [s for s in action.existing if same_statement(s, action.proposed)]
+    if not same:
+        return action
+    return Action(
+        action.property,
+        ActionKind.UNCHANGED,
+        "equivalent",
+        same[0].get("id"),
+        action.existing,
+        action.proposed,
     )
 
 
@@ -782,6 +808,48 @@ def creator_items_to_look_up(entity: Mapping[str, Any]) -> set[str]:
         if qid is not None:
             found.add(qid)
     return found
+
+
+# --- never the same statement twice ----------------------------------------------------
+
+
+def statement_identity(statement: Mapping[str, Any]) -> tuple[str, str, tuple[str, ...]]:
+    """What makes two statements the same: property, main value and qualifiers, by content
+    (hashes, ids, rank, references and the order of qualifiers aside)."""
+    mainsnak = statement.get("mainsnak") or {}
+    qualifiers = statement.get("qualifiers") or {}
+    return (
+        str(mainsnak.get("property")),
+        snak_key(mainsnak),
+        tuple(sorted(snak_key(q) for group in qualifiers.values() for q in group)),
+    )
+
+
+def same_statement(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
+    """Same property, value and qualifiers."""
+    return statement_identity(a) == statement_identity(b)
+
+
+def without_duplicates(
+    entity: Mapping[str, Any], claims: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The claims minus every new statement the file already holds, identical (or that an
+    earlier claim of the same edit adds).
+
+    Wikibase appends a claim without an id whatever is there, so an edit built from stale
+    facts (a decision, a resent intent) would add the same statement again. Claims with
+    an id change that statement in place and are kept; so are removals.
+    """
+    seen = {statement_identity(s) for group in statements_of(entity).values() for s in group}
+    kept: list[dict[str, Any]] = []
+    for claim in claims:
+        if not claim.get("id") and "remove" not in claim:
+            identity = statement_identity(claim)
+            if identity in seen:
+                continue
+            seen.add(identity)
+        kept.append(dict(claim))
+    return kept
 
 
 # --- applying an edit ----------------------------------------------------------------

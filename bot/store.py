@@ -461,6 +461,7 @@ class BulkScope:
 
     count: int
     max_id: int | None  # None: nothing matches
+    left_out: int = 0  # matching, but only decidable one by one (ONE_BY_ONE_REASONS)
 
 
 @dataclass(slots=True)
@@ -469,6 +470,7 @@ class BulkResult:
 
     decided: int = 0
     changed_meanwhile: int = 0  # confirmed, but decided by someone else or closed meanwhile
+    left_out: int = 0  # matching, but only decidable one by one (ONE_BY_ONE_REASONS)
     chunks: int = 0
     longest_transaction_s: float = 0.0
     seconds: float = 0.0
@@ -483,6 +485,14 @@ class ConflictOutcome:
     reopened: int = 0
     superseded: int = 0
     ids: list[int] = field(default_factory=list)
+    statuses: list[str] = field(default_factory=list)
+    """The status of each conflict after recording, in the order given (``open`` or
+    ``skip``: waiting for a person; ``keep_commons``: answered already). A dry run gives
+    the status a real run would leave (``open`` for one it would reopen)."""
+
+    def waiting(self) -> list[bool]:
+        """Per conflict given: is it in the queue waiting for a person?"""
+        return [s in (ConflictStatus.OPEN, ConflictStatus.SKIP) for s in self.statuses]
 
 
 def bulk_pause(held: float) -> float:
@@ -506,15 +516,63 @@ class InvalidTransition(UsageError, ValueError):
     """A decision that the conflict's current state does not allow."""
 
 
+class BulkRefused(InvalidTransition):
+    """A bulk decision that must be made one conflict at a time."""
+
+
+# Conflicts a bulk "use Flickr's value" never decides: a file citing several photos has
+# one candidate conflict per photo id, and accepting them all would write every id.
+# Each needs a maintainer to pick the one photo (the other candidates are then closed).
+ONE_BY_ONE_REASONS: Final = ("multiple_photo_ids",)
+ONE_BY_ONE_MESSAGE: Final = (
+    "“Use Flickr's value” cannot be given in bulk to conflicts about a file that cites "
+    "several Flickr photos (multiple_photo_ids): each file needs the one photo id chosen. "
+    "Open them one by one and accept the right photo; the other candidates are then closed."
+)
+
+
+def _bulk_leaves_out(flt: QueueFilter, decision: str) -> tuple[str, ...]:
+    """The reasons a bulk decision leaves out; refuses a filter that names one of them."""
+    if decision != ConflictStatus.ACCEPT_FLICKR:
+        return ()
+    if flt.reason in ONE_BY_ONE_REASONS:
+        raise BulkRefused(ONE_BY_ONE_MESSAGE)
+    return ONE_BY_ONE_REASONS
+
+
 # --------------------------------------------------------------------------- the store
 
 
-def conflict_fingerprint(mid: str, rec: ConflictRecord) -> str:
-    """Same file, property, reason and values → same fingerprint (no duplicate rows)."""
+def conflict_fingerprint(
+    mid: str, rec: ConflictRecord, own: Sequence[Mapping[str, Any]] = ()
+) -> str:
+    """Same file, property, reason and values → same fingerprint (no duplicate rows).
+
+    The Commons side leaves out what the bot itself wrote for a decision: statements
+    identical (same property, value and qualifiers) to this conflict's proposal or to
+    ``own``, the proposals of the file's applied decisions. So the decision's own edit
+    never turns a conflict into a "new" one. A conflict whose Commons side holds no such
+    statement keeps the fingerprint it always had.
+    """
+    from bot.reconcile import same_statement  # the pure core; the review page never needs it
+
+    mine = [s for s in (rec.proposed, *own) if s and s.get("mainsnak")]
+    existing = [e for e in rec.existing if not any(same_statement(e, s) for s in mine)]
     text = dumps(
-        [mid, rec.property, rec.reason, _strip_hashes(rec.existing), _strip_hashes(rec.proposed)]
+        [mid, rec.property, rec.reason, _strip_hashes(existing), _strip_hashes(rec.proposed)]
     )
     return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def holds_proposal(rec: ConflictRecord) -> bool:
+    """The Commons side already holds the proposed statement, identical (e.g. written by
+    the bot when a maintainer accepted it)."""
+    from bot.reconcile import same_statement
+
+    proposed = rec.proposed
+    if not proposed or not proposed.get("mainsnak"):
+        return False
+    return any(same_statement(e, proposed) for e in rec.existing)
 
 
 def _strip_hashes(value: Any) -> Any:
@@ -1104,9 +1162,10 @@ class Store:
         now = utcnow()
         outcome = ConflictOutcome()
         with self.transaction() as conn:
+            own = self._applied_proposals(conn, mid)
             fingerprints = []
             for rec in conflicts:
-                fp = conflict_fingerprint(mid, rec)
+                fp = conflict_fingerprint(mid, rec, own.get(rec.property, ()))
                 fingerprints.append(fp)
                 row = conn.execute(
                     "SELECT id, status FROM conflicts WHERE fingerprint = ?", (fp,)
@@ -1119,17 +1178,21 @@ class Store:
                         "updated_at=? WHERE id=?",
                         (now, run_id, rec.base_revid or base_revid, title, now, cid),
                     )
-                    if not dry_run and status in (
-                        ConflictStatus.SUPERSEDED,
-                        ConflictStatus.APPLIED,
-                    ):
+                    # An applied decision whose statement is still there is settled: the
+                    # same conflict found again is not asked again. (Reverted: it is.)
+                    settled = status == ConflictStatus.APPLIED and holds_proposal(rec)
+                    closed = status in (ConflictStatus.SUPERSEDED, ConflictStatus.APPLIED)
+                    if closed and not settled and not dry_run:
                         self._transition(
                             conn, cid, status, ConflictStatus.OPEN, "bot", "found again", now
                         )
                         outcome.reopened += 1
                     else:
                         outcome.seen_again += 1
+                    if closed and not settled:  # reopened (a dry run: would be)
+                        status = ConflictStatus.OPEN
                     outcome.ids.append(cid)
+                    outcome.statuses.append(str(status))
                     continue
                 cur = conn.execute(
                     "INSERT INTO conflicts(fingerprint, mid, title, flickr_photo_id, owner_nsid, "
@@ -1164,6 +1227,7 @@ class Store:
                 )
                 outcome.new += 1
                 outcome.ids.append(cid)
+                outcome.statuses.append(ConflictStatus.OPEN)
             if not dry_run:
                 marks = ",".join("?" * len(fingerprints)) or "''"
                 stale = conn.execute(
@@ -1205,6 +1269,18 @@ class Store:
                         )
                         outcome.superseded += 1
         return outcome
+
+    @staticmethod
+    def _applied_proposals(conn: sqlite3.Connection, mid: str) -> dict[str, list[dict[str, Any]]]:
+        """The statements the bot wrote for this file's applied decisions, by property."""
+        found: dict[str, list[dict[str, Any]]] = {}
+        for prop, proposed in conn.execute(
+            "SELECT property, proposed FROM conflicts WHERE mid = ? AND status = 'applied' "
+            "AND proposed IS NOT NULL",
+            (mid,),
+        ):
+            found.setdefault(prop, []).append(loads(proposed))
+        return found
 
     def _transition(
         self,
@@ -1275,12 +1351,20 @@ class Store:
         and the largest id, which bounds the decision so later conflicts stay out."""
         where, params = flt.where()
         marks = ",".join("?" * len(DECIDABLE_FROM))
-        count, max_id = self.conn.execute(
-            f"SELECT count(*), max(id) FROM conflicts WHERE {where} AND status IN ({marks}) "
-            "AND status != ?",
-            (*params, *DECIDABLE_FROM, decision),
+        leave_out = _bulk_leaves_out(flt, decision)
+        out = ",".join("?" * len(leave_out)) or "''"
+        count, max_id, left_out = self.conn.execute(
+            f"SELECT coalesce(sum(CASE WHEN reason NOT IN ({out}) THEN 1 END), 0), "
+            f"max(CASE WHEN reason NOT IN ({out}) THEN id END), "
+            f"coalesce(sum(CASE WHEN reason IN ({out}) THEN 1 END), 0) "
+            f"FROM conflicts WHERE {where} AND status IN ({marks}) AND status != ?",
+            (*leave_out, *leave_out, *leave_out, *params, *DECIDABLE_FROM, decision),
         ).fetchone()
-        return BulkScope(count=int(count), max_id=None if max_id is None else int(max_id))
+        return BulkScope(
+            count=int(count),
+            max_id=None if max_id is None else int(max_id),
+            left_out=int(left_out),
+        )
 
     def bulk_decide(
         self,
@@ -1307,18 +1391,23 @@ class Store:
         someone else decided, or the bot closed, before its chunk no longer matches and
         keeps its state; with ``expected`` (the count confirmed) the result says how many.
         ``between_chunks`` is called after each commit (progress; tests).
+
+        "Use Flickr's value" leaves out the conflicts of ``ONE_BY_ONE_REASONS`` (counted in
+        ``left_out``) and raises ``BulkRefused`` for a filter naming one of them.
         """
         if decision not in DECISIONS:
             raise InvalidTransition(f"unknown decision {decision!r}")
         if chunk_size < 1:
             raise ValueError("chunk_size must be at least 1")
+        leave_out = _bulk_leaves_out(flt, decision)
         started = time.perf_counter()
         if max_id is None:
             max_id = int(
                 self.conn.execute("SELECT coalesce(max(id), 0) FROM conflicts").fetchone()[0]
             )
         marks = ",".join("?" * len(DECIDABLE_FROM))
-        decidable: list[Any] = [*DECIDABLE_FROM, decision]
+        out = ",".join("?" * len(leave_out)) or "''"
+        decidable: list[Any] = [*DECIDABLE_FROM, decision, *leave_out]
         if flt.uses_title_index():
             # the trigram index yields matching ids in order from ``last`` on: MATCH runs
             # once per chunk, and the two writes read the chunk's ids from a TEMP table
@@ -1328,7 +1417,7 @@ class Store:
                 "SELECT c.id FROM conflict_titles f JOIN conflicts c ON c.id = f.rowid "
                 "WHERE conflict_titles MATCH ? AND f.rowid > ? AND f.rowid <= ? "
                 f"AND {where} AND c.status IN ({marks}) AND c.status != ? "
-                "ORDER BY f.rowid LIMIT ?"
+                f"AND c.reason NOT IN ({out}) ORDER BY f.rowid LIMIT ?"
             )
             head: list[Any] = [fts_phrase(flt.title)]
             tail: list[Any] = [*params, *decidable]
@@ -1336,10 +1425,14 @@ class Store:
             where, params = flt.where()
             pick = (
                 f"SELECT id FROM conflicts WHERE {where} AND status IN ({marks}) "
-                "AND status != ? AND id > ? AND id <= ? ORDER BY id LIMIT ?"
+                f"AND status != ? AND reason NOT IN ({out}) AND id > ? AND id <= ? "
+                "ORDER BY id LIMIT ?"
             )
             head, tail = [*params, *decidable], []
-        in_chunk = f"id IN (SELECT id FROM temp.bulk_chunk) AND status IN ({marks}) AND status != ?"
+        in_chunk = (
+            f"id IN (SELECT id FROM temp.bulk_chunk) AND status IN ({marks}) AND status != ? "
+            f"AND reason NOT IN ({out})"
+        )
         self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS bulk_chunk(id INTEGER PRIMARY KEY)")
         result = BulkResult()
         last = 0
@@ -1382,6 +1475,8 @@ class Store:
             self.conn.execute("DELETE FROM temp.bulk_chunk")
         if expected is not None:
             result.changed_meanwhile = max(0, expected - result.decided)
+        if leave_out:
+            result.left_out = self.bulk_scope(flt, decision).left_out
         result.seconds = time.perf_counter() - started
         return result
 
@@ -1397,12 +1492,19 @@ class Store:
         return int(self.conn.execute(sql, (*params, *extra)).fetchone()[0])
 
     def mark_applied(
-        self, conflict_ids: Sequence[int], revid: int, *, conn: sqlite3.Connection | None = None
+        self,
+        conflict_ids: Sequence[int],
+        revid: int | None,
+        *,
+        note: str | None = None,
+        conn: sqlite3.Connection | None = None,
     ) -> None:
-        """The bot's edit ``revid`` wrote these decisions. Always leaves a trace: a conflict
+        """The bot's edit ``revid`` wrote these decisions (None: it landed, in a revision
+        not known exactly; ``note`` says what is known). Always leaves a trace: a conflict
         that is no longer accepted (a maintainer changed it, or it was closed) keeps its
         status, and its history records that the edit was made anyway, with the revision."""
         now = utcnow()
+        where = f"in revision {revid}" if revid is not None else "(revision unknown)"
 
         def run(c: sqlite3.Connection) -> None:
             for cid in conflict_ids:
@@ -1411,7 +1513,7 @@ class Store:
                     continue
                 if row[0] in (ConflictStatus.ACCEPT_FLICKR, ConflictStatus.APPLYING):
                     self._transition(
-                        c, cid, row[0], ConflictStatus.APPLIED, "bot", None, now, revid=revid
+                        c, cid, row[0], ConflictStatus.APPLIED, "bot", note, now, revid=revid
                     )
                 else:
                     self._event(
@@ -1419,7 +1521,7 @@ class Store:
                         cid,
                         row[0],
                         row[0],
-                        f"the bot's edit in revision {revid} wrote Flickr's value, but the "
+                        f"the bot's edit {where} wrote Flickr's value, but the "
                         f"conflict was {row[0]} by then: check the file",
                         now,
                         revid=revid,
@@ -1483,6 +1585,16 @@ class Store:
                         conn, cid, ConflictStatus.APPLYING, ConflictStatus.ACCEPT_FLICKR, note, now
                     )
 
+    def refuse_decisions(self, conflict_ids: Sequence[int], note: str) -> None:
+        """Accepted conflicts the bot will not write as decided (``note`` says why): back
+        to ``open`` for a maintainer, who decided and why kept in the history."""
+        now = utcnow()
+        with self.transaction() as conn:
+            for cid in conflict_ids:
+                row = conn.execute("SELECT status FROM conflicts WHERE id=?", (cid,)).fetchone()
+                if row and row[0] in (ConflictStatus.ACCEPT_FLICKR, ConflictStatus.APPLYING):
+                    self._transition(conn, int(cid), row[0], ConflictStatus.OPEN, "bot", note, now)
+
     def release_orphan_claims(self) -> int:
         """Claims left by a run that died before journaling its edit: give them back."""
         claimed = [
@@ -1544,6 +1656,25 @@ class Store:
         if limit is not None:
             sql += f" LIMIT {int(limit)}"
         return [_conflict(r) for r in self.conn.execute(sql, params)]
+
+    def decided_photo_ids(self, mids: Sequence[str]) -> dict[str, str]:
+        """The Flickr photo id a maintainer decided for each file (the latest applied
+        P12120 decision), for the files that have one."""
+        found: dict[str, str] = {}
+        for chunk in (mids[i : i + 500] for i in range(0, len(mids), 500)):
+            marks = ",".join("?" * len(chunk))
+            for mid, proposed in self.conn.execute(
+                f"SELECT mid, proposed FROM conflicts WHERE status = 'applied' "
+                f"AND property = 'P12120' AND proposed IS NOT NULL AND mid IN ({marks}) "
+                "ORDER BY applied_at, id",
+                list(chunk),
+            ):
+                value = ((loads(proposed).get("mainsnak") or {}).get("datavalue") or {}).get(
+                    "value"
+                )
+                if isinstance(value, str) and value.strip():
+                    found[mid] = value.strip()
+        return found
 
     def close_conflicts_of(self, mid: str, reason: str, note: str) -> int:
         """Close every undecided or pending conflict of a file that is gone or no longer

@@ -21,6 +21,7 @@ from bot.store import (
     DECIDABLE_FROM,
     DECISIONS,
     FTS_MIN_CHARS,
+    BulkRefused,
     BulkResult,
     ConflictStatus,
     InvalidTransition,
@@ -469,10 +470,15 @@ def _bulk_view(params: Mapping[str, Any]) -> tuple[View, str]:
 
 @bp.get("/bulk")
 @maintainer_required
-def bulk_confirm() -> str:
+def bulk_confirm() -> str | tuple[str, int]:
     """Say how many conflicts a bulk decision would change, and ask to confirm."""
     view, decision = _bulk_view(request.args)
-    scope = get_store().bulk_scope(view.flt, decision)
+    try:
+        scope = get_store().bulk_scope(view.flt, decision)
+    except BulkRefused as exc:
+        return _refused(str(exc), url_for("review.queue", **view.args()))
+    if scope.left_out:
+        flash(_left_out_message(scope.left_out), "info")
     return render_template(
         "bulk.html",
         view=view,
@@ -492,7 +498,7 @@ def _form_int(name: str, what: str) -> int:
 
 @bp.post("/bulk")
 @maintainer_required
-def bulk_apply() -> Response:
+def bulk_apply() -> Response | tuple[str, int]:
     """Apply it to the conflicts the confirmation page counted: none found later (ids
     above the confirmed ``max_id``), and none someone else decided meanwhile."""
     view, decision = _bulk_view(request.form)
@@ -500,9 +506,12 @@ def bulk_apply() -> Response:
     max_id = _form_int("max_id", "confirmed range")
     note = (request.form.get("note") or "").strip()[:NOTE_MAX] or None
     actor = actor_name()
-    result = get_store().bulk_decide(
-        view.flt, decision, actor=actor, note=note, max_id=max_id, expected=expected
-    )
+    try:
+        result = get_store().bulk_decide(
+            view.flt, decision, actor=actor, note=note, max_id=max_id, expected=expected
+        )
+    except BulkRefused as exc:
+        return _refused(str(exc), url_for("review.queue", **view.args()))
     log.info(
         "bulk decision %s by %s on %s: %d decided, %d changed meanwhile, %d chunks, "
         "longest transaction %.1f ms, %.1f s in all",
@@ -516,7 +525,19 @@ def bulk_apply() -> Response:
         result.seconds,
     )
     flash(bulk_message(result, DECISION_LABELS[ConflictStatus(decision)]), "success")
+    if result.left_out:
+        flash(_left_out_message(result.left_out), "info")
     return redirect(url_for("review.queue", **view.args()), 303)
+
+
+def _left_out_message(n: int) -> str:
+    """Why a bulk "use Flickr's value" skipped the conflicts about several photo ids."""
+    those = "1 conflict" if n == 1 else f"{n:,} conflicts"
+    return (
+        f"{those} about files that cite several Flickr photos "
+        f"{'is' if n == 1 else 'are'} left out: each of those files needs the one photo "
+        "id chosen, one conflict at a time."
+    )
 
 
 def bulk_message(result: BulkResult, label: str) -> str:

@@ -157,6 +157,51 @@ class World:
             )
         return mid
 
+    def add_file_citing(self, pageid: int, *photo_ids: str, alias: str = OWNER_ALIAS) -> str:
+        """A file whose source names several Flickr photos (a stitched panorama, as the
+        sample's M131000110): one P7482 per photo (URL and operator Flickr), no P12120,
+        every photo on Flickr."""
+        mid = f"M{pageid}"
+        urls = [f"https://www.flickr.com/photos/{alias}/{p}/" for p in photo_ids]
+        sources = [p7482(mid, url, n) for n, url in enumerate(urls, 1)]
+        for source in sources:
+            source["qualifiers"]["P137"] = [
+                {
+                    "snaktype": "value",
+                    "property": "P137",
+                    "datavalue": {
+                        "type": "wikibase-entityid",
+                        "value": {"entity-type": "item", "numeric-id": 103204, "id": "Q103204"},
+                    },
+                }
+            ]
+            source["qualifiers-order"] = ["P973", "P137"]
+        self.add_file(
+            pageid, photo_ids[0], alias=alias, statements={"P7482": sources}, in_worklist=False
+        )
+        for photo_id in photo_ids[1:]:
+            self.flickr.add_photo(
+                make_photo(photo_id, OWNER, username="Harbour Lights", path_alias=alias)
+            )
+        self.worklist.append(
+            FileEvidence(
+                mid=mid,
+                pageid=pageid,
+                title=self.commons.entities[mid]["title"],
+                snapshot_revid=900_000 + pageid,
+                photo_ids=tuple(photo_ids),
+                owner_nsid=None,
+                owner_alias=alias,
+                evidence=tuple(
+                    {"source": "P7482.P973", "value": url, "photo_id": p, "user": alias}
+                    for p, url in zip(photo_ids, urls, strict=True)
+                ),
+                evidence_sources=("P7482.P973",),
+                has_p12120=False,
+            )
+        )
+        return mid
+
     @contextmanager
     def start(self, **settings_overrides: Any) -> Iterator[Running]:
         self.commons.username = BOT

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot import ids
-from bot.claims import wanted_statements
+from bot.claims import photo_id_statement, wanted_statements
 from bot.flickr_photo import FlickrLocation, FlickrOwner, FlickrPhoto, FlickrPhotoGone, GoneReason
 from bot.reconcile import (
     CONFLICT_REASONS,
@@ -22,9 +22,13 @@ from bot.reconcile import (
     Action,
     ActionKind,
     Plan,
+    _not_twice,
     apply_edit,
     creator_items_to_look_up,
+    photo_ids_on_file,
     plan,
+    same_statement,
+    without_duplicates,
 )
 from bot.wikibase import (
     format_time,
@@ -214,6 +218,27 @@ def test_photo_id_against_evidence(
         assert {a.reason for a in result.actions[1:]} == {"blocked_by_photo_id_conflict"}
     else:
         assert result.edit is not None
+
+
+OTHER_ID = "53253175319"
+OURS, OTHER = PHOTO_ID, OTHER_ID
+PHOTO_IDS_ON_FILE_CASES = [
+    # (case, P12120 statements, the ids the file states)
+    ("none", [], set()),
+    ("one", [st(s("P12120", OURS))], {OURS}),
+    ("two", [st(s("P12120", OURS), n=1), st(s("P12120", OTHER), n=2)], {OURS, OTHER}),
+    ("a deprecated one aside", [st(s("P12120", OTHER), rank="deprecated")], set()),
+    ("unknown value aside", [st(somevalue_snak("P12120"))], set()),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "existing", "expected"),
+    PHOTO_IDS_ON_FILE_CASES,
+    ids=[c[0] for c in PHOTO_IDS_ON_FILE_CASES],
+)
+def test_photo_ids_on_file(case: str, existing: list[dict[str, Any]], expected: set[str]) -> None:
+    assert photo_ids_on_file(entity_with(*existing)) == expected
 
 
 def test_photo_id_conflict_leaves_unchanged_statements_unchanged() -> None:
@@ -1399,3 +1424,53 @@ def test_apply_edit_to_missing_entity_creates_it() -> None:
     assert list(after["statements"]) == [w["mainsnak"]["property"] for w in WANTED]
     again = plan(after, WANTED)
     assert again.edit is None
+
+
+# --- never the same statement twice ------------------------------------------------------
+
+DATE = day("P571", 2015, 6, 1)
+NAMED_CREATOR = st(SOMEVALUE, NSID_Q, REALNAME_Q)
+SAME_STATEMENT_CASES = [
+    # (case, a, b, same)
+    ("hashes, ids and rank aside", st(DATE, n=1), st(DATE, n=2, rank="preferred"), True),
+    ("references aside", st(DATE), st(DATE, references=[reference("https://example.org/")]), True),
+    ("qualifier order aside", NAMED_CREATOR, st(SOMEVALUE, REALNAME_Q, NSID_Q), True),
+    ("a new claim (no id, no hashes)", st(s("P12120", OURS)), photo_id_statement(OURS), True),
+    ("another value", st(s("P12120", OURS)), photo_id_statement(OTHER), False),
+    ("one qualifier more", st(SOMEVALUE, NSID_Q), st(SOMEVALUE, NSID_Q, REALNAME_Q), False),
+    ("another qualifier value", st(SOMEVALUE, NSID_Q), st(SOMEVALUE, s("P3267", "1@N01")), False),
+    ("another precision", st(DATE), st(day("P571", 2015, 6, 1, precision=10)), False),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "a", "b", "same"), SAME_STATEMENT_CASES, ids=[c[0] for c in SAME_STATEMENT_CASES]
+)
+def test_same_statement(case: str, a: dict[str, Any], b: dict[str, Any], same: bool) -> None:
+    assert same_statement(a, b) is same
+    assert same_statement(b, a) is same
+
+
+def test_without_duplicates_drops_only_new_statements_already_there() -> None:
+    entity = entity_with(st(s("P12120", PHOTO_ID), n=1), st(DATE, n=2))
+    again = photo_id_statement(PHOTO_ID)
+    other = photo_id_statement(OTHER_ID)
+    in_place = {**st(DATE, n=2), "rank": "preferred"}  # has an id: changes that statement
+    removal = {"id": sid(1), "remove": ""}
+    kept = without_duplicates(entity, [again, other, dict(other), in_place, removal])
+    assert kept == [other, in_place, removal]  # the second copy of ``other`` is dropped too
+
+
+def test_an_add_identical_to_a_statement_on_the_file_is_unchanged() -> None:
+    there = st(s("P12120", PHOTO_ID), n=3)
+    add = Action("P12120", ActionKind.ADD, "absent", None, (there,), photo_id_statement(PHOTO_ID))
+    unchanged = _not_twice(add)
+    assert (unchanged.action, unchanged.reason, unchanged.statement_id) == (
+        ActionKind.UNCHANGED,
+        "equivalent",
+        sid(3),
+    )
+    different = Action(
+        "P12120", ActionKind.ADD, "absent", None, (there,), photo_id_statement(OTHER_ID)
+    )
+    assert _not_twice(different) is different

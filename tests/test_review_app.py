@@ -534,6 +534,54 @@ def test_bulk_decision_says_what_changed_meanwhile(maintainer: FlaskClient, db: 
         assert store.get_conflict(1)["decided_by"] == "Bob"  # type: ignore[index]
 
 
+def add_photo_id_candidates(db: Path) -> list[int]:
+    """A file citing two Flickr photos: one ``multiple_photo_ids`` conflict per photo."""
+    with Store(db, migrate=False) as store:
+        return store.record_conflicts(
+            mid="M131000110",
+            title="File:Bridge panorama, stitched.jpg",
+            flickr_photo_id=None,
+            owner_nsid=None,
+            base_revid=1,
+            run_id=2,
+            dry_run=False,
+            conflicts=[
+                ConflictRecord(ids.P_FLICKR_PHOTO_ID, "multiple_photo_ids", [], sample.photo_id(p))
+                for p in ("53377120054", "53377120188")
+            ],
+        ).ids
+
+
+def test_bulk_accept_of_photo_id_conflicts_is_refused(maintainer: FlaskClient, db: Path) -> None:
+    candidates = add_photo_id_candidates(db)
+    confirm = maintainer.get("/bulk?reason=multiple_photo_ids&decision=accept_flickr")
+    assert confirm.status_code == 409
+    assert "each file needs the one photo id chosen" in html(confirm)
+    form = {"csrf_token": TOKEN, "reason": "multiple_photo_ids", "decision": "accept_flickr"}
+    posted = maintainer.post("/bulk", data={**form, "expected": "2", "max_id": "99"})
+    assert posted.status_code == 409
+    assert [status_of(db, c) for c in candidates] == ["open", "open"]
+    one = decide(maintainer, candidates[0], "accept_flickr", seen_status="open")
+    assert one.status_code == 303 and status_of(db, candidates[0]) == "accept_flickr"
+
+
+def test_bulk_accept_of_everything_leaves_the_photo_id_candidates_out(
+    maintainer: FlaskClient, db: Path
+) -> None:
+    candidates = add_photo_id_candidates(db)
+    confirm = html(maintainer.get("/bulk?decision=accept_flickr"))
+    assert 'name="expected" value="16"' in confirm  # the seeded 16, not the 2 candidates
+    assert "2 conflicts about files that cite several Flickr photos are left out" in confirm
+    response = maintainer.post(
+        "/bulk",
+        data={"csrf_token": TOKEN, "decision": "accept_flickr", "expected": "16", "max_id": "18"},
+    )
+    assert response.status_code == 303
+    page = html(maintainer.get(response.headers["Location"]))
+    assert "16 conflicts marked" in page and "are left out" in page
+    assert [status_of(db, c) for c in candidates] == ["open", "open"]
+
+
 def test_bulk_message_in_words() -> None:
     from bot.store import BulkResult
     from review_ui.views import bulk_message

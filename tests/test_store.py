@@ -14,6 +14,7 @@ import pytest
 from bot.flickr_photo import FlickrOwner
 from bot.store import (
     SCHEMA_VERSION,
+    BulkRefused,
     ConflictRecord,
     ConflictStatus,
     FileEvidence,
@@ -22,6 +23,7 @@ from bot.store import (
     LockHeld,
     QueueFilter,
     Store,
+    conflict_fingerprint,
     normalise_title,
 )
 
@@ -921,3 +923,202 @@ def test_accepted_conflicts_follow_only_and_owner(store: Store) -> None:
     assert [c["mid"] for c in store.accepted_conflicts()] == ["M1", "M2"]
     assert [c["mid"] for c in store.accepted_conflicts(only=["File:M2.jpg"])] == ["M2"]
     assert [c["mid"] for c in store.accepted_conflicts(owner="b@N01")] == ["M2"]
+
+
+# --- decisions settle: the bot's own edit is not a new conflict ------------------------
+
+
+def photo_id_statement(value: str, sid: str | None = None) -> dict[str, object]:
+    """A P12120 statement: as the bot proposes it (no id) or as Commons holds it."""
+    statement: dict[str, object] = {
+        "mainsnak": {
+            "snaktype": "value",
+            "property": "P12120",
+            "datavalue": {"type": "string", "value": value},
+        },
+        "type": "statement",
+        "rank": "normal",
+    }
+    if sid:
+        statement["id"] = sid
+        statement["mainsnak"]["hash"] = f"h{value}"  # type: ignore[index]
+    return statement
+
+
+def candidate(value: str, *on_file: str) -> ConflictRecord:
+    """A ``multiple_photo_ids`` candidate with the P12120 values the file holds."""
+    existing = [photo_id_statement(v, f"M1$S{n}") for n, v in enumerate(on_file)]
+    return ConflictRecord("P12120", "multiple_photo_ids", existing, photo_id_statement(value))
+
+
+def record(store: Store, *conflicts: ConflictRecord, dry_run: bool = False) -> list[int]:
+    return store.record_conflicts(
+        mid="M1",
+        title="File:M1.jpg",
+        flickr_photo_id=None,
+        owner_nsid=None,
+        base_revid=10,
+        conflicts=list(conflicts),
+        run_id=1,
+        dry_run=dry_run,
+    ).ids
+
+
+FINGERPRINT_CASES = [
+    # (case, the conflict as first found, as found again, same identity)
+    ("its own proposal now on the file", candidate("A"), candidate("A", "A"), True),
+    ("another photo id now on the file", candidate("A"), candidate("A", "B"), False),
+    ("its proposal on the file twice", candidate("A"), candidate("A", "A", "A"), True),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "first", "again", "same"), FINGERPRINT_CASES, ids=[c[0] for c in FINGERPRINT_CASES]
+)
+def test_a_conflicts_identity_ignores_its_own_proposal_on_the_file(
+    case: str, first: ConflictRecord, again: ConflictRecord, same: bool
+) -> None:
+    assert (conflict_fingerprint("M1", first) == conflict_fingerprint("M1", again)) is same
+
+
+def test_fingerprints_without_the_proposal_on_the_file_are_those_of_older_stores() -> None:
+    """Rows recorded before keep matching: the identity only changed for conflicts whose
+    Commons side holds their own proposal (the duplicates the old identity let in)."""
+    import hashlib
+
+    from bot.store import _strip_hashes, dumps
+
+    rec = creator_conflict()
+    text = dumps(["M1", rec.property, rec.reason, _strip_hashes(rec.existing), rec.proposed])
+    assert conflict_fingerprint("M1", rec) == hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def test_the_other_candidate_keeps_its_identity_after_a_decision_was_written(store: Store) -> None:
+    first, other = record(store, candidate("A"), candidate("B"))
+    store.decide(first, ConflictStatus.ACCEPT_FLICKR, actor="Alice")
+    store.decide(other, ConflictStatus.KEEP_COMMONS, actor="Alice")
+    store.mark_applied([first], 11)
+    # the file now holds A, written by the bot for Alice's decision
+    assert record(store, candidate("A", "A"), candidate("B", "A")) == [first, other]
+    assert store.get_conflict(first)["status"] == "applied"  # type: ignore[index]
+    assert store.get_conflict(other)["status"] == "keep_commons"  # type: ignore[index]
+
+
+def test_an_applied_decision_someone_reverted_is_asked_again(store: Store) -> None:
+    (cid,) = record(store, candidate("A"))
+    store.decide(cid, ConflictStatus.ACCEPT_FLICKR, actor="Alice")
+    store.mark_applied([cid], 11)
+    assert record(store, candidate("A", "A")) == [cid]
+    assert store.get_conflict(cid)["status"] == "applied"  # type: ignore[index]
+    assert record(store, candidate("A")) == [cid]  # the bot's statement was removed
+    assert store.get_conflict(cid)["status"] == "open"  # type: ignore[index]
+
+
+def test_recorded_statuses_say_which_conflicts_wait_for_a_person(store: Store) -> None:
+    kept, skipped = record(store, candidate("A"), candidate("B"))
+    store.decide(kept, ConflictStatus.KEEP_COMMONS, actor="Alice")
+    store.decide(skipped, ConflictStatus.SKIP, actor="Alice")
+    out = store.record_conflicts(
+        mid="M1",
+        title="File:M1.jpg",
+        flickr_photo_id=None,
+        owner_nsid=None,
+        base_revid=10,
+        conflicts=[candidate("A"), candidate("B"), candidate("C")],
+        run_id=2,
+        dry_run=False,
+    )
+    assert out.statuses == ["keep_commons", "skip", "open"]
+    assert out.waiting() == [False, True, True]
+
+
+def test_refused_decisions_go_back_to_the_queue_with_the_reason(store: Store) -> None:
+    a, b = record(store, candidate("A"), candidate("B"))
+    for cid in (a, b):
+        store.decide(cid, ConflictStatus.ACCEPT_FLICKR, actor="Alice")
+    store.claim_decisions([a, b])
+    store.refuse_decisions([a, b], "not written: two photo ids")
+    for cid in (a, b):
+        c = store.get_conflict(cid)
+        assert c is not None and c["status"] == "open" and c["decided_by"] is None
+        last = store.conflict_history(cid)[-1]
+        assert (last["from_status"], last["to_status"], last["note"]) == (
+            "applying",
+            "open",
+            "not written: two photo ids",
+        )
+
+
+def test_a_decision_confirmed_without_its_revision_says_so(store: Store) -> None:
+    (cid,) = record(store, candidate("A"))
+    store.decide(cid, ConflictStatus.ACCEPT_FLICKR, actor="Alice")
+    store.mark_applied([cid], None, note="landed after revision 10")
+    c = store.get_conflict(cid)
+    assert c is not None and c["status"] == "applied" and c["applied_revid"] is None
+    assert store.conflict_history(cid)[-1]["note"] == "landed after revision 10"
+
+
+BULK_PHOTO_ID_CASES = [
+    # (case, filter, decision, decided, left out)
+    ("accept everything open", QueueFilter(), "accept_flickr", 1, 2),
+    ("keep Commons' value on everything", QueueFilter(), "keep_commons", 3, 0),
+    ("skip the photo-id conflicts", QueueFilter(reason="multiple_photo_ids"), "skip", 2, 0),
+    ("accept a property's conflicts", QueueFilter(property="P12120"), "accept_flickr", 0, 2),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "flt", "decision", "decided", "left_out"),
+    BULK_PHOTO_ID_CASES,
+    ids=[c[0] for c in BULK_PHOTO_ID_CASES],
+)
+def test_bulk_accept_leaves_out_files_citing_several_photos(
+    store: Store, case: str, flt: QueueFilter, decision: str, decided: int, left_out: int
+) -> None:
+    record(store, candidate("A"), candidate("B"))
+    add_conflicts(store, 1)  # a creator conflict on another file
+    scope = store.bulk_scope(flt, decision)
+    assert (scope.count, scope.left_out) == (decided, left_out)
+    result = store.bulk_decide(flt, decision, actor="Alice", max_id=scope.max_id, pause=0)
+    assert (result.decided, result.left_out) == (decided, left_out)
+    photo_ids = store.list_conflicts(QueueFilter(status=None, reason="multiple_photo_ids"))
+    if decision == "accept_flickr":
+        assert {c["status"] for c in photo_ids} == {"open"}
+
+
+def test_bulk_accept_of_photo_id_conflicts_is_refused_with_the_reason(store: Store) -> None:
+    ids = record(store, candidate("A"), candidate("B"))
+    flt = QueueFilter(reason="multiple_photo_ids")
+    with pytest.raises(BulkRefused, match="one photo id chosen"):
+        store.bulk_scope(flt, "accept_flickr")
+    with pytest.raises(BulkRefused, match="one photo id chosen"):
+        store.bulk_decide(flt, "accept_flickr", actor="Alice", pause=0)
+    assert [store.get_conflict(c)["status"] for c in ids] == ["open", "open"]  # type: ignore[index]
+
+
+def test_the_photo_id_decided_for_a_file_is_its_latest_applied_one(store: Store) -> None:
+    a, b = record(store, candidate("A"), candidate("B"))
+    assert store.decided_photo_ids(["M1", "M2"]) == {}
+    store.decide(a, ConflictStatus.ACCEPT_FLICKR, actor="Alice")
+    store.mark_applied([a], 11)
+    assert store.decided_photo_ids(["M1", "M2"]) == {"M1": "A"}
+    store.decide(b, ConflictStatus.ACCEPT_FLICKR, actor="Alice")  # later, someone else
+    store.mark_applied([b], 12)
+    assert store.decided_photo_ids(["M1"]) == {"M1": "B"}
+
+
+def test_a_dry_run_reports_a_conflict_it_would_reopen_as_waiting(store: Store) -> None:
+    (cid,) = record(store, candidate("A"))
+    store.supersede(cid, "resolved")
+    out = store.record_conflicts(
+        mid="M1",
+        title="File:M1.jpg",
+        flickr_photo_id=None,
+        owner_nsid=None,
+        base_revid=10,
+        conflicts=[candidate("A")],
+        run_id=2,
+        dry_run=True,
+    )
+    assert out.statuses == ["open"] and out.waiting() == [True]
+    assert store.get_conflict(cid)["status"] == "superseded"  # type: ignore[index]
