@@ -136,55 +136,82 @@ def evidence_from_entity(entity: Mapping[str, Any]) -> FileEvidence | None:
 
     if not found.items:
         return None
-    pageid = entity.get("pageid")
-    title = entity.get("title")
-    revid = entity.get("lastrevid")
-    nsids = found.p3267_nsids or found.nsids
-    sources = found.sources
-    return FileEvidence(
-        mid=mid,
-        pageid=pageid if isinstance(pageid, int) else int(mid[1:]),
-        title=title if isinstance(title, str) else None,
-        snapshot_revid=revid if isinstance(revid, int) else None,
-        photo_ids=tuple(found.photo_ids),
-        owner_nsid=nsids[0] if nsids else None,
-        owner_alias=found.aliases[0] if found.aliases else None,
-        evidence=tuple(found.items),
-        evidence_sources=tuple(s for s in SOURCES if s in sources),
-        has_p12120=SRC_P12120 in sources,
-    )
+    return found.evidence(mid, entity.get("pageid"), entity.get("title"), entity.get("lastrevid"))
 
 
 # --------------------------------------------------------------------------- raw lines
 #
 # Decoding a whole candidate line builds thousands of Python objects for captions and
-# statements evidence never reads, and that was the biggest single cost of an extract.
-# msgspec decodes a line against the shape below instead: only the fields named here
-# become Python objects, everything else is parsed (its syntax checked) and skipped in
-# C. A line that does not fit the shape (not an object, statements of another type) is
-# decoded whole by orjson, so it gives exactly the result or the error it always gave.
+# statements evidence never reads, and walking the decoded dicts in Python was the
+# biggest single cost of an extract. msgspec decodes a line against the typed shape
+# below instead: only the fields named here become (small, typed) objects, everything
+# else is parsed (its syntax checked) and skipped in C, and :func:`_evidence_of_struct`
+# reads the result without the type checks the dict walk needs. A line that does not fit
+# the shape (not an object, a statement that is not an object, a snak value of another
+# type...) is decoded whole by orjson and goes through :func:`evidence_from_entity`, so it
+# gives exactly the result or the error it always gave.
 
 
-_EVIDENCE_PROPERTIES: Final = (P_FLICKR_PHOTO_ID, P_SOURCE_OF_FILE, P_CREATOR)
-_PAGE_FIELDS: Final = ("id", "pageid", "title", "lastrevid")
+class _ItemValue(msgspec.Struct):
+    """``datavalue.value`` of an item snak (``id``; ``numeric-id`` in old JSON)."""
 
-# The statements evidence reads (one field per property); other properties are skipped.
-_EvidenceStatements: Final = msgspec.defstruct(
-    "_EvidenceStatements", [(prop, list[Any] | None, None) for prop in _EVIDENCE_PROPERTIES]
+    id: Any = None
+    numeric_id: Any = msgspec.field(default=None, name="numeric-id")
+
+
+class _DataValue(msgspec.Struct):
+    value: str | _ItemValue | None = None
+
+
+class _Snak(msgspec.Struct):
+    snaktype: str = "value"
+    datavalue: _DataValue | None = None
+
+
+class _Qualifiers(msgspec.Struct):
+    """The qualifiers evidence reads, of ``P7482`` and ``P170`` statements."""
+
+    P137: list[_Snak] | None = None
+    P973: list[_Snak] | None = None
+    P2699: list[_Snak] | None = None
+    P3267: list[_Snak] | None = None
+
+
+class _Statement(msgspec.Struct):
+    mainsnak: _Snak | None = None
+    qualifiers: _Qualifiers | None = None
+    rank: str | None = None
+
+
+class _Statements(msgspec.Struct):
+    """The properties evidence reads; every other one is skipped."""
+
+    P12120: list[_Statement] | None = None
+    P7482: list[_Statement] | None = None
+    P170: list[_Statement] | None = None
+
+
+class _Entity(msgspec.Struct):
+    """The entity fields evidence reads (``claims``: the pre-2020 name of ``statements``;
+    the dump writes an entity without statements as ``[]``)."""
+
+    id: Any = None
+    pageid: Any = None
+    title: Any = None
+    lastrevid: Any = None
+    statements: _Statements | list[Any] | None = None
+    claims: _Statements | list[Any] | None = None
+
+
+assert (P_FLICKR_PHOTO_ID, P_SOURCE_OF_FILE, P_CREATOR) == ("P12120", "P7482", "P170")
+assert (P_OPERATOR, P_DESCRIBED_AT_URL, P_URL, P_FLICKR_USER_ID) == (
+    "P137",
+    "P973",
+    "P2699",
+    "P3267",
 )
 
-
-# The entity fields evidence reads ("claims": the pre-2020 name of "statements").
-_EvidenceEntity: Final = msgspec.defstruct(
-    "_EvidenceEntity",
-    [
-        *((name, Any, None) for name in _PAGE_FIELDS),
-        ("statements", _EvidenceStatements | list[Any] | None, None),
-        ("claims", _EvidenceStatements | list[Any] | None, None),
-    ],
-)
-
-_line_decoder: Final = msgspec.json.Decoder(_EvidenceEntity)
+_line_decoder: Final = msgspec.json.Decoder(_Entity)
 
 
 def evidence_from_line(line: bytes) -> FileEvidence | None:
@@ -197,18 +224,100 @@ def evidence_from_line(line: bytes) -> FileEvidence | None:
         found = _line_decoder.decode(line)
     except msgspec.MsgspecError:
         return evidence_from_entity(orjson.loads(line))  # the error, or an odd shape
-    entity: dict[str, Any] = {name: getattr(found, name) for name in _PAGE_FIELDS}
-    for key in ("statements", "claims"):
-        value = getattr(found, key)
-        if isinstance(value, _EvidenceStatements):
-            value = {
-                prop: statements
-                for prop in _EVIDENCE_PROPERTIES
-                if (statements := getattr(value, prop)) is not None
-            }
-        if value is not None:
-            entity[key] = value
-    return evidence_from_entity(entity)
+    return _evidence_of_struct(found)
+
+
+def _evidence_of_struct(entity: _Entity) -> FileEvidence | None:
+    """:func:`evidence_from_entity` for an entity decoded into the typed shape above
+    (the same steps, in the same order; the types make most of its checks needless)."""
+    mid = entity.id
+    if not isinstance(mid, str) or _MID_RE.fullmatch(mid) is None:
+        raise MalformedEntity(f"missing or invalid id: {mid!r}"[:120])
+    statements = entity.statements
+    if not isinstance(statements, _Statements):
+        statements = entity.claims
+        if not isinstance(statements, _Statements):
+            return None
+    photo_id_statements = statements.P12120
+    source_statements = statements.P7482
+    creator_statements = statements.P170
+    if not (photo_id_statements or source_statements or creator_statements):
+        return None
+    found = _Found()
+
+    if photo_id_statements:
+        for statement in photo_id_statements:
+            if statement.rank == "deprecated":
+                continue
+            value = _struct_string(statement.mainsnak)
+            if value is not None:
+                photo_id = _photo_id(value)
+                if photo_id is not None:
+                    found.add(SRC_P12120, value, photo_id, None, None)
+
+    if source_statements:
+        for statement in source_statements:
+            qualifiers = statement.qualifiers
+            if qualifiers is None or statement.rank == "deprecated":
+                continue
+            operator = None
+            if qualifiers.P137:
+                qids = _struct_items(qualifiers.P137)
+                operator = Q_FLICKR if Q_FLICKR in qids else (qids[0] if qids else None)
+            if qualifiers.P973:
+                for url in _struct_strings(qualifiers.P973):
+                    found.add_url(SRC_SOURCE_P973, url, operator)
+            if qualifiers.P2699:
+                for url in _struct_strings(qualifiers.P2699):
+                    found.add_url(SRC_SOURCE_P2699, url, operator)
+
+    if creator_statements:
+        for statement in creator_statements:
+            qualifiers = statement.qualifiers
+            if qualifiers is None or statement.rank == "deprecated":
+                continue
+            if qualifiers.P2699:
+                for url in _struct_strings(qualifiers.P2699):
+                    found.add_url(SRC_CREATOR_P2699, url, None)
+            if qualifiers.P3267:
+                for value in _struct_strings(qualifiers.P3267):
+                    nsid = value.strip()
+                    if is_nsid(nsid):
+                        found.add(SRC_CREATOR_P3267, value, None, nsid, None)
+                        if nsid not in found.p3267_nsids:
+                            found.p3267_nsids.append(nsid)
+
+    if not found.items:
+        return None
+    return found.evidence(mid, entity.pageid, entity.title, entity.lastrevid)
+
+
+def _struct_string(snak: _Snak | None) -> str | None:
+    """:func:`_string` of a typed snak."""
+    if snak is None or snak.snaktype != "value" or snak.datavalue is None:
+        return None
+    value = snak.datavalue.value
+    return value if isinstance(value, str) and value else None
+
+
+def _struct_strings(snaks: list[_Snak]) -> list[str]:
+    """:func:`_strings` of typed snaks."""
+    return [v for snak in snaks if (v := _struct_string(snak)) is not None]
+
+
+def _struct_items(snaks: list[_Snak]) -> list[str]:
+    """:func:`_items` of typed snaks."""
+    out: list[str] = []
+    for snak in snaks:
+        if snak.snaktype != "value" or snak.datavalue is None:
+            continue
+        value = snak.datavalue.value
+        if isinstance(value, _ItemValue):
+            if isinstance(value.id, str):
+                out.append(value.id)
+            elif isinstance(value.numeric_id, int):
+                out.append(f"Q{value.numeric_id}")
+    return out
 
 
 class _Found:
@@ -224,6 +333,23 @@ class _Found:
         self.nsids: list[str] = []
         self.aliases: list[str] = []
         self.p3267_nsids: list[str] = []
+
+    def evidence(self, mid: str, pageid: Any, title: Any, revid: Any) -> FileEvidence:
+        """The worklist row of the entity these items were found in."""
+        nsids = self.p3267_nsids or self.nsids
+        sources = self.sources
+        return FileEvidence(
+            mid=mid,
+            pageid=pageid if isinstance(pageid, int) else int(mid[1:]),
+            title=title if isinstance(title, str) else None,
+            snapshot_revid=revid if isinstance(revid, int) else None,
+            photo_ids=tuple(self.photo_ids),
+            owner_nsid=nsids[0] if nsids else None,
+            owner_alias=self.aliases[0] if self.aliases else None,
+            evidence=tuple(self.items),
+            evidence_sources=tuple(s for s in SOURCES if s in sources),
+            has_p12120=SRC_P12120 in sources,
+        )
 
     def add(
         self, source: str, value: str, photo_id: str | None, user: str | None, operator: str | None

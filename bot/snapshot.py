@@ -31,7 +31,6 @@ few chunks of ``CHUNK_SIZE`` in flight, store writes in batches.
 from __future__ import annotations
 
 import bz2
-import ctypes
 import gc
 import logging
 import multiprocessing
@@ -323,50 +322,49 @@ def _starts_python(buf: bytes, start: int, end: int) -> set[int]:
     return starts
 
 
-def _load_strstr() -> Callable[[int, bytes], int | None] | None:
-    """The C library's ``strstr`` (vectorised in glibc: 5× faster than ``bytes.find``
-    here, and it releases the GIL, so decompression keeps running), or None."""
+def _compile_markers() -> Any:
+    """A Hyperscan database of :data:`MARKERS` (one pass over a chunk finds every one of
+    them, at several GB/s, with the GIL released), or None to search with ``bytes.find``
+    (Hyperscan not installed, or ``BACKFILL_SCAN_PURE_PYTHON`` set)."""
     if os.environ.get("BACKFILL_SCAN_PURE_PYTHON"):
         return None
     try:
-        libc = ctypes.CDLL(None)
-        strstr = libc.strstr
-    except (OSError, AttributeError, TypeError):
+        import hyperscan
+    except ImportError:  # pragma: no cover (a declared dependency)
         return None
-    strstr.restype = ctypes.c_void_p
-    strstr.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
-    return cast(Callable[[int, bytes], "int | None"], strstr)
+    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    database.compile(
+        expressions=[re.escape(m.decode()).encode() for m in MARKERS],
+        ids=list(range(len(MARKERS))),
+        flags=[0] * len(MARKERS),
+    )
+    return database
 
 
-_strstr = _load_strstr()
+_markers_db = _compile_markers()
 
 
-def _starts_strstr(buf: bytes, start: int, end: int) -> set[int]:
-    """As :func:`_starts_python`, searching with ``strstr``.
-
-    ``strstr`` stops at a NUL byte: CPython keeps one after every ``bytes`` object's data,
-    and JSON text never has one, so a chunk that does (binary garbage) is searched with
-    ``bytes.find`` instead.
-    """
-    if _strstr is None or b"\0" in buf:
-        return _starts_python(buf, start, end)
-    strstr = _strstr
-    find = buf.find
+def _starts_hyperscan(buf: bytes, start: int, end: int) -> set[int]:
+    """As :func:`_starts_python`, in one Hyperscan pass over ``buf[start:end]``."""
+    ends: list[int] = []
+    add = ends.append
+    _markers_db.scan(
+        memoryview(buf)[start:end], match_event_handler=lambda _i, _f, to, _fl, _c: add(to)
+    )
     rfind = buf.rfind
-    base: int = ctypes.cast(ctypes.c_char_p(buf), ctypes.c_void_p).value or 0
+    find = buf.find
     starts: set[int] = set()
-    for marker in MARKERS:
-        offset = start
-        while (address := strstr(base + offset, marker)) is not None:
-            hit = address - base
-            if hit >= end:
-                break
-            starts.add(rfind(b"\n", 0, hit) + 1)
-            offset = find(b"\n", hit, end) + 1
+    line_end = -1  # hits come in order of their end offset: skip the rest of a line
+    for rel in ends:
+        hit = start + rel
+        if hit <= line_end:
+            continue
+        starts.add(rfind(b"\n", 0, hit) + 1)  # start follows a newline
+        line_end = find(b"\n", hit, end)
     return starts
 
 
-_candidate_starts = _starts_strstr if _strstr is not None else _starts_python
+_candidate_starts = _starts_hyperscan if _markers_db is not None else _starts_python
 
 
 class SnapshotScanner:
@@ -483,7 +481,85 @@ class SnapshotScanner:
         self, buf: bytes, start: int, end: int, starts: set[int]
     ) -> Iterator[tuple[int, bytes]]:
         """Every line in ``buf[start:end]`` (``end`` follows a newline, and so does ``start``
-        unless it is 0); ``starts`` are the offsets of its candidate lines."""
+        unless it is 0); ``starts`` are the offsets of its candidate lines.
+
+        The hot loop of the extractor: for the lines between two candidates it only finds
+        the next newline (``memchr``) and looks at three bytes; anything that is not an
+        ordinary ``{...}`` / ``{...},`` line goes to :meth:`_odd_line`. Until the first
+        non-blank line is seen (the ``[``), lines go through :meth:`_scan_first`.
+        """
+        if self._first is None:
+            yield from self._scan_first(buf, start, end, starts)
+            return
+        find = buf.find
+        stats = self.stats
+        line_no = self._line_no
+        entities = 0
+        last = self._last
+        pos = start
+        for cand in (*sorted(starts), end):
+            while pos < cand:
+                nl = find(b"\n", pos, end)
+                line_no += 1
+                k = nl - 1
+                if buf[k] == 0x2C:  # the comma after an entity
+                    k -= 1
+                if buf[pos] == 0x7B and buf[k] == 0x7D:  # "{" ... "}"
+                    entities += 1
+                    last = b"{"
+                else:
+                    kind = self._odd_line(line_no, buf[pos:nl])
+                    if kind is not None:
+                        last = kind
+                        entities += kind == b"{"
+                pos = nl + 1
+            if cand >= end:
+                break
+            nl = find(b"\n", pos, end)
+            line_no += 1
+            stop = nl
+            if stop > pos and buf[stop - 1] == 0x0D:  # \r\n
+                stop -= 1
+            if stop > pos and buf[stop - 1] == 0x2C:
+                stop -= 1
+            entities += 1
+            stats.candidates += 1
+            self._line_no = line_no
+            last = b"{"
+            yield line_no, buf[pos:stop]
+            pos = nl + 1
+        self._last = last
+        self._line_no = line_no
+        stats.lines = line_no
+        stats.entities += entities
+
+    def _odd_line(self, line_no: int, line: bytes) -> bytes | None:
+        """Check a line that is not a plain entity line (``\r\n``, ``[``, ``]``, blank,
+        damaged); returns what it is (``b"{"`` for an entity or a damaged line, which
+        counts as one; ``b"["`` / ``b"]"``) or None for a blank line."""
+        if line[:1] == b"{":
+            k = len(line) - 1
+            if line[k] == 0x0D:
+                k -= 1
+            if line[k] == 0x2C:
+                k -= 1
+            if line[k] != 0x7D:  # "}"
+                self.record_malformed(line_no, "truncated or garbled line (no closing '}')", line)
+            return b"{"
+        text = line.strip()
+        if text.endswith(b","):
+            text = text[:-1].rstrip()
+        if text in (b"[", b"]"):
+            return text
+        if text:
+            self.record_malformed(line_no, "not an entity line", line)
+            return b"{"
+        return None
+
+    def _scan_first(
+        self, buf: bytes, start: int, end: int, starts: set[int]
+    ) -> Iterator[tuple[int, bytes]]:
+        """:meth:`_scan` for the lines up to the first non-blank one, which it records."""
         find = buf.find
         stats = self.stats
         line_no = self._line_no

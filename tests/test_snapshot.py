@@ -177,18 +177,20 @@ def test_non_flickr_lines_are_never_decoded(
     assert store.get_file("M14") is None
 
 
-def test_strstr_and_bytes_find_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hyperscan_and_bytes_find_agree(tmp_path: Path) -> None:
     path = tmp_path / "s.json"
     stats = synth.generate(path, 400, seed=5, malformed=4)
     data = path.read_bytes()
     end = data.rfind(b"\n") + 1
-    fast = snapshot._starts_strstr(data, 0, end)
+    fast = snapshot._starts_hyperscan(data, 0, end)
     slow = snapshot._starts_python(data, 0, end)
     assert fast == slow
     assert len(slow) >= stats.flickr_files
-    # A chunk with a NUL byte (binary garbage) is searched without strstr.
-    garbage = data[:end] + b"\x00garbage lickr\n"
-    assert snapshot._starts_strstr(garbage, 0, len(garbage)) == slow | {end}
+    # A run of lines that starts inside the buffer, and binary garbage with a NUL byte.
+    middle = data.index(b"\n", len(data) // 2) + 1
+    assert snapshot._starts_hyperscan(data, middle, end) == {s for s in slow if s >= middle}
+    garbage = data[:end] + b"\x00garbage lickr P3267\n"
+    assert snapshot._starts_hyperscan(garbage, 0, len(garbage)) == slow | {end}
 
 
 @pytest.mark.parametrize("chunk", [61, 1000, 4096, 65536])
