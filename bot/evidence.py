@@ -203,7 +203,9 @@ class _Entity(msgspec.Struct):
     claims: _Statements | list[Any] | None = None
 
 
-assert (P_FLICKR_PHOTO_ID, P_SOURCE_OF_FILE, P_CREATOR) == ("P12120", "P7482", "P170")
+_EVIDENCE_PROPERTIES: Final = (P_FLICKR_PHOTO_ID, P_SOURCE_OF_FILE, P_CREATOR)
+_PAGE_FIELDS: Final = ("id", "pageid", "title", "lastrevid")
+assert _EVIDENCE_PROPERTIES == ("P12120", "P7482", "P170")
 assert (P_OPERATOR, P_DESCRIBED_AT_URL, P_URL, P_FLICKR_USER_ID) == (
     "P137",
     "P973",
@@ -213,13 +215,34 @@ assert (P_OPERATOR, P_DESCRIBED_AT_URL, P_URL, P_FLICKR_USER_ID) == (
 
 _line_decoder: Final = msgspec.json.Decoder(_Entity)
 
+# For a line with non-ASCII bytes (the dump escapes every non-ASCII character, so only a
+# damaged line has them): the evidence statements decoded whole, which checks the text
+# encoding of everything in them, keys included; the typed shape would skip a key with
+# a stray byte in it without looking, and lose that evidence quietly.
+_EvidenceStatements: Final = msgspec.defstruct(
+    "_EvidenceStatements", [(prop, list[Any] | None, None) for prop in _EVIDENCE_PROPERTIES]
+)
+_EvidenceEntity: Final = msgspec.defstruct(
+    "_EvidenceEntity",
+    [
+        *((name, Any, None) for name in _PAGE_FIELDS),
+        ("statements", _EvidenceStatements | list[Any] | None, None),
+        ("claims", _EvidenceStatements | list[Any] | None, None),
+    ],
+)
+_checked_line_decoder: Final = msgspec.json.Decoder(_EvidenceEntity)
+
 
 def evidence_from_line(line: bytes) -> FileEvidence | None:
     """:func:`evidence_from_entity` of one snapshot line (without its trailing comma),
     decoding only what it reads. Raises ``orjson.JSONDecodeError`` for a line that is not
     JSON and :class:`MalformedEntity` for one that is not an entity, as a full decode
     would. (The text encoding of skipped strings is not checked: a stray byte in a
-    caption does not cost the file its evidence.)"""
+    caption does not cost the file its evidence; but a non-ASCII line that gives no
+    evidence gets the full decode's verdict, so a stray byte in a key is not taken for
+    "no evidence".)"""
+    if not line.isascii():
+        return _evidence_of_non_ascii(line)
     try:
         found = _line_decoder.decode(line)
     except msgspec.MsgspecError:
@@ -227,11 +250,46 @@ def evidence_from_line(line: bytes) -> FileEvidence | None:
     return _evidence_of_struct(found)
 
 
+def _evidence_of_non_ascii(line: bytes) -> FileEvidence | None:
+    """:func:`evidence_from_line` for a line that is not pure ASCII (rare: damaged)."""
+    try:
+        found = _checked_line_decoder.decode(line)
+    except msgspec.MsgspecError:
+        return evidence_from_entity(orjson.loads(line))
+    entity: dict[str, Any] = {name: getattr(found, name) for name in _PAGE_FIELDS}
+    for key in ("statements", "claims"):
+        value = getattr(found, key)
+        if isinstance(value, _EvidenceStatements):
+            value = {
+                prop: statements
+                for prop in _EVIDENCE_PROPERTIES
+                if (statements := getattr(value, prop)) is not None
+            }
+        if value is not None:
+            entity[key] = value
+    try:
+        result = evidence_from_entity(entity)
+    except MalformedEntity:
+        result = None
+    if result is None or None in (entity.get(name) for name in _PAGE_FIELDS):
+        # Nothing found, or a page field missing: was it the damage? The full decode says.
+        return evidence_from_entity(orjson.loads(line))
+    return result
+
+
 def _evidence_of_struct(entity: _Entity) -> FileEvidence | None:
     """:func:`evidence_from_entity` for an entity decoded into the typed shape above
     (the same steps, in the same order; the types make most of its checks needless)."""
     mid = entity.id
-    if not isinstance(mid, str) or _MID_RE.fullmatch(mid) is None:
+    # _MID_RE without the regex: "M", a digit other than 0, ASCII digits.
+    if not (
+        isinstance(mid, str)
+        and len(mid) > 1
+        and mid[0] == "M"
+        and mid[1] != "0"
+        and mid.isascii()
+        and mid[1:].isdigit()
+    ):
         raise MalformedEntity(f"missing or invalid id: {mid!r}"[:120])
     statements = entity.statements
     if not isinstance(statements, _Statements):
@@ -338,17 +396,17 @@ class _Found:
         """The worklist row of the entity these items were found in."""
         nsids = self.p3267_nsids or self.nsids
         sources = self.sources
-        return FileEvidence(
-            mid=mid,
-            pageid=pageid if isinstance(pageid, int) else int(mid[1:]),
-            title=title if isinstance(title, str) else None,
-            snapshot_revid=revid if isinstance(revid, int) else None,
-            photo_ids=tuple(self.photo_ids),
-            owner_nsid=nsids[0] if nsids else None,
-            owner_alias=self.aliases[0] if self.aliases else None,
-            evidence=tuple(self.items),
-            evidence_sources=tuple(s for s in SOURCES if s in sources),
-            has_p12120=SRC_P12120 in sources,
+        return FileEvidence(  # positional: this runs once per Flickr file
+            mid,
+            pageid if isinstance(pageid, int) else int(mid[1:]),
+            title if isinstance(title, str) else None,
+            revid if isinstance(revid, int) else None,
+            tuple(self.photo_ids),
+            nsids[0] if nsids else None,
+            self.aliases[0] if self.aliases else None,
+            tuple(self.items),
+            tuple([s for s in SOURCES if s in sources]),
+            SRC_P12120 in sources,
         )
 
     def add(
@@ -375,18 +433,42 @@ class _Found:
 
     def add_url(self, source: str, url: str, operator: str | None) -> None:
         """A URL is evidence if it is Flickr's and names a photo or a user."""
-        # Every Flickr host contains "flic" (the parser's own first test): most URLs on
-        # Commons are not Flickr's, and an exception per URL costs more than this.
-        if "flic" not in url and "flic" not in url.lower():
-            return
-        try:
-            parsed = parse_flickr_url(url)
-        except FlickrUrlError:
-            return
-        photo_id = parsed.photo_id if parsed.type == "single_photo" else None
-        if photo_id is None and parsed.user is None:
-            return
-        self.add(source, url, photo_id, parsed.user, operator)
+        found: tuple[str | None, str | None] | None
+        if source == SRC_CREATOR_P2699:  # one profile URL per owner, on many files
+            if url in _profile_urls:
+                found = _profile_urls[url]
+            else:
+                found = _url_evidence(url)
+                if len(_profile_urls) >= PROFILE_CACHE_SIZE:
+                    _profile_urls.clear()
+                _profile_urls[url] = found
+        else:
+            found = _url_evidence(url)
+        if found is not None:
+            self.add(source, url, found[0], found[1], operator)
+
+
+# Creator profile URLs already seen → what they gave (photo id, user) or None: a big
+# uploader's profile URL is on thousands of files. Bounded; cleared when full.
+PROFILE_CACHE_SIZE: Final = 50_000
+_profile_urls: dict[str, tuple[str | None, str | None] | None] = {}
+
+
+def _url_evidence(url: str) -> tuple[str | None, str | None] | None:
+    """(photo id, user) named by a Flickr URL, or None if it is not Flickr's or names
+    neither (parsing is pure, so its result can be kept)."""
+    # Every Flickr host contains "flic" (the parser's own first test): most URLs on
+    # Commons are not Flickr's, and an exception per URL costs more than this.
+    if "flic" not in url and "flic" not in url.lower():
+        return None
+    try:
+        parsed = parse_flickr_url(url)
+    except FlickrUrlError:
+        return None
+    photo_id = parsed.photo_id if parsed.type == "single_photo" else None
+    if photo_id is None and parsed.user is None:
+        return None
+    return photo_id, parsed.user
 
 
 def _photo_id(value: str) -> str | None:

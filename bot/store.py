@@ -667,8 +667,19 @@ class Store:
         path only runs while such rows exist.
         """
         now = utcnow()
+        # The JSON columns as dumps() writes them, without its per-call layers: this runs
+        # once per Flickr file of the snapshot. (Tuples serialise as lists; a Mapping
+        # that is not a dict goes through dict().)
+        to_json = orjson.dumps
+        sort = orjson.OPT_SORT_KEYS
+        sources_json: dict[tuple[str, ...], str] = {}  # a handful of distinct values
         rows = []
         for row in batch:
+            photo_ids = row.photo_ids
+            sources = tuple(row.evidence_sources)
+            sources_text = sources_json.get(sources)
+            if sources_text is None:
+                sources_text = sources_json[sources] = to_json(sources).decode()
             rows.append(
                 (
                     row.mid,
@@ -676,12 +687,12 @@ class Store:
                     row.title,
                     row.snapshot_revid,
                     snapshot_name,
-                    dumps(list(row.photo_ids)),
-                    int(row.multi_photo),
+                    to_json(photo_ids).decode(),
+                    int(len(photo_ids) > 1),
                     row.owner_nsid,
                     row.owner_alias,
-                    dumps([dict(e) for e in row.evidence]),
-                    dumps(list(row.evidence_sources)),
+                    to_json(row.evidence, default=dict, option=sort).decode(),
+                    sources_text,
                     int(row.has_p12120),
                     int(row.user_only),
                     now,
@@ -698,13 +709,9 @@ class Store:
                         (values[0], values[2], values[0]),
                     )
                     merged += cur.rowcount
-            existing = 0
-            for start in range(0, len(rows), 500):
-                chunk = [r[0] for r in rows[start : start + 500]]
-                marks = ",".join("?" * len(chunk))
-                existing += conn.execute(
-                    f"SELECT count(*) FROM files WHERE mid IN ({marks})", chunk
-                ).fetchone()[0]
+            # New rows get ids above the largest one (INTEGER PRIMARY KEY): counting those
+            # afterwards is a walk over this batch's rows, not one index look-up per row.
+            last_id = conn.execute("SELECT max(id) FROM files").fetchone()[0] or 0
             conn.executemany(
                 "INSERT INTO files(mid, pageid, title, snapshot_revid, snapshot_name, photo_ids, "
                 "multi_photo, owner_nsid, owner_alias, evidence, evidence_sources, has_p12120, "
@@ -719,8 +726,10 @@ class Store:
                 "evidence_updated_at=excluded.evidence_updated_at",
                 rows,
             )
-        updated = existing
-        return len(rows) - updated, updated
+            inserted = conn.execute(
+                "SELECT count(*) FROM files WHERE id > ?", (last_id,)
+            ).fetchone()[0]
+        return inserted, len(rows) - inserted
 
     def add_titles(self, titles: Iterable[str]) -> int:
         """Add files known only by title (their evidence is found at run time)."""
