@@ -70,7 +70,10 @@ QUEUE_DEPTH: Final = 4  # chunks buffered between the threads (memory: depth × 
 EXCERPT_CHARS: Final = 80
 LOGGED_MALFORMED: Final = 100  # malformed lines logged one by one; the rest are counted
 KEPT_MALFORMED: Final = 20  # malformed lines listed in the summary
-BATCH_BYTES: Final = 1 << 20  # candidate lines sent to a worker process at a time
+# Candidate lines sent to a worker process at a time: it writes their rows in one
+# transaction, so a batch is big enough (thousands of rows) to make the commit cheap.
+BATCH_BYTES: Final = 8 << 20
+STORE_BATCH: Final = 10_000  # worklist rows per transaction (without a worker)
 WORKER_MIN_BYTES: Final = 64 << 20  # smaller snapshots are not worth starting a worker
 
 Format = Literal["gzip", "bz2", "plain"]
@@ -770,24 +773,59 @@ class _ProgressReporter:
             self.bar.close()
 
 
-def _evidence_batch(
-    batch: list[tuple[int, bytes]],
-) -> list[tuple[int, FileEvidence | None, str | None]]:
-    """Find the evidence of candidate lines: ``(line, row or None, error)``.
+@dataclass(slots=True)
+class _BatchDone:
+    """What a worker process did with one batch of candidate lines: the lines that
+    could not be used, the summary counts of the rows it found, what it wrote."""
 
-    With a worker process this runs there, on a core of its own.
-    """
-    out: list[tuple[int, FileEvidence | None, str | None]] = []
+    errors: list[tuple[int, str, bytes]] = field(default_factory=list)
+    files: int = 0
+    by_source: dict[str, int] = field(default_factory=dict)
+    multi_photo: int = 0
+    user_only: int = 0
+    with_p12120: int = 0
+    inserted: int = 0
+    updated: int = 0
+
+
+_worker_store: Store | None = None  # in a worker process: its own connection to the store
+
+
+def _init_worker(db_path: str) -> None:
+    """Start a worker process: no cycle collector (see ``extract``), and a connection of
+    its own to the store (``migrate=False``: the indexes stay as ``bulk_load`` left them)."""
+    global _worker_store
+    gc.disable()
+    _worker_store = Store(db_path, migrate=False)
+
+
+def _extract_batch(batch: list[tuple[int, bytes]], snapshot_name: str) -> _BatchDone:
+    """In a worker process: the evidence of candidate lines, written to the store in one
+    transaction. The heavy half of an extract, on a core of its own: only the small
+    :class:`_BatchDone` goes back, not the rows."""
+    done = _BatchDone()
+    rows: list[FileEvidence] = []
+    by_source = done.by_source
     for line_no, line in batch:
         try:
             found = _evidence_of_line(line)
         except orjson.JSONDecodeError as exc:
-            out.append((line_no, None, f"invalid JSON ({exc})"))
+            done.errors.append((line_no, f"invalid JSON ({exc})", line))
         except MalformedEntity as exc:
-            out.append((line_no, None, str(exc)))
+            done.errors.append((line_no, str(exc), line))
         else:
-            out.append((line_no, found, None))
-    return out
+            if found is not None:
+                rows.append(found)
+                for source in found.evidence_sources:
+                    by_source[source] = by_source.get(source, 0) + 1
+                done.multi_photo += found.multi_photo
+                done.user_only += found.user_only
+                done.with_p12120 += found.has_p12120
+    done.files = len(rows)
+    if rows:
+        assert _worker_store is not None, "_init_worker was not run"
+        done.inserted, done.updated = _worker_store.upsert_batch(rows, snapshot_name)
+    return done
 
 
 def _warm_up() -> None:
@@ -832,8 +870,9 @@ def default_workers(compressed_size: int) -> int:
 def _inline_pipeline(
     scanner: SnapshotScanner, tally: Callable[[FileEvidence], None]
 ) -> Iterator[FileEvidence]:
-    """:func:`_pipeline` without a worker: the same per-line work as ``_evidence_batch``,
-    without the batching (it runs once per candidate line, so layers cost)."""
+    """Candidate lines → evidence rows, in this process: the per-line work of
+    :func:`_extract_batch`, without the batching (it runs once per candidate line, so
+    layers cost)."""
     evidence_of = _evidence_of_line
     for line_no, line in scanner.iter_candidates():
         try:
@@ -848,48 +887,59 @@ def _inline_pipeline(
                 yield found
 
 
-def _pipeline(
+def _pooled_extract(
     scanner: SnapshotScanner,
-    pool: ProcessPoolExecutor | None,
+    pool: ProcessPoolExecutor,
     workers: int,
-    tally: Callable[[FileEvidence], None],
-) -> Iterator[FileEvidence]:
-    """Candidate lines → evidence rows, in order. With a pool, batches of lines go to the
-    worker and a few are in flight at once (bounded memory); without, each line is done
-    at once, so malformed lines are reported in line order."""
-    if pool is None:
-        yield from _inline_pipeline(scanner, tally)
-        return
-    pending: deque[tuple[Any, list[tuple[int, bytes]]]] = deque()
+    snapshot_name: str,
+    summary: ExtractSummary,
+    reporter: _ProgressReporter | None,
+) -> None:
+    """Candidate lines → worker processes, which find the evidence and write the rows
+    (:func:`_extract_batch`); this process only scans. Batches go out in order and a
+    few are in flight at once (bounded memory); their results are taken in order, so
+    malformed lines are reported in line order."""
+    pending: deque[Any] = deque()
+    in_flight = 2 * workers
+    by_source = summary.by_source
+
+    def finish(job: Any) -> None:
+        done: _BatchDone = job.result()
+        for line_no, reason, line in done.errors:
+            scanner.record_malformed(line_no, reason, line)
+        summary.files_with_evidence += done.files
+        for source, n in done.by_source.items():
+            by_source[source] = by_source.get(source, 0) + n
+        summary.multi_photo += done.multi_photo
+        summary.user_only += done.user_only
+        summary.with_p12120 += done.with_p12120
+        summary.inserted += done.inserted
+        summary.updated += done.updated
+        if reporter is not None:
+            reporter.evidence += done.files
+
     batch: list[tuple[int, bytes]] = []
     size = 0
-    limit = BATCH_BYTES if pool is not None else 0
-    in_flight = 2 * workers
-
-    def finish(job: Any, lines: list[tuple[int, bytes]]) -> Iterator[FileEvidence]:
-        results = job.result() if pool is not None else job
-        for (line_no, found, error), (_, line) in zip(results, lines, strict=True):
-            if error is not None:
-                scanner.record_malformed(line_no, error, line)
-            elif found is not None:
-                tally(found)
-                yield found
-
-    for candidate in scanner.iter_candidates():
-        batch.append(candidate)
-        size += len(candidate[1])
-        if size < limit:
-            continue
-        job = pool.submit(_evidence_batch, batch) if pool is not None else _evidence_batch(batch)
-        pending.append((job, batch))
-        batch, size = [], 0
-        while len(pending) > in_flight:
-            yield from finish(*pending.popleft())
-    if batch:
-        job = pool.submit(_evidence_batch, batch) if pool is not None else _evidence_batch(batch)
-        pending.append((job, batch))
-    while pending:
-        yield from finish(*pending.popleft())
+    try:
+        for candidate in scanner.iter_candidates():
+            batch.append(candidate)
+            size += len(candidate[1])
+            if size < BATCH_BYTES:
+                continue
+            pending.append(pool.submit(_extract_batch, batch, snapshot_name))
+            batch, size = [], 0
+            while len(pending) > in_flight:
+                finish(pending.popleft())
+        if batch:
+            pending.append(pool.submit(_extract_batch, batch, snapshot_name))
+        while pending:
+            finish(pending.popleft())
+    finally:
+        for job in pending:  # an error: let the batches already sent finish writing
+            job.cancel()
+        for job in pending:
+            if not job.cancelled():
+                job.exception()
 
 
 def extract(
@@ -940,10 +990,15 @@ def extract(
         if reporter is not None:
             reporter.evidence += 1
 
+    if store.path == ":memory:":
+        workers = 0  # a worker process cannot reach this store
+    summary.workers = workers
     # The pool starts before any thread of ours (a clean start), and is warmed up while
     # the first chunks are read.
     pool = (
-        ProcessPoolExecutor(workers, mp_context=_mp_context(), initializer=gc.disable)
+        ProcessPoolExecutor(
+            workers, mp_context=_mp_context(), initializer=_init_worker, initargs=(store.path,)
+        )
         if workers
         else None
     )
@@ -957,9 +1012,15 @@ def extract(
         reporter = _ProgressReporter(progress, size, path.name, progress_interval)
         scanner = SnapshotScanner(path, threaded=threaded, on_chunk=reporter)
         try:
-            summary.inserted, summary.updated = store.upsert_files(
-                _pipeline(scanner, pool, workers, tally), snapshot_name=path.name
-            )
+            if pool is None:
+                summary.inserted, summary.updated = store.upsert_files(
+                    _inline_pipeline(scanner, tally),
+                    snapshot_name=path.name,
+                    batch_size=STORE_BATCH,
+                )
+            else:
+                with store.bulk_load():
+                    _pooled_extract(scanner, pool, workers, path.name, summary, reporter)
         finally:
             reporter.close()
     finally:

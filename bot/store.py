@@ -624,25 +624,33 @@ class Store:
         """
         inserted = updated = 0
         batch: list[FileEvidence] = []
+        with self.bulk_load():
+            for row in rows:
+                batch.append(row)
+                if len(batch) >= batch_size:
+                    i, u = self.upsert_batch(batch, snapshot_name)
+                    inserted, updated = inserted + i, updated + u
+                    batch.clear()
+            if batch:
+                i, u = self.upsert_batch(batch, snapshot_name)
+                inserted, updated = inserted + i, updated + u
+        return inserted, updated
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[bool]:
+        """Around a load of worklist rows (``upsert_batch`` calls, from this connection or
+        another one): into an empty worklist, the secondary indexes are dropped first
+        and built once at the end (also after an error). Yields whether it was empty."""
         bulk = self.conn.execute("SELECT 1 FROM files LIMIT 1").fetchone() is None
         if bulk:
             with self.transaction() as conn:
                 for name in _FILES_INDEXES:
                     conn.execute(f"DROP INDEX IF EXISTS {name}")
         try:
-            for row in rows:
-                batch.append(row)
-                if len(batch) >= batch_size:
-                    i, u = self._upsert_batch(batch, snapshot_name)
-                    inserted, updated = inserted + i, updated + u
-                    batch.clear()
-            if batch:
-                i, u = self._upsert_batch(batch, snapshot_name)
-                inserted, updated = inserted + i, updated + u
+            yield bulk
         finally:
             if bulk:
                 self._ensure_files_indexes()
-        return inserted, updated
 
     def _ensure_files_indexes(self) -> None:
         """Create the worklist's secondary indexes that are missing."""
@@ -658,10 +666,11 @@ class Store:
                 for sql in missing:
                     conn.execute(sql)
 
-    def _upsert_batch(
+    def upsert_batch(
         self, batch: Sequence[FileEvidence], snapshot_name: str | None
     ) -> tuple[int, int]:
-        """One transaction per batch: a single ``executemany`` upsert on ``mid``.
+        """One transaction per batch: a single ``executemany`` upsert on ``mid``; returns
+        (inserted, updated). (``upsert_files`` cuts its rows into these.)
 
         Rows added by ``--titles`` (no M-id yet) are merged by title first; that slower
         path only runs while such rows exist.
