@@ -208,6 +208,38 @@ def test_chunk_boundaries_do_not_matter(
         assert scanner.stats.entities == 302 and scanner.stats.malformed == 2
 
 
+@pytest.mark.parametrize("chunk", [300, 4096, 1 << 20])
+def test_odd_lines_after_the_first_chunk_are_checked_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Past the first chunk, lines go through the fast loop: \\r\\n endings, blank lines,
+    garbage and cut lines between ordinary ones must still be told apart there."""
+    plain = [h.dump_line(h.plain_entity(f"M{n}")) + ",\n" for n in range(100, 140)]
+    lines = [
+        "[\n",
+        *plain[:20],
+        "\n",  # line 22: blank, not counted
+        h.dump_line(h.plain_entity("M500")) + ",\r\n",  # 23: \r\n, fine
+        h.dump_line(h.flickr_entity("M501", "52810336619")) + ",\r\n",  # 24: a candidate
+        "garbage without any marker,\n",  # 25: not an entity line
+        h.dump_line(h.plain_entity("M502"))[:150] + ",\n",  # 26: cut
+        *plain[20:],
+        "]\n",
+    ]
+    text = "".join(lines).replace("},\n]", "}\n]").encode()
+    path = h.write_snapshot(tmp_path / "s.json.gz", [], text=text)
+    monkeypatch.setattr(snapshot, "CHUNK_SIZE", chunk)
+    scanner = SnapshotScanner(path)
+    found = [(n, e["id"]) for n, e in scanner]
+    assert found == [(24, "M501")]
+    assert [(m.line, m.reason.split(" ")[0]) for m in scanner.stats.malformed_examples] == [
+        (25, "not"),
+        (26, "truncated"),
+    ]
+    assert scanner.stats.entities == 44 and scanner.stats.malformed == 2
+    assert scanner.stats.error is None
+
+
 def test_pure_python_search_gives_the_same_extract(
     tmp_path: Path, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
