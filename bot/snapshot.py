@@ -9,18 +9,21 @@ Flickr, so the work is arranged around bytes:
 - Decompression runs in a thread: ISA-L's and bz2's decompressors drop the GIL while
   they inflate a few MB per call, so it overlaps with the scanning.
 - The scanner decodes no line unless its raw bytes contain a marker (:data:`MARKERS`):
-  a line without one cannot hold Flickr evidence. Markers are searched chunk-wide with
-  the C library's ``strstr`` (vectorised; it also drops the GIL), ``bytes.find`` as the
-  fallback; only candidate lines are cut out and decoded, and only as far as evidence
-  needs (:func:`bot.evidence.evidence_from_line`).
+  a line without one cannot hold Flickr evidence. All markers are found in one
+  Hyperscan pass over each decompressed chunk (several GB/s, the GIL released;
+  ``bytes.find`` per marker is the fallback); only candidate lines are cut out and
+  decoded, and only as far as evidence needs (:func:`bot.evidence.evidence_from_line`).
 - Every line is still counted and checked for shape (``{`` ... ``}`` or ``},``), so a
-  truncated or garbled line is reported with its number even if it is never decoded.
-  (A well-shaped non-candidate line with bad JSON inside goes unseen: it could not hold
-  evidence anyway.)
-- On three or more CPUs, finding the evidence of candidate lines runs in a worker
-  process (``workers=1``) while this process scans and writes the store. On two, the
-  scanner and the decompressing thread already keep both busy, and shipping the lines
-  to another process costs more than it saves.
+  truncated or garbled line is reported with its number even if it is never decoded:
+  a tight loop finds each newline (``memchr``) and looks at three bytes. (A well-shaped
+  non-candidate line with bad JSON inside goes unseen: it could not hold evidence.)
+- Rows go to the store in big transactions (``STORE_BATCH``); into an empty worklist
+  its indexes are built once at the end (:meth:`bot.store.Store.bulk_load`).
+- On three or more CPUs, a worker process (``workers=1``) finds the evidence of the
+  candidate lines and writes their rows itself, while this process decompresses and
+  scans. On two, the scanner and the decompressing thread already keep both busy, and
+  the worker's start and the shipping of lines cost more than it saves (measured:
+  ``benchmarks/bench_extract.py --workers 1``).
 
 A malformed line is counted, logged with its line number and an excerpt, and skipped.
 A compressed stream that ends early is reported as truncated; everything read before
@@ -194,8 +197,8 @@ def _segments(pieces: Iterator[bytes]) -> Iterator[_Segment]:
 
     Lines are left in place; only a line split between two pieces is copied. A last line
     without a newline gets one. (The marker search is not done here, in the reading
-    thread: ``strstr`` drops and retakes the GIL on every call, and each retake would
-    wait for the busy scanner thread's switch interval.)
+    thread: each match is reported through a Python callback, which needs the GIL, and
+    each retake would wait for the busy scanner thread's switch interval.)
     """
     carry: list[bytes] = []
     for piece in pieces:
