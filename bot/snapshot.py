@@ -540,7 +540,7 @@ class SnapshotScanner:
         stats.entities += entities
 
     def _odd_line(self, line_no: int, line: bytes) -> bytes | None:
-        """Check a line that is not a plain entity line (``\r\n``, ``[``, ``]``, blank,
+        """Check a line that is not a plain entity line (CRLF endings, ``[``, ``]``, blank,
         damaged); returns what it is (``b"{"`` for an entity or a damaged line, which
         counts as one; ``b"["`` / ``b"]"``) or None for a blank line."""
         if line[:1] == b"{":
