@@ -169,6 +169,16 @@ ITEMS = tuple(
 LICENCES = ("Q18199165", "Q20007257", "Q19068220", "Q6938433", "Q14946043", "Q19125117")
 CAMERAS = ("Q63181419", "Q66355993", "Q28452836", "Q96079035", "Q55094093", "Q17142938")
 
+# Properties of the extra statements of large entities (with a P518 qualifier each).
+EXTRA_PROPERTIES = ("P1071", "P195", "P31", "P921", "P2596", "P608", "P6243", "P88")
+# Sources of files that are not Flickr's (P7482 + P973 + P137), as on M423.
+OTHER_SOURCES = (
+    "https://resolver.kb.nl/resolve?urn=urn:gvn:MAU01:",
+    "https://www.europeana.eu/item/2021672/resource_document_",
+    "https://collections.example-museum.org/objects/",
+)
+EVIDENCE_PROPS = frozenset({"P12120", "P7482", "P170"})
+
 # The kinds of Flickr file the generator writes, with their relative weights.
 FLICKR_CASES: tuple[tuple[str, float], ...] = (
     ("photo_page", 0.40),  # P7482 + P973 photo page + P137 Flickr (+ P170 Flickr creator)
@@ -203,9 +213,35 @@ class SynthStats:
     malformed_lines: list[int] = field(default_factory=list)
     uncompressed_bytes: int = 0
     compressed_bytes: int = 0
+    photo_ids: dict[str, list[str]] = field(default_factory=dict)  # M-id → ids, Flickr files
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """How a generated snapshot looks, for benchmarking the extractor on more than one
+    kind of dump. The defaults are the original generator (the tests' snapshots).
+
+    The real dump's structure (``commons-*-mediainfo.json``: labels, then statements,
+    snaks without ``hash``, qualifiers with one, ``P137`` that can be a ``novalue`` snak)
+    is followed in every shape; what varies is size, the share of Flickr files, where in
+    the line their evidence sits and which kinds of evidence they carry."""
+
+    name: str = "default"
+    flickr_share: float = 0.12
+    decoy_share: float = 0.02  # captions that say "Flickr" (decoded, no evidence)
+    caption_langs: tuple[int, int] = (1, 5)
+    caption_words: tuple[int, int] = (3, 12)
+    depicts: tuple[int, int] = (1, 5)
+    minimal: bool = False  # only licence, copyright status, depicts: ~0.6-1 KB entities
+    extra_statements: int = 0  # further statements (location, collection, ...) per entity
+    evidence_first: float = 0.0  # share of Flickr files whose evidence comes first
+    wikitext_share: float = 0.0  # wikitext-like captions quoting a Flickr URL (no evidence)
+    other_source_share: float = 0.0  # P7482 with a non-Flickr URL and operator
+    novalue_operator_share: float = 0.0  # Flickr P7482 whose P137 is a novalue snak
+    case_weights: tuple[tuple[str, float], ...] = ()  # overrides of FLICKR_CASES
 
 
 def base58(num: int) -> str:
@@ -220,11 +256,13 @@ def base58(num: int) -> str:
 class _Gen:
     """Builds entities with one seeded RNG, so a seed always gives the same file."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, shape: Shape | None = None) -> None:
+        self.shape = shape or Shape()
         self.rng = random.Random(seed)
         self.nsids = [
             f"{self.randint(10_000_000, 199_999_999)}@N0{self.randint(0, 8)}" for _ in range(3000)
         ]
+        self.last_photo_ids: list[str] = []
         self.aliases = [
             f"{self.pick(ALIAS_PARTS)}{self.pick(ALIAS_PARTS)}{self.randint(1, 999)}"
             for _ in range(3000)
@@ -247,7 +285,8 @@ class _Gen:
         return f"{self.rng.getrandbits(160):040x}"
 
     def caption(self) -> str:
-        return " ".join(self.pick(WORDS) for _ in range(self.randint(3, 12)))
+        lo, hi = self.shape.caption_words
+        return " ".join(self.pick(WORDS) for _ in range(self.randint(lo, hi)))
 
     def photo_id(self) -> str:
         r = self.rng.random()
@@ -316,14 +355,35 @@ class _Gen:
 
     def base_statements(self, mid: str, own_work: bool) -> dict[str, list[dict[str, Any]]]:
         r = self.rng
+        shape = self.shape
         s: dict[str, list[dict[str, Any]]] = {}
         if r.random() < 0.7:
             s["P180"] = [
                 self.statement(mid, self.item("P180", self.pick(ITEMS)))
-                for _ in range(self.randint(1, 5))
+                for _ in range(self.randint(*shape.depicts))
             ]
         s["P275"] = [self.statement(mid, self.item("P275", self.pick(LICENCES)))]
         s["P6216"] = [self.statement(mid, self.item("P6216", "Q50423863"))]
+        if shape.minimal:
+            return s
+        for i in range(shape.extra_statements):
+            prop = EXTRA_PROPERTIES[i % len(EXTRA_PROPERTIES)]
+            s.setdefault(prop, []).append(
+                self.statement(
+                    mid, self.item(prop, self.pick(ITEMS)), [self.item("P518", self.pick(ITEMS))]
+                )
+            )
+        if shape.other_source_share and r.random() < shape.other_source_share and not own_work:
+            s["P7482"] = [
+                self.statement(
+                    mid,
+                    self.item("P7482", "Q74228490"),
+                    [
+                        self.string("P973", f"{self.pick(OTHER_SOURCES)}{self.randint(1, 10**7)}"),
+                        self.item("P137", self.pick(ITEMS)),
+                    ],
+                )
+            ]
         if r.random() < 0.8:
             year, month, day = self.randint(1900, 2024), self.randint(1, 12), self.randint(1, 28)
             s["P571"] = [
@@ -414,18 +474,32 @@ class _Gen:
         r = self.rng
         if r.random() < 0.25 and extra is None:
             return {}
-        langs = r.sample(LANGS, self.randint(1, 5))
+        lo, hi = self.shape.caption_langs
+        langs = r.sample(LANGS, self.randint(max(lo, extra is not None), hi))
         out = {lang: {"language": lang, "value": self.caption()} for lang in langs}
         if extra is not None:
             out[langs[0]]["value"] = f"{out[langs[0]]['value']} {extra}"
         return out
+
+    def wikitext(self) -> str:
+        """A caption pasted from a file page: wikitext that quotes a Flickr URL."""
+        nsid, alias = self.owner()
+        return (
+            f"{{{{Information |description={{{{en|1={self.caption()}}}}} |source="
+            f"[https://www.flickr.com/photos/{alias}/{self.photo_id()}/ {self.caption()}] "
+            f"|author=[https://www.flickr.com/people/{nsid}/ {self.pick(NAMES)}]}}}}"
+        )
 
     def flickr_source(
         self, mid: str, urls: list[tuple[str, str]], operator: bool
     ) -> dict[str, Any]:
         quals = [self.string(p, u) for p, u in urls]
         if operator:
-            quals.append(self.item("P137", "Q103204"))
+            share = self.shape.novalue_operator_share
+            if share and self.rng.random() < share:  # as on M52096071
+                quals.append({"snaktype": "novalue", "property": "P137"})
+            else:
+                quals.append(self.item("P137", "Q103204"))
         return self.statement(mid, self.item("P7482", "Q74228490"), quals)
 
     def flickr_creator(
@@ -449,6 +523,7 @@ class _Gen:
         static = f"https://live.staticflickr.com/65535/{pid}_{r.getrandbits(40):010x}_o.jpg"
         sources: set[str] = set()
         photos = 1
+        self.last_photo_ids = [pid]
         has_p12120 = False
         creator = r.random() < 0.6
         name = self.pick(NAMES)
@@ -484,6 +559,7 @@ class _Gen:
             ]
             sources.add("P7482.P973")
             photos = 2
+            self.last_photo_ids = [pid, other]
         elif case == "p12120_only":
             creator = False
         elif case == "album_user":
@@ -531,9 +607,16 @@ class _Gen:
         roll = r.random()
         extra = None
         if roll < flickr_share:
-            case = r.choices([c for c, _ in FLICKR_CASES], [w for _, w in FLICKR_CASES])[0]
+            cases = self.shape.case_weights or FLICKR_CASES
+            case = r.choices([c for c, _ in cases], [w for _, w in cases])[0]
             statements, sources, photos, has_p12120 = self.flickr_file(mid, case)
+            first = self.shape.evidence_first
+            if first and r.random() < first:  # evidence before the other statements
+                statements = dict(
+                    sorted(statements.items(), key=lambda kv: kv[0] not in EVIDENCE_PROPS)
+                )
             stats.flickr_files += 1
+            stats.photo_ids[mid] = self.last_photo_ids if photos else []
             stats.by_case[case] = stats.by_case.get(case, 0) + 1
             for src in sources:
                 stats.by_source[src] = stats.by_source.get(src, 0) + 1
@@ -548,6 +631,9 @@ class _Gen:
         else:
             if roll < flickr_share + decoy_share:  # mentions Flickr in a caption only: no evidence
                 extra = self.pick(("(Flickr meetup)", "seen on Flickr", "FLICKR group walk"))
+                stats.caption_only += 1
+            elif self.shape.wikitext_share and r.random() < self.shape.wikitext_share:
+                extra = self.wikitext()  # a Flickr URL in the caption only: no evidence
                 stats.caption_only += 1
             statements = self.base_statements(mid, own_work=r.random() < 0.7)
             title_tail = ""
@@ -626,8 +712,12 @@ def generate(
     mutate: Callable[[dict[str, Any]], None] | None = None,
     head: bool = True,
     tail: bool = True,
+    shape: Shape | None = None,
 ) -> SynthStats:
     """Write ``n`` entities to ``path`` (``.gz``, ``.bz2`` or plain, by suffix).
+
+    ``shape`` (size, Flickr share, evidence kinds and position) overrides
+    ``flickr_share``.
 
     ``malformed`` extra broken lines are inserted (half cut-off entities without any Flickr
     marker, half broken candidates mentioning Flickr); their line numbers are recorded.
@@ -635,7 +725,9 @@ def generate(
     ``head=False`` / ``tail=False`` leave out the ``[`` line / the ``]`` line: such parts
     (gzip members) are concatenated into bigger snapshots without generating them again.
     """
-    gen = _Gen(seed)
+    gen = _Gen(seed, shape)
+    if shape is not None:
+        flickr_share = shape.flickr_share
     stats = SynthStats(path=str(path))
     bad_at = set(gen.rng.sample(range(n), min(malformed, n))) if malformed else set()
     raw = path.open("wb")
@@ -682,7 +774,7 @@ def generate(
             pieces += (sep, bad)
             sep = ",\n"
         pageid += gen.randint(1, 40)
-        entity = gen.entity(pageid, stats, flickr_share)
+        entity = gen.entity(pageid, stats, flickr_share, gen.shape.decoy_share)
         if mutate is not None:
             mutate(entity)
         stats.entities += 1
@@ -715,7 +807,9 @@ def main(argv: list[str] | None = None) -> int:
         malformed=args.malformed,
     )
     json.dump(
-        stats.to_json() | {"malformed_lines": stats.malformed_lines[:50]}, sys.stdout, indent=2
+        stats.to_json() | {"malformed_lines": stats.malformed_lines[:50], "photo_ids": {}},
+        sys.stdout,
+        indent=2,
     )
     print()
     return 0

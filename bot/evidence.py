@@ -139,45 +139,92 @@ def evidence_from_entity(entity: Mapping[str, Any]) -> FileEvidence | None:
 
     if not found.items:
         return None
-    pageid = entity.get("pageid")
-    title = entity.get("title")
-    revid = entity.get("lastrevid")
-    nsids = found.p3267_nsids or found.nsids
-    sources = found.sources
-    return FileEvidence(
-        mid=mid,
-        pageid=pageid if _row_id(pageid) else int(mid[1:]),
-        title=title if isinstance(title, str) else None,
-        snapshot_revid=revid if _row_id(revid) else None,
-        photo_ids=tuple(found.photo_ids),
-        owner_nsid=nsids[0] if nsids else None,
-        owner_alias=found.aliases[0] if found.aliases else None,
-        evidence=tuple(found.items),
-        evidence_sources=tuple(s for s in SOURCES if s in sources),
-        has_p12120=SRC_P12120 in sources,
-    )
+    return found.evidence(mid, entity.get("pageid"), entity.get("title"), entity.get("lastrevid"))
 
 
 # --------------------------------------------------------------------------- raw lines
 #
 # Decoding a whole candidate line builds thousands of Python objects for captions and
-# statements evidence never reads, and that was the biggest single cost of an extract.
-# msgspec decodes a line against the shape below instead: only the fields named here
-# become Python objects, everything else is parsed (its syntax checked) and skipped in
-# C. A line that does not fit the shape (not an object, statements of another type) is
-# decoded whole by orjson, so it gives exactly the result or the error it always gave.
+# statements evidence never reads, and walking the decoded dicts in Python was the
+# biggest single cost of an extract. msgspec decodes a line against the typed shape
+# below instead: only the fields named here become (small, typed) objects, everything
+# else is parsed (its syntax checked) and skipped in C, and :func:`_evidence_of_struct`
+# reads the result without the type checks the dict walk needs. A line that does not fit
+# the shape (not an object, a statement that is not an object, a snak value of another
+# type...) is decoded whole by orjson and goes through :func:`evidence_from_entity`, so it
+# gives exactly the result or the error it always gave.
+
+
+class _ItemValue(msgspec.Struct):
+    """``datavalue.value`` of an item snak (``id``; ``numeric-id`` in old JSON)."""
+
+    id: Any = None
+    numeric_id: Any = msgspec.field(default=None, name="numeric-id")
+
+
+class _DataValue(msgspec.Struct):
+    value: str | _ItemValue | None = None
+
+
+class _Snak(msgspec.Struct):
+    snaktype: str = "value"
+    datavalue: _DataValue | None = None
+
+
+class _Qualifiers(msgspec.Struct):
+    """The qualifiers evidence reads, of ``P7482`` and ``P170`` statements."""
+
+    P137: list[_Snak] | None = None
+    P973: list[_Snak] | None = None
+    P2699: list[_Snak] | None = None
+    P3267: list[_Snak] | None = None
+
+
+class _Statement(msgspec.Struct):
+    mainsnak: _Snak | None = None
+    qualifiers: _Qualifiers | None = None
+    rank: str | None = None
+
+
+class _Statements(msgspec.Struct):
+    """The properties evidence reads; every other one is skipped."""
+
+    P12120: list[_Statement] | None = None
+    P7482: list[_Statement] | None = None
+    P170: list[_Statement] | None = None
+
+
+class _Entity(msgspec.Struct):
+    """The entity fields evidence reads (``claims``: the pre-2020 name of ``statements``;
+    the dump writes an entity without statements as ``[]``)."""
+
+    id: Any = None
+    pageid: Any = None
+    title: Any = None
+    lastrevid: Any = None
+    statements: _Statements | list[Any] | None = None
+    claims: _Statements | list[Any] | None = None
 
 
 _EVIDENCE_PROPERTIES: Final = (P_FLICKR_PHOTO_ID, P_SOURCE_OF_FILE, P_CREATOR)
 _PAGE_FIELDS: Final = ("id", "pageid", "title", "lastrevid")
+assert _EVIDENCE_PROPERTIES == ("P12120", "P7482", "P170")
+assert (P_OPERATOR, P_DESCRIBED_AT_URL, P_URL, P_FLICKR_USER_ID) == (
+    "P137",
+    "P973",
+    "P2699",
+    "P3267",
+)
 
-# The statements evidence reads (one field per property); other properties are skipped.
+_line_decoder: Final = msgspec.json.Decoder(_Entity)
+
+# For a line with non-ASCII bytes (the dump escapes every non-ASCII character, so only a
+# damaged line has them): the evidence statements decoded whole, which checks the text
+# encoding of everything in them, keys included; the typed shape would skip a key with
+# a stray byte in it without looking, and lose that evidence quietly.
 _EvidenceStatements: Final = msgspec.defstruct(
     "_EvidenceStatements", [(prop, list[Any] | None, None) for prop in _EVIDENCE_PROPERTIES]
 )
-
-
-# The entity fields evidence reads ("claims": the pre-2020 name of "statements").
 _EvidenceEntity: Final = msgspec.defstruct(
     "_EvidenceEntity",
     [
@@ -186,8 +233,7 @@ _EvidenceEntity: Final = msgspec.defstruct(
         ("claims", _EvidenceStatements | list[Any] | None, None),
     ],
 )
-
-_line_decoder: Final = msgspec.json.Decoder(_EvidenceEntity)
+_checked_line_decoder: Final = msgspec.json.Decoder(_EvidenceEntity)
 
 
 def evidence_from_line(line: bytes) -> FileEvidence | None:
@@ -196,12 +242,27 @@ def evidence_from_line(line: bytes) -> FileEvidence | None:
     JSON and :class:`MalformedEntity` for one that is not an entity, as a full decode
     would, or that cannot be decoded at all (:func:`check_nesting`, a decoder's
     ``RecursionError`` or ``MemoryError``). (The text encoding of skipped strings is not
-    checked: a stray byte in a caption does not cost the file its evidence.)"""
+    checked: a stray byte in a caption does not cost the file its evidence; but a non-ASCII
+    line that gives no evidence gets the full decode's verdict, so a stray byte in a key is
+    not taken for "no evidence".)"""
     check_nesting(line)
+    if not line.isascii():
+        return _evidence_of_non_ascii(line)
     try:
         found = _line_decoder.decode(line)
     except msgspec.MsgspecError:
         return evidence_from_entity(decode_line(line))  # the error, or an odd shape
+    except Exception as exc:  # RecursionError, MemoryError: the line, not the run
+        raise undecodable(exc) from exc
+    return _evidence_of_struct(found)
+
+
+def _evidence_of_non_ascii(line: bytes) -> FileEvidence | None:
+    """:func:`evidence_from_line` for a line that is not pure ASCII (rare: damaged)."""
+    try:
+        found = _checked_line_decoder.decode(line)
+    except msgspec.MsgspecError:
+        return evidence_from_entity(decode_line(line))
     except Exception as exc:  # RecursionError, MemoryError: the line, not the run
         raise undecodable(exc) from exc
     entity: dict[str, Any] = {name: getattr(found, name) for name in _PAGE_FIELDS}
@@ -215,7 +276,115 @@ def evidence_from_line(line: bytes) -> FileEvidence | None:
             }
         if value is not None:
             entity[key] = value
-    return evidence_from_entity(entity)
+    try:
+        result = evidence_from_entity(entity)
+    except MalformedEntity:
+        result = None
+    if result is None or None in (entity.get(name) for name in _PAGE_FIELDS):
+        # Nothing found, or a page field missing: was it the damage? The full decode says.
+        return evidence_from_entity(decode_line(line))
+    return result
+
+
+def _evidence_of_struct(entity: _Entity) -> FileEvidence | None:
+    """:func:`evidence_from_entity` for an entity decoded into the typed shape above
+    (the same steps, in the same order; the types make most of its checks needless)."""
+    mid = entity.id
+    # _MID_RE without the regex: "M", a digit other than 0, at most 18 ASCII digits.
+    if not (
+        isinstance(mid, str)
+        and 1 < len(mid) <= 19
+        and mid[0] == "M"
+        and mid[1] != "0"
+        and mid.isascii()
+        and mid[1:].isdigit()
+    ):
+        raise MalformedEntity(f"missing or invalid id: {mid!r}"[:120])
+    statements = entity.statements
+    if not isinstance(statements, _Statements):
+        statements = entity.claims
+        if not isinstance(statements, _Statements):
+            return None
+    photo_id_statements = statements.P12120
+    source_statements = statements.P7482
+    creator_statements = statements.P170
+    if not (photo_id_statements or source_statements or creator_statements):
+        return None
+    found = _Found()
+
+    if photo_id_statements:
+        for statement in photo_id_statements:
+            if statement.rank == "deprecated":
+                continue
+            value = _struct_string(statement.mainsnak)
+            if value is not None:
+                photo_id = _photo_id(value)
+                if photo_id is not None:
+                    found.add(SRC_P12120, value, photo_id, None, None)
+
+    if source_statements:
+        for statement in source_statements:
+            qualifiers = statement.qualifiers
+            if qualifiers is None or statement.rank == "deprecated":
+                continue
+            operator = None
+            if qualifiers.P137:
+                qids = _struct_items(qualifiers.P137)
+                operator = Q_FLICKR if Q_FLICKR in qids else (qids[0] if qids else None)
+            if qualifiers.P973:
+                for url in _struct_strings(qualifiers.P973):
+                    found.add_url(SRC_SOURCE_P973, url, operator)
+            if qualifiers.P2699:
+                for url in _struct_strings(qualifiers.P2699):
+                    found.add_url(SRC_SOURCE_P2699, url, operator)
+
+    if creator_statements:
+        for statement in creator_statements:
+            qualifiers = statement.qualifiers
+            if qualifiers is None or statement.rank == "deprecated":
+                continue
+            if qualifiers.P2699:
+                for url in _struct_strings(qualifiers.P2699):
+                    found.add_url(SRC_CREATOR_P2699, url, None)
+            if qualifiers.P3267:
+                for value in _struct_strings(qualifiers.P3267):
+                    nsid = value.strip()
+                    if is_nsid(nsid):
+                        found.add(SRC_CREATOR_P3267, value, None, nsid, None)
+                        if nsid not in found.p3267_nsids:
+                            found.p3267_nsids.append(nsid)
+
+    if not found.items:
+        return None
+    return found.evidence(mid, entity.pageid, entity.title, entity.lastrevid)
+
+
+def _struct_string(snak: _Snak | None) -> str | None:
+    """:func:`_string` of a typed snak."""
+    if snak is None or snak.snaktype != "value" or snak.datavalue is None:
+        return None
+    value = snak.datavalue.value
+    return value if isinstance(value, str) and value else None
+
+
+def _struct_strings(snaks: list[_Snak]) -> list[str]:
+    """:func:`_strings` of typed snaks."""
+    return [v for snak in snaks if (v := _struct_string(snak)) is not None]
+
+
+def _struct_items(snaks: list[_Snak]) -> list[str]:
+    """:func:`_items` of typed snaks."""
+    out: list[str] = []
+    for snak in snaks:
+        if snak.snaktype != "value" or snak.datavalue is None:
+            continue
+        value = snak.datavalue.value
+        if isinstance(value, _ItemValue):
+            if isinstance(value.id, str):
+                out.append(value.id)
+            elif isinstance(value.numeric_id, int):
+                out.append(f"Q{value.numeric_id}")
+    return out
 
 
 # --------------------------------------------------------------------------- hostile lines
@@ -312,6 +481,23 @@ class _Found:
         self.aliases: list[str] = []
         self.p3267_nsids: list[str] = []
 
+    def evidence(self, mid: str, pageid: Any, title: Any, revid: Any) -> FileEvidence:
+        """The worklist row of the entity these items were found in."""
+        nsids = self.p3267_nsids or self.nsids
+        sources = self.sources
+        return FileEvidence(  # positional: this runs once per Flickr file
+            mid,
+            pageid if _row_id(pageid) else int(mid[1:]),
+            title if isinstance(title, str) else None,
+            revid if _row_id(revid) else None,
+            tuple(self.photo_ids),
+            nsids[0] if nsids else None,
+            self.aliases[0] if self.aliases else None,
+            tuple(self.items),
+            tuple([s for s in SOURCES if s in sources]),
+            SRC_P12120 in sources,
+        )
+
     def add(
         self, source: str, value: str, photo_id: str | None, user: str | None, operator: str | None
     ) -> None:
@@ -336,20 +522,44 @@ class _Found:
 
     def add_url(self, source: str, url: str, operator: str | None) -> None:
         """A URL is evidence if it is Flickr's and names a photo or a user."""
-        # Every Flickr host contains "flic" (the parser's own first test): most URLs on
-        # Commons are not Flickr's, and an exception per URL costs more than this.
-        if "flic" not in url and "flic" not in url.lower():
-            return
-        if len(url) > MAX_URL_CHARS:  # a hostile value: parsing would copy it many times
-            return
-        try:
-            parsed = parse_flickr_url(url)
-        except FlickrUrlError:
-            return
-        photo_id = parsed.photo_id if parsed.type == "single_photo" else None
-        if photo_id is None and parsed.user is None:
-            return
-        self.add(source, url, photo_id, parsed.user, operator)
+        found: tuple[str | None, str | None] | None
+        if source == SRC_CREATOR_P2699:  # one profile URL per owner, on many files
+            if url in _profile_urls:
+                found = _profile_urls[url]
+            else:
+                found = _url_evidence(url)
+                if len(_profile_urls) >= PROFILE_CACHE_SIZE:
+                    _profile_urls.clear()
+                _profile_urls[url] = found
+        else:
+            found = _url_evidence(url)
+        if found is not None:
+            self.add(source, url, found[0], found[1], operator)
+
+
+# Creator profile URLs already seen → what they gave (photo id, user) or None: a big
+# uploader's profile URL is on thousands of files. Bounded; cleared when full.
+PROFILE_CACHE_SIZE: Final = 50_000
+_profile_urls: dict[str, tuple[str | None, str | None] | None] = {}
+
+
+def _url_evidence(url: str) -> tuple[str | None, str | None] | None:
+    """(photo id, user) named by a Flickr URL, or None if it is not Flickr's or names
+    neither (parsing is pure, so its result can be kept)."""
+    # Every Flickr host contains "flic" (the parser's own first test): most URLs on
+    # Commons are not Flickr's, and an exception per URL costs more than this.
+    if "flic" not in url and "flic" not in url.lower():
+        return None
+    if len(url) > MAX_URL_CHARS:  # a hostile value: parsing would copy it many times
+        return None
+    try:
+        parsed = parse_flickr_url(url)
+    except FlickrUrlError:
+        return None
+    photo_id = parsed.photo_id if parsed.type == "single_photo" else None
+    if photo_id is None and parsed.user is None:
+        return None
+    return photo_id, parsed.user
 
 
 def _row_id(value: Any) -> bool:

@@ -10,18 +10,21 @@ Flickr, so the work is arranged around bytes:
 - Decompression runs in a thread: ISA-L's and bz2's decompressors drop the GIL while
   they inflate a few MB per call, so it overlaps with the scanning.
 - The scanner decodes no line unless its raw bytes contain a marker (:data:`MARKERS`):
-  a line without one cannot hold Flickr evidence. Markers are searched chunk-wide with
-  the C library's ``strstr`` (vectorised; it also drops the GIL), ``bytes.find`` as the
-  fallback; only candidate lines are cut out and decoded, and only as far as evidence
-  needs (:func:`bot.evidence.evidence_from_line`).
+  a line without one cannot hold Flickr evidence. All markers are found in one
+  Hyperscan pass over each decompressed chunk (several GB/s, the GIL released;
+  ``bytes.find`` per marker is the fallback); only candidate lines are cut out and
+  decoded, and only as far as evidence needs (:func:`bot.evidence.evidence_from_line`).
 - Every line is still counted and checked for shape (``{`` ... ``}`` or ``},``), so a
-  truncated or garbled line is reported with its number even if it is never decoded.
-  (A well-shaped non-candidate line with bad JSON inside goes unseen: it could not hold
-  evidence anyway.)
-- On three or more CPUs, finding the evidence of candidate lines runs in a worker
-  process (``workers=1``) while this process scans and writes the store. On two, the
-  scanner and the decompressing thread already keep both busy, and shipping the lines
-  to another process costs more than it saves.
+  truncated or garbled line is reported with its number even if it is never decoded:
+  a tight loop finds each newline (``memchr``) and looks at three bytes. (A well-shaped
+  non-candidate line with bad JSON inside goes unseen: it could not hold evidence.)
+- Rows go to the store in big transactions (``STORE_BATCH``); into an empty worklist
+  its indexes are built once at the end (:meth:`bot.store.Store.bulk_load`).
+- On three or more CPUs, a worker process (``workers=1``) finds the evidence of the
+  candidate lines and writes their rows itself, while this process decompresses and
+  scans. On two, the scanner and the decompressing thread already keep both busy, and
+  the worker's start and the shipping of lines cost more than it saves (measured:
+  ``benchmarks/bench_extract.py --workers 1``).
 
 A malformed line is counted, logged with its line number and an excerpt, and skipped,
 whatever is wrong with it: bad JSON, not an entity, nested deeper than
@@ -37,7 +40,6 @@ few chunks of ``CHUNK_SIZE`` in flight, store writes in batches.
 from __future__ import annotations
 
 import bz2
-import ctypes
 import gc
 import logging
 import lzma
@@ -87,7 +89,10 @@ QUEUE_DEPTH: Final = 4  # chunks buffered between the threads (memory: depth × 
 EXCERPT_CHARS: Final = 80
 LOGGED_MALFORMED: Final = 100  # malformed lines logged one by one; the rest are counted
 KEPT_MALFORMED: Final = 20  # malformed lines listed in the summary
-BATCH_BYTES: Final = 1 << 20  # candidate lines sent to a worker process at a time
+# Candidate lines sent to a worker process at a time: it writes their rows in one
+# transaction, so a batch is big enough (thousands of rows) to make the commit cheap.
+BATCH_BYTES: Final = 8 << 20
+STORE_BATCH: Final = 10_000  # worklist rows per transaction (without a worker)
 WORKER_MIN_BYTES: Final = 64 << 20  # smaller snapshots are not worth starting a worker
 # Wikibase stores an entity of at most a few MB (maxSerializedEntitySize); even escaped
 # in the dump that is far below this. A longer "line" (a run of garbage or NULs without
@@ -323,8 +328,8 @@ def _segments(pieces: Iterator[bytes]) -> Iterator[_Segment]:
 
     Lines are left in place; only a line split between two pieces is copied. A last line
     without a newline gets one. (The marker search is not done here, in the reading
-    thread: ``strstr`` drops and retakes the GIL on every call, and each retake would
-    wait for the busy scanner thread's switch interval.)
+    thread: each match is reported through a Python callback, which needs the GIL, and
+    each retake would wait for the busy scanner thread's switch interval.)
     """
     carry: list[bytes] = []
     carried = 0  # bytes of the line in ``carry``
@@ -479,50 +484,49 @@ def _starts_python(buf: bytes, start: int, end: int) -> set[int]:
     return starts
 
 
-def _load_strstr() -> Callable[[int, bytes], int | None] | None:
-    """The C library's ``strstr`` (vectorised in glibc: 5× faster than ``bytes.find``
-    here, and it releases the GIL, so decompression keeps running), or None."""
+def _compile_markers() -> Any:
+    """A Hyperscan database of :data:`MARKERS` (one pass over a chunk finds every one of
+    them, at several GB/s, with the GIL released), or None to search with ``bytes.find``
+    (Hyperscan not installed, or ``BACKFILL_SCAN_PURE_PYTHON`` set)."""
     if os.environ.get("BACKFILL_SCAN_PURE_PYTHON"):
         return None
     try:
-        libc = ctypes.CDLL(None)
-        strstr = libc.strstr
-    except (OSError, AttributeError, TypeError):
+        import hyperscan
+    except ImportError:  # pragma: no cover (a declared dependency)
         return None
-    strstr.restype = ctypes.c_void_p
-    strstr.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
-    return cast(Callable[[int, bytes], "int | None"], strstr)
+    database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    database.compile(
+        expressions=[re.escape(m.decode()).encode() for m in MARKERS],
+        ids=list(range(len(MARKERS))),
+        flags=[0] * len(MARKERS),
+    )
+    return database
 
 
-_strstr = _load_strstr()
+_markers_db = _compile_markers()
 
 
-def _starts_strstr(buf: bytes, start: int, end: int) -> set[int]:
-    """As :func:`_starts_python`, searching with ``strstr``.
-
-    ``strstr`` stops at a NUL byte: CPython keeps one after every ``bytes`` object's data,
-    and JSON text never has one, so a chunk that does (binary garbage) is searched with
-    ``bytes.find`` instead.
-    """
-    if _strstr is None or b"\0" in buf:
-        return _starts_python(buf, start, end)
-    strstr = _strstr
-    find = buf.find
+def _starts_hyperscan(buf: bytes, start: int, end: int) -> set[int]:
+    """As :func:`_starts_python`, in one Hyperscan pass over ``buf[start:end]``."""
+    ends: list[int] = []
+    add = ends.append
+    _markers_db.scan(
+        memoryview(buf)[start:end], match_event_handler=lambda _i, _f, to, _fl, _c: add(to)
+    )
     rfind = buf.rfind
-    base: int = ctypes.cast(ctypes.c_char_p(buf), ctypes.c_void_p).value or 0
+    find = buf.find
     starts: set[int] = set()
-    for marker in MARKERS:
-        offset = start
-        while (address := strstr(base + offset, marker)) is not None:
-            hit = address - base
-            if hit >= end:
-                break
-            starts.add(rfind(b"\n", 0, hit) + 1)
-            offset = find(b"\n", hit, end) + 1
+    line_end = -1  # hits come in order of their end offset: skip the rest of a line
+    for rel in ends:
+        hit = start + rel
+        if hit <= line_end:
+            continue
+        starts.add(rfind(b"\n", 0, hit) + 1)  # start follows a newline
+        line_end = find(b"\n", hit, end)
     return starts
 
 
-_candidate_starts = _starts_strstr if _strstr is not None else _starts_python
+_candidate_starts = _starts_hyperscan if _markers_db is not None else _starts_python
 
 
 class SnapshotScanner:
@@ -646,7 +650,85 @@ class SnapshotScanner:
         self, buf: bytes, start: int, end: int, starts: set[int]
     ) -> Iterator[tuple[int, bytes]]:
         """Every line in ``buf[start:end]`` (``end`` follows a newline, and so does ``start``
-        unless it is 0); ``starts`` are the offsets of its candidate lines."""
+        unless it is 0); ``starts`` are the offsets of its candidate lines.
+
+        The hot loop of the extractor: for the lines between two candidates it only finds
+        the next newline (``memchr``) and looks at three bytes; anything that is not an
+        ordinary ``{...}`` / ``{...},`` line goes to :meth:`_odd_line`. Until the first
+        non-blank line is seen (the ``[``), lines go through :meth:`_scan_first`.
+        """
+        if self._first is None:
+            yield from self._scan_first(buf, start, end, starts)
+            return
+        find = buf.find
+        stats = self.stats
+        line_no = self._line_no
+        entities = 0
+        last = self._last
+        pos = start
+        for cand in (*sorted(starts), end):
+            while pos < cand:
+                nl = find(b"\n", pos, end)
+                line_no += 1
+                k = nl - 1
+                if buf[k] == 0x2C:  # the comma after an entity
+                    k -= 1
+                if buf[pos] == 0x7B and buf[k] == 0x7D:  # "{" ... "}"
+                    entities += 1
+                    last = b"{"
+                else:
+                    kind = self._odd_line(line_no, buf[pos:nl])
+                    if kind is not None:
+                        last = kind
+                        entities += kind == b"{"
+                pos = nl + 1
+            if cand >= end:
+                break
+            nl = find(b"\n", pos, end)
+            line_no += 1
+            stop = nl
+            if stop > pos and buf[stop - 1] == 0x0D:  # \r\n
+                stop -= 1
+            if stop > pos and buf[stop - 1] == 0x2C:
+                stop -= 1
+            entities += 1
+            stats.candidates += 1
+            self._line_no = line_no
+            last = b"{"
+            yield line_no, buf[pos:stop]
+            pos = nl + 1
+        self._last = last
+        self._line_no = line_no
+        stats.lines = line_no
+        stats.entities += entities
+
+    def _odd_line(self, line_no: int, line: bytes) -> bytes | None:
+        """Check a line that is not a plain entity line (CRLF endings, ``[``, ``]``, blank,
+        damaged); returns what it is (``b"{"`` for an entity or a damaged line, which
+        counts as one; ``b"["`` / ``b"]"``) or None for a blank line."""
+        if line[:1] == b"{":
+            k = len(line) - 1
+            if line[k] == 0x0D:
+                k -= 1
+            if line[k] == 0x2C:
+                k -= 1
+            if line[k] != 0x7D:  # "}"
+                self.record_malformed(line_no, "truncated or garbled line (no closing '}')", line)
+            return b"{"
+        text = line.strip()
+        if text.endswith(b","):
+            text = text[:-1].rstrip()
+        if text in (b"[", b"]"):
+            return text
+        if text:
+            self.record_malformed(line_no, _not_an_entity(text), line)
+            return b"{"
+        return None
+
+    def _scan_first(
+        self, buf: bytes, start: int, end: int, starts: set[int]
+    ) -> Iterator[tuple[int, bytes]]:
+        """:meth:`_scan` for the lines up to the first non-blank one, which it records."""
         find = buf.find
         stats = self.stats
         line_no = self._line_no
@@ -857,26 +939,61 @@ class _ProgressReporter:
             self.bar.close()
 
 
-def _evidence_batch(
-    batch: list[tuple[int, bytes]],
-) -> list[tuple[int, FileEvidence | None, str | None]]:
-    """Find the evidence of candidate lines: ``(line, row or None, error)``.
+@dataclass(slots=True)
+class _BatchDone:
+    """What a worker process did with one batch of candidate lines: the lines that
+    could not be used, the summary counts of the rows it found, what it wrote."""
 
-    With a worker process this runs there, on a core of its own.
-    """
-    out: list[tuple[int, FileEvidence | None, str | None]] = []
+    errors: list[tuple[int, str, bytes]] = field(default_factory=list)
+    files: int = 0
+    by_source: dict[str, int] = field(default_factory=dict)
+    multi_photo: int = 0
+    user_only: int = 0
+    with_p12120: int = 0
+    inserted: int = 0
+    updated: int = 0
+
+
+_worker_store: Store | None = None  # in a worker process: its own connection to the store
+
+
+def _init_worker(db_path: str) -> None:
+    """Start a worker process: no cycle collector (see ``extract``), and a connection of
+    its own to the store (``migrate=False``: the indexes stay as ``bulk_load`` left them)."""
+    global _worker_store
+    gc.disable()
+    _worker_store = Store(db_path, migrate=False)
+
+
+def _extract_batch(batch: list[tuple[int, bytes]], snapshot_name: str) -> _BatchDone:
+    """In a worker process: the evidence of candidate lines, written to the store in one
+    transaction. The heavy half of an extract, on a core of its own: only the small
+    :class:`_BatchDone` goes back, not the rows."""
+    done = _BatchDone()
+    rows: list[FileEvidence] = []
+    by_source = done.by_source
     for line_no, line in batch:
         try:
             found = _evidence_of_line(line)
         except orjson.JSONDecodeError as exc:
-            out.append((line_no, None, f"invalid JSON ({exc})"))
+            done.errors.append((line_no, f"invalid JSON ({exc})", line))
         except MalformedEntity as exc:
-            out.append((line_no, None, str(exc)))
+            done.errors.append((line_no, str(exc), line))
         except Exception as exc:  # whatever else a hostile line sets off: skip it
-            out.append((line_no, None, str(undecodable(exc))))
+            done.errors.append((line_no, str(undecodable(exc)), line))
         else:
-            out.append((line_no, found, None))
-    return out
+            if found is not None:
+                rows.append(found)
+                for source in found.evidence_sources:
+                    by_source[source] = by_source.get(source, 0) + 1
+                done.multi_photo += found.multi_photo
+                done.user_only += found.user_only
+                done.with_p12120 += found.has_p12120
+    done.files = len(rows)
+    if rows:
+        assert _worker_store is not None, "_init_worker was not run"
+        done.inserted, done.updated = _worker_store.upsert_batch(rows, snapshot_name)
+    return done
 
 
 def _warm_up() -> None:
@@ -921,8 +1038,9 @@ def default_workers(compressed_size: int) -> int:
 def _inline_pipeline(
     scanner: SnapshotScanner, tally: Callable[[FileEvidence], None]
 ) -> Iterator[FileEvidence]:
-    """:func:`_pipeline` without a worker: the same per-line work as ``_evidence_batch``,
-    without the batching (it runs once per candidate line, so layers cost)."""
+    """Candidate lines → evidence rows, in this process: the per-line work of
+    :func:`_extract_batch`, without the batching (it runs once per candidate line, so
+    layers cost)."""
     evidence_of = _evidence_of_line
     for line_no, line in scanner.iter_candidates():
         try:
@@ -939,48 +1057,59 @@ def _inline_pipeline(
                 yield found
 
 
-def _pipeline(
+def _pooled_extract(
     scanner: SnapshotScanner,
-    pool: ProcessPoolExecutor | None,
+    pool: ProcessPoolExecutor,
     workers: int,
-    tally: Callable[[FileEvidence], None],
-) -> Iterator[FileEvidence]:
-    """Candidate lines → evidence rows, in order. With a pool, batches of lines go to the
-    worker and a few are in flight at once (bounded memory); without, each line is done
-    at once, so malformed lines are reported in line order."""
-    if pool is None:
-        yield from _inline_pipeline(scanner, tally)
-        return
-    pending: deque[tuple[Any, list[tuple[int, bytes]]]] = deque()
+    snapshot_name: str,
+    summary: ExtractSummary,
+    reporter: _ProgressReporter | None,
+) -> None:
+    """Candidate lines → worker processes, which find the evidence and write the rows
+    (:func:`_extract_batch`); this process only scans. Batches go out in order and a
+    few are in flight at once (bounded memory); their results are taken in order, so
+    malformed lines are reported in line order."""
+    pending: deque[Any] = deque()
+    in_flight = 2 * workers
+    by_source = summary.by_source
+
+    def finish(job: Any) -> None:
+        done: _BatchDone = job.result()
+        for line_no, reason, line in done.errors:
+            scanner.record_malformed(line_no, reason, line)
+        summary.files_with_evidence += done.files
+        for source, n in done.by_source.items():
+            by_source[source] = by_source.get(source, 0) + n
+        summary.multi_photo += done.multi_photo
+        summary.user_only += done.user_only
+        summary.with_p12120 += done.with_p12120
+        summary.inserted += done.inserted
+        summary.updated += done.updated
+        if reporter is not None:
+            reporter.evidence += done.files
+
     batch: list[tuple[int, bytes]] = []
     size = 0
-    limit = BATCH_BYTES if pool is not None else 0
-    in_flight = 2 * workers
-
-    def finish(job: Any, lines: list[tuple[int, bytes]]) -> Iterator[FileEvidence]:
-        results = job.result() if pool is not None else job
-        for (line_no, found, error), (_, line) in zip(results, lines, strict=True):
-            if error is not None:
-                scanner.record_malformed(line_no, error, line)
-            elif found is not None:
-                tally(found)
-                yield found
-
-    for candidate in scanner.iter_candidates():
-        batch.append(candidate)
-        size += len(candidate[1])
-        if size < limit:
-            continue
-        job = pool.submit(_evidence_batch, batch) if pool is not None else _evidence_batch(batch)
-        pending.append((job, batch))
-        batch, size = [], 0
-        while len(pending) > in_flight:
-            yield from finish(*pending.popleft())
-    if batch:
-        job = pool.submit(_evidence_batch, batch) if pool is not None else _evidence_batch(batch)
-        pending.append((job, batch))
-    while pending:
-        yield from finish(*pending.popleft())
+    try:
+        for candidate in scanner.iter_candidates():
+            batch.append(candidate)
+            size += len(candidate[1])
+            if size < BATCH_BYTES:
+                continue
+            pending.append(pool.submit(_extract_batch, batch, snapshot_name))
+            batch, size = [], 0
+            while len(pending) > in_flight:
+                finish(pending.popleft())
+        if batch:
+            pending.append(pool.submit(_extract_batch, batch, snapshot_name))
+        while pending:
+            finish(pending.popleft())
+    finally:
+        for job in pending:  # an error: let the batches already sent finish writing
+            job.cancel()
+        for job in pending:
+            if not job.cancelled():
+                job.exception()
 
 
 def extract(
@@ -1031,10 +1160,15 @@ def extract(
         if reporter is not None:
             reporter.evidence += 1
 
+    if store.path == ":memory:":
+        workers = 0  # a worker process cannot reach this store
+    summary.workers = workers
     # The pool starts before any thread of ours (a clean start), and is warmed up while
     # the first chunks are read.
     pool = (
-        ProcessPoolExecutor(workers, mp_context=_mp_context(), initializer=gc.disable)
+        ProcessPoolExecutor(
+            workers, mp_context=_mp_context(), initializer=_init_worker, initargs=(store.path,)
+        )
         if workers
         else None
     )
@@ -1048,9 +1182,15 @@ def extract(
         reporter = _ProgressReporter(progress, size, path.name, progress_interval)
         scanner = SnapshotScanner(path, threaded=threaded, on_chunk=reporter)
         try:
-            summary.inserted, summary.updated = store.upsert_files(
-                _pipeline(scanner, pool, workers, tally), snapshot_name=path.name
-            )
+            if pool is None:
+                summary.inserted, summary.updated = store.upsert_files(
+                    _inline_pipeline(scanner, tally),
+                    snapshot_name=path.name,
+                    batch_size=STORE_BATCH,
+                )
+            else:
+                with store.bulk_load():
+                    _pooled_extract(scanner, pool, workers, path.name, summary, reporter)
         finally:
             reporter.close()
     finally:

@@ -683,25 +683,33 @@ class Store:
         """
         inserted = updated = 0
         batch: list[FileEvidence] = []
+        with self.bulk_load():
+            for row in rows:
+                batch.append(row)
+                if len(batch) >= batch_size:
+                    i, u = self.upsert_batch(batch, snapshot_name)
+                    inserted, updated = inserted + i, updated + u
+                    batch.clear()
+            if batch:
+                i, u = self.upsert_batch(batch, snapshot_name)
+                inserted, updated = inserted + i, updated + u
+        return inserted, updated
+
+    @contextmanager
+    def bulk_load(self) -> Iterator[bool]:
+        """Around a load of worklist rows (``upsert_batch`` calls, from this connection or
+        another one): into an empty worklist, the secondary indexes are dropped first
+        and built once at the end (also after an error). Yields whether it was empty."""
         bulk = self.conn.execute("SELECT 1 FROM files LIMIT 1").fetchone() is None
         if bulk:
             with self.transaction() as conn:
                 for name in _FILES_INDEXES:
                     conn.execute(f"DROP INDEX IF EXISTS {name}")
         try:
-            for row in rows:
-                batch.append(row)
-                if len(batch) >= batch_size:
-                    i, u = self._upsert_batch(batch, snapshot_name)
-                    inserted, updated = inserted + i, updated + u
-                    batch.clear()
-            if batch:
-                i, u = self._upsert_batch(batch, snapshot_name)
-                inserted, updated = inserted + i, updated + u
+            yield bulk
         finally:
             if bulk:
                 self._ensure_files_indexes()
-        return inserted, updated
 
     def _ensure_files_indexes(self) -> None:
         """Create the worklist's secondary indexes that are missing."""
@@ -717,17 +725,29 @@ class Store:
                 for sql in missing:
                     conn.execute(sql)
 
-    def _upsert_batch(
+    def upsert_batch(
         self, batch: Sequence[FileEvidence], snapshot_name: str | None
     ) -> tuple[int, int]:
-        """One transaction per batch: a single ``executemany`` upsert on ``mid``.
+        """One transaction per batch: a single ``executemany`` upsert on ``mid``; returns
+        (inserted, updated). (``upsert_files`` cuts its rows into these.)
 
         Rows added by ``--titles`` (no M-id yet) are merged by title first; that slower
         path only runs while such rows exist.
         """
         now = utcnow()
+        # The JSON columns as dumps() writes them, without its per-call layers: this runs
+        # once per Flickr file of the snapshot. (Tuples serialise as lists; a Mapping
+        # that is not a dict goes through dict().)
+        to_json = orjson.dumps
+        sort = orjson.OPT_SORT_KEYS
+        sources_json: dict[tuple[str, ...], str] = {}  # a handful of distinct values
         rows = []
         for row in batch:
+            photo_ids = row.photo_ids
+            sources = tuple(row.evidence_sources)
+            sources_text = sources_json.get(sources)
+            if sources_text is None:
+                sources_text = sources_json[sources] = to_json(sources).decode()
             rows.append(
                 (
                     row.mid,
@@ -735,12 +755,12 @@ class Store:
                     row.title,
                     row.snapshot_revid,
                     snapshot_name,
-                    dumps(list(row.photo_ids)),
-                    int(row.multi_photo),
+                    to_json(photo_ids).decode(),
+                    int(len(photo_ids) > 1),
                     row.owner_nsid,
                     row.owner_alias,
-                    dumps([dict(e) for e in row.evidence]),
-                    dumps(list(row.evidence_sources)),
+                    to_json(row.evidence, default=dict, option=sort).decode(),
+                    sources_text,
                     int(row.has_p12120),
                     int(row.user_only),
                     now,
@@ -757,13 +777,9 @@ class Store:
                         (values[0], values[2], values[0]),
                     )
                     merged += cur.rowcount
-            existing = 0
-            for start in range(0, len(rows), 500):
-                chunk = [r[0] for r in rows[start : start + 500]]
-                marks = ",".join("?" * len(chunk))
-                existing += conn.execute(
-                    f"SELECT count(*) FROM files WHERE mid IN ({marks})", chunk
-                ).fetchone()[0]
+            # New rows get ids above the largest one (INTEGER PRIMARY KEY): counting those
+            # afterwards is a walk over this batch's rows, not one index look-up per row.
+            last_id = conn.execute("SELECT max(id) FROM files").fetchone()[0] or 0
             conn.executemany(
                 "INSERT INTO files(mid, pageid, title, snapshot_revid, snapshot_name, photo_ids, "
                 "multi_photo, owner_nsid, owner_alias, evidence, evidence_sources, has_p12120, "
@@ -778,8 +794,10 @@ class Store:
                 "evidence_updated_at=excluded.evidence_updated_at",
                 rows,
             )
-        updated = existing
-        return len(rows) - updated, updated
+            inserted = conn.execute(
+                "SELECT count(*) FROM files WHERE id > ?", (last_id,)
+            ).fetchone()[0]
+        return inserted, len(rows) - inserted
 
     def add_titles(self, titles: Iterable[str]) -> int:
         """Add files known only by title (their evidence is found at run time)."""

@@ -203,18 +203,20 @@ def test_non_flickr_lines_are_never_decoded(
     assert store.get_file("M14") is None
 
 
-def test_strstr_and_bytes_find_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_hyperscan_and_bytes_find_agree(tmp_path: Path) -> None:
     path = tmp_path / "s.json"
     stats = synth.generate(path, 400, seed=5, malformed=4)
     data = path.read_bytes()
     end = data.rfind(b"\n") + 1
-    fast = snapshot._starts_strstr(data, 0, end)
+    fast = snapshot._starts_hyperscan(data, 0, end)
     slow = snapshot._starts_python(data, 0, end)
     assert fast == slow
     assert len(slow) >= stats.flickr_files
-    # A chunk with a NUL byte (binary garbage) is searched without strstr.
-    garbage = data[:end] + b"\x00garbage lickr\n"
-    assert snapshot._starts_strstr(garbage, 0, len(garbage)) == slow | {end}
+    # A run of lines that starts inside the buffer, and binary garbage with a NUL byte.
+    middle = data.index(b"\n", len(data) // 2) + 1
+    assert snapshot._starts_hyperscan(data, middle, end) == {s for s in slow if s >= middle}
+    garbage = data[:end] + b"\x00garbage lickr P3267\n"
+    assert snapshot._starts_hyperscan(garbage, 0, len(garbage)) == slow | {end}
 
 
 @pytest.mark.parametrize("chunk", [61, 1000, 4096, 65536])
@@ -230,6 +232,38 @@ def test_chunk_boundaries_do_not_matter(
         scanner = SnapshotScanner(path, threaded=threaded)
         assert [(n, e["id"]) for n, e in scanner] == expected
         assert scanner.stats.entities == 302 and scanner.stats.malformed == 2
+
+
+@pytest.mark.parametrize("chunk", [300, 4096, 1 << 20])
+def test_odd_lines_after_the_first_chunk_are_checked_one_by_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    """Past the first chunk, lines go through the fast loop: \\r\\n endings, blank lines,
+    garbage and cut lines between ordinary ones must still be told apart there."""
+    plain = [h.dump_line(h.plain_entity(f"M{n}")) + ",\n" for n in range(100, 140)]
+    lines = [
+        "[\n",
+        *plain[:20],
+        "\n",  # line 22: blank, not counted
+        h.dump_line(h.plain_entity("M500")) + ",\r\n",  # 23: \r\n, fine
+        h.dump_line(h.flickr_entity("M501", "52810336619")) + ",\r\n",  # 24: a candidate
+        "garbage without any marker,\n",  # 25: not an entity line
+        h.dump_line(h.plain_entity("M502"))[:150] + ",\n",  # 26: cut
+        *plain[20:],
+        "]\n",
+    ]
+    text = "".join(lines).replace("},\n]", "}\n]").encode()
+    path = h.write_snapshot(tmp_path / "s.json.gz", [], text=text)
+    monkeypatch.setattr(snapshot, "CHUNK_SIZE", chunk)
+    scanner = SnapshotScanner(path)
+    found = [(n, e["id"]) for n, e in scanner]
+    assert found == [(24, "M501")]
+    assert [(m.line, m.reason.split(" ")[0]) for m in scanner.stats.malformed_examples] == [
+        (25, "not"),
+        (26, "truncated"),
+    ]
+    assert scanner.stats.entities == 44 and scanner.stats.malformed == 2
+    assert scanner.stats.error is None
 
 
 def test_pure_python_search_gives_the_same_extract(
@@ -324,10 +358,9 @@ def test_a_line_nested_too_deep_is_one_malformed_line(
         assert [(m.line, m.reason[: len(reason)]) for m in malformed] == [(5, reason)]
         return
     if path_kind == "batch":  # what a worker process runs
-        got = snapshot._evidence_batch([(5, line.encode())])
-        assert [(n, found, (error or "")[: len(reason)]) for n, found, error in got] == [
-            (5, None, reason)
-        ]
+        done = snapshot._extract_batch([(5, line.encode())], "s.json.gz")
+        assert [(n, error[: len(reason)]) for n, error, _ in done.errors] == [(5, reason)]
+        assert done.files == 0
         return
     summary = extract(path, store, progress=False)
     assert summary.ok and summary.malformed_lines == 1
@@ -384,8 +417,8 @@ def test_any_failure_on_a_line_is_a_malformed_line(
         MemoryError: "too big to decode",
         TypeError: "could not be decoded (TypeError: odd)",
     }[type(failure)] in bad["reason"]
-    got = snapshot._evidence_batch([(3, h.dump_line(lines[1]).encode())])
-    assert got[0][1] is None and got[0][2] == bad["reason"]
+    done = snapshot._extract_batch([(3, h.dump_line(lines[1]).encode())], "s.json.gz")
+    assert done.files == 0 and [(n, why) for n, why, _ in done.errors] == [(3, bad["reason"])]
 
 
 def test_truncated_gzip_keeps_what_was_read(tmp_path: Path, store: Store) -> None:
