@@ -45,7 +45,7 @@ sys.path.insert(0, str(ROOT))  # this checkout's bot, whatever the venv has inst
 import synth_snapshot  # noqa: E402  (a sibling script, not a package)
 from synth_snapshot import Shape  # noqa: E402
 
-from bot.snapshot import usable_cpus  # noqa: E402
+from bot.extract.snapshot import usable_cpus  # noqa: E402
 
 TARGET_RATIO = 0.5  # extract wall / gzip -dc wall
 TARGET_RSS_MB = 200.0

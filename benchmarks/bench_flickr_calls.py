@@ -6,7 +6,7 @@ Congress...) own hundreds of thousands of Flickr photos and thousands of the Com
 while most owners have one to three files among a few hundred to a few thousand photos.
 
 This benchmark generates such a population from a fixed seed (~20,000 files; ``--quick``
-~2,000), serves it from the local stand-in Flickr server (``bot.flickr_standin``, lazily
+~2,000), serves it from the local stand-in Flickr server (``bot.standins.flickr``, lazily
 synthesised photos) and runs the real ``FlickrClient`` over real HTTP:
 
 1. baseline: one ``flickr.photos.getInfo`` per file;
@@ -49,7 +49,7 @@ from typing import Any, overload
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.flickr import (
+from bot.adapters.flickr import (
     DEFAULT_LOOKUP_THRESHOLD,
     MAX_PER_PAGE,
     RAW_TAG_OWNERS,
@@ -60,14 +60,14 @@ from bot.flickr import (
     choose_strategy,
     listing_pages,
 )
-from bot.flickr_photo import FlickrPhoto, FlickrPhotoGone
-from bot.flickr_standin import (
+from bot.adapters.ratelimit import TokenBucket
+from bot.core.flickr_photo import FlickrPhoto, FlickrPhotoGone
+from bot.core.ids import BHL_NSID
+from bot.standins.flickr import (
     StandinData,
     make_person,
     run_flickr_standin,
 )
-from bot.ids import BHL_NSID
-from bot.ratelimit import TokenBucket
 
 BATCH_SIZE = 50  # RunOptions.batch_size, config batch_size
 ID_BASE = 30_000_000_000

@@ -11,7 +11,7 @@ instance of, licence, copyright status, depicts, MIME type, checksum, size, dime
 with a mixture of Flickr situations — no SDC at all, everything already there, source
 without operator, placeholder creators, conflicting dates, creator items, other websites'
 sources — and one distinct Flickr photo per file (distinct URLs, so the URL caches in
-``bot.reconcile`` are cleared before every round and do not flatter the result).
+``bot.core.reconcile`` are cleared before every round and do not flatter the result).
 
 Baselines, in the same run on the same entities: ``json.loads`` of each entity's text
 (what reading it from the API costs anyway) and ``copy.deepcopy`` of the decoded entity.
@@ -38,10 +38,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run from anywhere
 
-from bot.claims import licence_info, wanted_statements
-from bot.flickr_photo import FlickrLocation, FlickrOwner, FlickrPhoto
-from bot.reconcile import clear_caches, plan
-from bot.wikibase import (
+from bot.core.claims import licence_info, wanted_statements
+from bot.core.flickr_photo import FlickrLocation, FlickrOwner, FlickrPhoto
+from bot.core.reconcile import clear_caches, plan
+from bot.core.wikibase import (
     format_time,
     globecoordinate_snak,
     item_snak,

@@ -32,12 +32,13 @@ import orjson
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.commons_standin import StandinData as CommonsData  # noqa: E402
-from bot.commons_standin import run_commons_standin  # noqa: E402
-from bot.flickr_standin import StandinData as FlickrData  # noqa: E402
-from bot.flickr_standin import make_person, make_photo, run_flickr_standin  # noqa: E402
-from bot.pywikibot_setup import ENV_BOTPASSWORD, ENV_BOTPASSWORD_NAME  # noqa: E402
-from bot.store import FileEvidence, Store  # noqa: E402
+from bot.adapters.pywikibot_setup import ENV_BOTPASSWORD, ENV_BOTPASSWORD_NAME  # noqa: E402
+from bot.core.evidence import FileEvidence  # noqa: E402
+from bot.standins.commons import StandinData as CommonsData  # noqa: E402
+from bot.standins.commons import run_commons_standin  # noqa: E402
+from bot.standins.flickr import StandinData as FlickrData  # noqa: E402
+from bot.standins.flickr import make_person, make_photo, run_flickr_standin  # noqa: E402
+from bot.store import Store  # noqa: E402
 
 BOT = "BenchBot"
 KEY = "bench-key-0123456789abcdef"

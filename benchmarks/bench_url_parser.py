@@ -38,7 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # url_mix, when run fr
 
 from url_mix import generate_labelled_mix
 
-from bot.flickr_urls import FlickrUrlError, _parse_fast, _parse_slow, parse_flickr_url
+from bot.core.flickr_urls import FlickrUrlError, _parse_fast, _parse_slow, parse_flickr_url
 
 ROOT = Path(__file__).resolve().parents[1]
 LINKS_FILE = ROOT / "tests" / "fixtures" / "urls" / "commons_flickr_links.tsv"
@@ -72,9 +72,9 @@ def _loop_hyperlink(urls: list[str]) -> None:
 
 
 def load_baseline(rev: str) -> ModuleType:
-    """bot/flickr_urls.py as it was at git revision ``rev``, as a module of its own."""
+    """bot/core/flickr_urls.py as it was at git revision ``rev``, as a module of its own."""
     source = subprocess.run(
-        ["git", "-C", str(ROOT), "show", f"{rev}:bot/flickr_urls.py"],
+        ["git", "-C", str(ROOT), "show", f"{rev}:bot/core/flickr_urls.py"],
         check=True,
         capture_output=True,
         text=True,
@@ -169,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--baseline-rev",
         metavar="REV",
-        help="also time and score bot/flickr_urls.py as it was at this git revision",
+        help="also time and score bot/core/flickr_urls.py as it was at this git revision",
     )
     args = ap.parse_args(argv)
     baseline_module = load_baseline(args.baseline_rev) if args.baseline_rev else None
@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     urls = [url for _, url in labelled]
     distinct = len(set(urls))
     fast_hits = sum(_parse_fast(url.strip()) is not None for url in urls)
-    print(f"Python {sys.version.split()[0]}, hyperlink.parse vs bot.flickr_urls")
+    print(f"Python {sys.version.split()[0]}, hyperlink.parse vs bot.core.flickr_urls")
     print(
         f"{n:,} URLs ({distinct:,} distinct, {distinct / n:.1%}); fast path answers "
         f"{fast_hits:,} ({fast_hits / n:.1%}); best of {args.rounds} rounds"

@@ -49,7 +49,7 @@ _REAL_ALIASES = (
 
 
 def _b58(n: int) -> str:
-    """Flickr base58, written independently of bot.flickr_urls so tests cross-check it."""
+    """Flickr base58, written independently of bot.core.flickr_urls so tests cross-check it."""
     out = ""
     while True:
         n, r = divmod(n, 58)

@@ -2,7 +2,7 @@
 
 The review page runs offline from Wikidata (no API call per page view, nothing to go
 stale mid-triage), so it carries its own small table: every property and item in
-``bot.ids``, the qualifiers and references that occur next to them on Commons, and the
+``bot.core.ids``, the qualifiers and references that occur next to them on Commons, and the
 licence and copyright-status items a plan may mention. An id not in the table is shown
 as the bare id, still linked to Wikidata, so nothing is hidden.
 """

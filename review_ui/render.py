@@ -22,8 +22,8 @@ from urllib.parse import quote, urlsplit
 
 from markupsafe import Markup, escape
 
-from bot import ids
-from bot.wikibase import (
+from bot.core import ids
+from bot.core.wikibase import (
     coordinate_value,
     item_value,
     parse_time,
@@ -649,8 +649,7 @@ def utc_time(stamp: Any) -> UtcTime | None:
 @lru_cache(maxsize=1)
 def _reason_table() -> dict[str, str]:
     """Reason code → explanation: the planning core's, then those the job raises itself."""
-    from bot.job import JOB_REASONS
-    from bot.reconcile import REASONS
+    from bot.core.reasons import JOB_REASONS, REASONS
 
     return {**REASONS, **JOB_REASONS}
 
@@ -678,7 +677,6 @@ def reason_view(code: str) -> ReasonView:
 
 def known_reasons() -> list[str]:
     """Reason codes a conflict can have, for the filter's choices."""
-    from bot.job import JOB_REASONS
-    from bot.reconcile import CONFLICT_REASONS
+    from bot.core.reasons import CONFLICT_REASONS, JOB_REASONS
 
     return sorted({*CONFLICT_REASONS, *JOB_REASONS})

@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Final
 
-from bot import ids
-from bot.flickr_photo import FlickrOwner
+from bot.core import ids
+from bot.core.flickr_photo import FlickrOwner
 from bot.store import ConflictRecord, Store
 
 Statement = dict[str, Any]

@@ -16,7 +16,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from bot.ids import WRITTEN_PROPERTIES
+from bot.core.ids import WRITTEN_PROPERTIES
 from bot.store import (
     DECIDABLE_FROM,
     DECISIONS,

@@ -3,7 +3,7 @@
 Test modules import the ``*_fixture`` functions; pytest registers them under their
 ``name`` (``standin``, ``commons_site``, ``pywikibot_dir``), which keeps linters quiet.
 
-Real pywikibot talks to :mod:`bot.commons_standin` over HTTP on 127.0.0.1; nothing here
+Real pywikibot talks to :mod:`bot.standins.commons` over HTTP on 127.0.0.1; nothing here
 reaches the real Commons or Wikidata. pywikibot's config dir is one fresh temporary
 directory per test session (its apicache, throttle.ctrl and cookies live there).
 """
@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from bot.commons_standin import StandinData, StandinHandle, run_commons_standin
-from bot.pywikibot_setup import ENV_BOTPASSWORD, ENV_BOTPASSWORD_NAME, setup_pywikibot
+from bot.adapters.pywikibot_setup import ENV_BOTPASSWORD, ENV_BOTPASSWORD_NAME, setup_pywikibot
+from bot.standins.commons import StandinData, StandinHandle, run_commons_standin
 
 BOT = "FlickrSdcBot"
 BOTPASSWORD_NAME = "FlickrSdcBot@backfill"

@@ -13,15 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.cli_run import Adapters, build_adapters, make_job
-from bot.commons_standin import StandinData as CommonsData
-from bot.commons_standin import StandinHandle, run_commons_standin
-from bot.config import Settings
-from bot.flickr_standin import StandinData as FlickrData
-from bot.flickr_standin import make_person, make_photo, run_flickr_standin
-from bot.job import RunOptions, RunSummary
-from bot.pywikibot_setup import ENV_BOTPASSWORD, ENV_BOTPASSWORD_NAME
-from bot.store import FileEvidence, Store
+from bot.adapters.config import Settings
+from bot.adapters.pywikibot_setup import ENV_BOTPASSWORD, ENV_BOTPASSWORD_NAME
+from bot.cli.run import Adapters, build_adapters, make_job
+from bot.core.evidence import FileEvidence
+from bot.run.job import RunOptions, RunSummary
+from bot.standins.commons import StandinData as CommonsData
+from bot.standins.commons import StandinHandle, run_commons_standin
+from bot.standins.flickr import StandinData as FlickrData
+from bot.standins.flickr import make_person, make_photo, run_flickr_standin
+from bot.store import Store
 
 BOT = "FlickrSdcBot"
 BOTPASSWORD_NAME = "FlickrSdcBot@backfill"

@@ -93,7 +93,7 @@ def test_one_pywikibot_config_dir_everywhere() -> None:
         and ".pywikibot" not in (TOOLFORGE / "run-daily.sh").read_text()
     )
     # and the OAuth variables the code reads are the ones the README names
-    from bot.pywikibot_setup import ENV_OAUTH
+    from bot.adapters.pywikibot_setup import ENV_OAUTH
 
     for name in ENV_OAUTH:
         assert name in readme or name.replace("COMMONS_OAUTH_", "..._") in readme, name

@@ -2,7 +2,7 @@
 
 ``real``: MediaWiki 1.39 + Wikibase + WikibaseMediaInfo started by
 ``../shared/wikibase/start-wikibase.sh`` (see ``tests/wikibase/start.sh``), or an already
-running one named by ``WIKIBASE_API_URL``. ``standin``: :mod:`bot.commons_standin`. Both
+running one named by ``WIKIBASE_API_URL``. ``standin``: :mod:`bot.standins.commons`. Both
 have the same bot account (``Backfill-bot``, BotPassword ``Backfill-bot@ci``) and change
 tag, so the bot's adapter, pywikibot and a second raw API session ("someone else")
 speak to either the same way.
@@ -31,10 +31,10 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.commons import CommonsClient
-from bot.commons_standin import StandinData, StandinHandle, run_commons_standin
-from bot.concurrency import content_key
-from bot.pywikibot_setup import ENV_BOTPASSWORD, ENV_BOTPASSWORD_NAME, setup_pywikibot
+from bot.adapters.commons import CommonsClient
+from bot.adapters.pywikibot_setup import ENV_BOTPASSWORD, ENV_BOTPASSWORD_NAME, setup_pywikibot
+from bot.core.concurrency import content_key
+from bot.standins.commons import StandinData, StandinHandle, run_commons_standin
 
 REPO = Path(__file__).resolve().parent.parent
 PROJECT_SCRIPT = REPO / "tests" / "wikibase" / "start.sh"

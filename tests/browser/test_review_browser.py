@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from bot.cli_review import build_app
+from bot.cli.review import build_app
 from bot.store import Store
 from review_ui import sample
 from review_ui.render import balance_bidi
@@ -369,7 +369,7 @@ def test_times_without_a_local_zone_or_script(page: Any, server: str) -> None:
 
 
 def test_reasons_in_words_and_the_code_on_hover(page: Any, server: str, errors: list[str]) -> None:
-    from bot.reconcile import REASONS
+    from bot.core.reasons import REASONS
 
     page.goto(server + "/")
     facet = page.locator(".count-list a", has_text=REASONS["date_precision_differs"])

@@ -1,0 +1,422 @@
+"""``backfill run`` and ``backfill explain``: the bot against Commons and Flickr.
+
+Both build the same adapters (``build_adapters``): a pywikibot site (logged in for real
+runs, anonymous for dry runs and ``explain``), the Flickr client with the store as its
+owner cache, and the Wikidata client for creator items. ``--commons-api`` and
+``--flickr-api`` point them at other servers, e.g. the local stand-ins of
+``backfill sandbox``.
+
+Both check what they need before any request: ``FLICKR_API_KEY`` (named as missing, no
+login first), the store (``run`` needs an existing one; only ``extract`` creates it) and,
+for a real run, the bot account. Failures are raised and worded by ``bot.cli.main``; a
+run prints its summary first, whatever ended it (except a lock held by another run: then
+nothing ran).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from bot.adapters.config import Settings, load_settings
+from bot.cli.args import existing_store, non_negative_float, non_negative_int
+from bot.core.errors import ConfigError, NetworkUnreachable, RemoteError, as_backfill_error
+from bot.store import LockHeld, Store
+
+log = logging.getLogger(__name__)
+
+
+def register(subparsers: Any) -> None:
+    """Add ``run`` and ``explain``."""
+    run = subparsers.add_parser(
+        "run",
+        help="process the worklist: read Commons, fetch Flickr, edit or queue",
+        description="Process pending worklist files. Real runs log in and edit; "
+        "--dry-run reads anonymously and writes nothing to Commons.",
+    )
+    add_connection_arguments(run)
+    run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="read anonymously, plan, write a report; no edits, no login",
+    )
+    run.add_argument("--limit", type=non_negative_int, help="process at most N files")
+    run.add_argument("--max-minutes", type=non_negative_float, help="stop cleanly after M minutes")
+    run.add_argument("--only", help="comma-separated M-ids or titles to process")
+    run.add_argument("--owner", help="only files of this Flickr owner (NSID or path alias)")
+    run.add_argument(
+        "--recheck",
+        action="store_true",
+        help="process files already done too (re-plan against current data)",
+    )
+    run.add_argument(
+        "--no-decisions",
+        action="store_true",
+        help="do not apply review decisions at the start of the run",
+    )
+    run.add_argument(
+        "--recheck-conflicts-after",
+        type=float,
+        metavar="DAYS",
+        help="revision-check files with open conflicts not looked at for DAYS and re-plan "
+        "the ones that changed (default: settings recheck_conflicts_days; negative: never)",
+    )
+    run.add_argument(
+        "--report",
+        type=Path,
+        help="JSON-lines report, one line per file (default for dry runs: "
+        "REPORT_DIR/dry-run-<time>.jsonl)",
+    )
+    run.add_argument("--json", action="store_true", help="print the summary as JSON")
+    run.add_argument(
+        "--progress",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="progress bar (default: on a terminal only)",
+    )
+    run.set_defaults(func=cmd_run)
+
+    explain = subparsers.add_parser(
+        "explain",
+        help="why would the bot do that? the plan for one file, live",
+        description="Read one file from Commons and its photo from Flickr (anonymously, "
+        "writing nothing) and print the plan as JSON.",
+    )
+    explain.add_argument("file", help="File:Title or M-id")
+    add_connection_arguments(explain)
+    explain.set_defaults(func=cmd_explain)
+
+
+def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", help="the SQLite store (default: settings db_path)")
+    parser.add_argument("--commons-api", help="Commons API URL (default: commons.wikimedia.org)")
+    parser.add_argument("--flickr-api", help="Flickr REST endpoint URL")
+    parser.add_argument("--wikidata-api", help="Wikidata API URL")
+    parser.add_argument(
+        "--username",
+        help="bot account (default: $COMMONS_BOT_USERNAME, "
+        "$COMMONS_BOTPASSWORD_NAME or user-config.py)",
+    )
+    parser.add_argument(
+        "--pywikibot-dir", help="pywikibot config dir (default: $PYWIKIBOT_DIR or settings)"
+    )
+    parser.add_argument(
+        "--put-throttle",
+        type=non_negative_float,
+        metavar="SECONDS",
+        help="seconds between edits (default: settings put_throttle, 10; 0: no wait, "
+        "still paced by maxlag)",
+    )
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    return load_settings().with_overrides(
+        db_path=args.db,
+        commons_api_url=args.commons_api,
+        flickr_api_url=args.flickr_api,
+        wikidata_api_url=args.wikidata_api,
+        pywikibot_dir=args.pywikibot_dir,
+        put_throttle=args.put_throttle,
+    )
+
+
+def flickr_retry_policy(settings: Settings) -> Any:
+    """Flickr's retries as the settings bound them: ``max_retries`` tries to connect, the
+    first wait ``retry_wait`` (2 s by default, as the client's own default), jitter no
+    larger than that wait."""
+    from bot.adapters.flickr import RetryPolicy
+
+    wait = settings.retry_wait
+    return RetryPolicy(
+        connect_attempts=max(1, settings.max_retries), initial_wait=wait, jitter=min(2.0, wait)
+    )
+
+
+def http_timeout(settings: Settings) -> Any:
+    """httpx timeouts: a connection must open within ``connect_timeout`` seconds."""
+    import httpx
+
+    return httpx.Timeout(30.0, connect=settings.connect_timeout)
+
+
+def unreachable_bounds(settings: Settings) -> dict[str, float]:
+    """Seconds after which each service counts as unreachable, as ``build_adapters``
+    configures them (computed from the retry settings, not measured)."""
+    from bot.adapters import flickr, pywikibot_setup, wikidata
+
+    s = settings
+    return {
+        "commons": pywikibot_setup.unreachable_bound(
+            s.max_retries, s.retry_wait, s.retry_max, s.connect_timeout
+        ),
+        "flickr": flickr.unreachable_bound(flickr_retry_policy(s), s.connect_timeout),
+        "wikidata": wikidata.unreachable_bound(
+            max(1, s.max_retries), s.connect_timeout, s.retry_wait, s.retry_max
+        ),
+    }
+
+
+@dataclass
+class Adapters:
+    """Everything a run talks to, built from settings."""
+
+    store: Store
+    commons: Any
+    flickr: Any
+    wikidata: Any
+
+
+@contextmanager
+def build_adapters(
+    settings: Settings,
+    *,
+    anonymous: bool,
+    username: str | None,
+    environ: Mapping[str, str] | None = None,
+    flickr_api_key: str | None = None,
+) -> Iterator[Adapters]:
+    """Open the store and the three clients; close them afterwards.
+
+    The Flickr key is checked first: a missing one is named before any login."""
+    from bot.adapters.commons import CommonsClient
+    from bot.adapters.flickr import FlickrClient, api_key_from_env
+    from bot.adapters.pywikibot_setup import setup_pywikibot
+    from bot.adapters.ratelimit import TokenBucket
+    from bot.adapters.wikidata import WikidataClient
+
+    key = flickr_api_key if flickr_api_key is not None else api_key_from_env()
+    config_dir = Path(os.environ.get("PYWIKIBOT_DIR") or settings.pywikibot_dir)
+    site = setup_pywikibot(
+        settings.commons_api_url or None,
+        config_dir,
+        None if anonymous else username,
+        put_throttle=settings.put_throttle,
+        max_retries=settings.max_retries,
+        retry_wait=settings.retry_wait,
+        retry_max=settings.retry_max,
+        connect_timeout=settings.connect_timeout,
+        maxlag=settings.maxlag,
+        user_agent=settings.user_agent,
+        environ=environ,
+    )
+    store = Store(settings.db_path)
+    flickr = FlickrClient(
+        key,
+        base_url=settings.flickr_api_url,
+        user_agent=settings.user_agent,
+        owner_cache=store,
+        rate_limiter=TokenBucket(calls_per_hour=settings.flickr_calls_per_hour),
+        owner_max_age=settings.owner_cache_max_age,
+        retry=flickr_retry_policy(settings),
+        timeout=http_timeout(settings),
+    )
+    wikidata = WikidataClient(
+        settings.wikidata_api_url,
+        user_agent=settings.user_agent,
+        timeout=http_timeout(settings),
+        retry_wait=settings.retry_wait,
+        retry_max=settings.retry_max,
+        connect_attempts=max(1, settings.max_retries),
+    )
+    commons = CommonsClient(site, run_page=settings.run_page, tags=settings.edit_tags)
+    try:
+        yield Adapters(store, commons, flickr, wikidata)
+    finally:
+        flickr.close()
+        wikidata.close()
+        store.close()
+
+
+def make_job(ad: Adapters, options: Any) -> Any:
+    """The job wired to the adapters, as every entry point (run, demo, tests) wants it."""
+    from bot.core.wikitext import find_flickr_source
+    from bot.run.job import Job
+
+    return Job(
+        ad.store,
+        ad.commons,
+        ad.flickr,
+        options,
+        wikidata=ad.wikidata.fetch_flickr_user_ids,
+        find_in_wikitext=find_flickr_source,
+    )
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from bot.adapters.flickr import api_key_from_env
+    from bot.adapters.pywikibot_setup import resolve_username
+    from bot.run.job import RunOptions
+
+    settings = settings_from_args(args)
+    existing_store(settings.db_path, command="run")
+    api_key_from_env()  # named as missing before any login or request
+    username = None
+    if not args.dry_run:
+        config_dir = Path(os.environ.get("PYWIKIBOT_DIR") or settings.pywikibot_dir)
+        username = resolve_username(args.username, config_dir=config_dir)
+        if not username:
+            raise ConfigError(
+                "no bot account: pass --username, set COMMONS_BOT_USERNAME, or name it in "
+                "user-config.py (or use --dry-run, or `backfill demo` for the offline demo)"
+            )
+    report = args.report
+    if report is None and args.dry_run:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        report = Path(settings.report_dir) / f"dry-run-{stamp}.jsonl"
+    recheck_days = (
+        args.recheck_conflicts_after
+        if args.recheck_conflicts_after is not None
+        else settings.recheck_conflicts_days
+    )
+    options = RunOptions(
+        dry_run=args.dry_run,
+        limit=args.limit,
+        max_minutes=args.max_minutes,
+        only=[x.strip() for x in args.only.split(",") if x.strip()] if args.only else None,
+        owner=args.owner,
+        recheck=args.recheck,
+        batch_size=settings.batch_size,
+        max_attempts=settings.max_attempts,
+        report_path=report,
+        documentation_page=settings.documentation_page,
+        progress=args.progress,
+        apply_decisions=not args.no_decisions,
+        recheck_conflicts_days=recheck_days if recheck_days >= 0 else None,
+    )
+    job: Any = None
+    try:
+        with build_adapters(settings, anonymous=args.dry_run, username=username) as ad:
+            job = make_job(ad, options)
+            job.run()
+    except LockHeld:
+        raise  # nothing ran: no summary
+    except Exception as exc:  # the summary goes out, then bot.cli.main words the error
+        if job is not None:
+            print_summary(job.summary, as_json=args.json, report=report)
+        else:
+            summary = _failed_start(settings, options, exc)
+            print_summary(summary, as_json=args.json, report=None)
+        raise
+    print_summary(job.summary, as_json=args.json, report=report)
+    return 0
+
+
+def _failed_start(settings: Settings, options: Any, exc: BaseException) -> Any:
+    """The summary of a run that failed before its job existed (Commons unreachable at
+    the first request, a login refused), recorded in the store as a run of its own."""
+    from bot.run.job import RunSummary, _options_json
+
+    summary = RunSummary(dry_run=options.dry_run, options=_options_json(options))
+    summary.stop_reason = f"error: {as_backfill_error(exc)}"
+    with Store(settings.db_path) as store:
+        summary.run_id = store.start_run(dry_run=options.dry_run, args=summary.options)
+        store.finish_run(summary.run_id, stop_reason=summary.stop_reason, summary=summary.to_json())
+    return summary
+
+
+def print_summary(summary: Any, *, as_json: bool, report: Path | None) -> None:
+    """The summary on stdout (JSON or text); where the report and its summary are."""
+    from bot.run.job import summary_path
+
+    if as_json:
+        sys.stdout.write(
+            orjson.dumps(summary.to_json(), option=orjson.OPT_INDENT_2).decode() + "\n"
+        )
+        return
+    print(summary.render())
+    if report is not None:
+        print(f"  report               {report}")
+        print(f"  summary              {summary_path(report)}")
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    """The plan for one live file, read anonymously; nothing is written anywhere."""
+    from bot.core.evidence import evidence_from_entity
+    from bot.run.job import Job, RunOptions
+    from bot.store import WorkFile
+
+    settings = settings_from_args(args).with_overrides(db_path=args.db or ":memory:")
+    if args.db:
+        existing_store(args.db, command="explain")
+    with build_adapters(settings, anonymous=True, username=None) as ad:
+        target = args.file.strip()
+        if target.upper().startswith("M") and target[1:].isdigit():
+            states = ad.commons.read_entities([target.upper()])
+        else:
+            states = ad.commons.read_entities_by_title([target])
+        state = next(iter(states.values()), None)
+        if state is None or state.gone:
+            raise RemoteError(f"{target}: no such file on Commons")
+        entity = dict(state.entity)
+        entity.setdefault("id", state.mid)
+        found = evidence_from_entity({**entity, "title": state.title, "pageid": state.pageid})
+        photo_ids = list(found.photo_ids) if found else []
+        wf = WorkFile(
+            id=0,
+            mid=state.mid,
+            title=state.title,
+            pageid=state.pageid,
+            photo_ids=photo_ids,
+            owner_nsid=found.owner_nsid if found else None,
+            owner_alias=found.owner_alias if found else None,
+            evidence=[dict(e) for e in found.evidence] if found else [],
+            evidence_sources=list(found.evidence_sources) if found else [],
+            has_p12120=bool(found and found.has_p12120),
+            status="pending",
+            attempts=0,
+            origin="explain",
+        )
+        job = Job(
+            ad.store,
+            ad.commons,
+            ad.flickr,
+            RunOptions(dry_run=True),
+            wikidata=ad.wikidata.fetch_flickr_user_ids,
+        )
+        if not wf.photo_ids:
+            from bot.core.wikitext import find_flickr_source
+
+            text = ad.commons.get_wikitext([state.title]).get(state.title or "")
+            if text:
+                wf.photo_ids = list(find_flickr_source(state.title or "", text).photo_ids)
+        if not wf.photo_ids:
+            print(
+                orjson.dumps(
+                    {"mid": state.mid, "title": state.title, "outcome": "no_flickr_id"}
+                ).decode()
+            )
+            return 0
+        from bot.adapters.flickr import FetchError
+
+        photos = job.fetch_flickr([wf]) if len(wf.photo_ids) == 1 else {}
+        photo = photos.get(wf.photo_ids[0]) if len(wf.photo_ids) == 1 else None
+        if isinstance(photo, FetchError):
+            raise RemoteError(
+                f"Flickr did not answer for photo {photo.photo_id}: "
+                f"{photo.message}; a run would retry this file later"
+            )
+        creators = job.creator_lookups([state])
+        unchecked, why = job.wikidata_unchecked
+        if unchecked:
+            kind = NetworkUnreachable if ad.wikidata.unreachable else RemoteError
+            raise kind(
+                f"Wikidata did not answer for {', '.join(sorted(unchecked))}: "
+                f"{ad.wikidata.unreachable or why}; a run would retry this file later"
+            )
+        the_plan = job.plan_file(wf, state, photo, creators)
+        out = the_plan.to_json()
+        out["title"] = state.title
+        out["evidence"] = wf.evidence
+        out["flickr_calls"] = ad.flickr.calls
+        sys.stdout.write(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode() + "\n")
+    return 0

@@ -1,0 +1,71 @@
+"""The one store: SQLite through sqlite-utils (worklist, review queue, edit journal, runs and
+the run lock, caches, migrations) and the typed records it returns.
+
+It may import ``bot.core``; never adapters, the job or the CLI.
+"""
+
+from bot.core.evidence import FileEvidence
+from bot.store.database import Store
+from bot.store.records import (
+    BULK_CHUNK_ROWS,
+    DECIDABLE_FROM,
+    DECISIONS,
+    FTS_MIN_CHARS,
+    ONE_BY_ONE_MESSAGE,
+    ONE_BY_ONE_REASONS,
+    BulkRefused,
+    BulkResult,
+    BulkScope,
+    ConflictOutcome,
+    ConflictRecord,
+    ConflictStatus,
+    FileStatus,
+    InvalidTransition,
+    LockHeld,
+    LockLost,
+    QueueFilter,
+    WorkFile,
+    bulk_pause,
+    conflict_fingerprint,
+    dumps,
+    fts_phrase,
+    holds_proposal,
+    loads,
+    normalise_title,
+    utcnow,
+)
+from bot.store.schema import BUSY_TIMEOUT_MS, MIGRATIONS, SCHEMA_VERSION
+
+__all__ = [
+    "BULK_CHUNK_ROWS",
+    "BUSY_TIMEOUT_MS",
+    "DECIDABLE_FROM",
+    "DECISIONS",
+    "FTS_MIN_CHARS",
+    "MIGRATIONS",
+    "ONE_BY_ONE_MESSAGE",
+    "ONE_BY_ONE_REASONS",
+    "SCHEMA_VERSION",
+    "BulkRefused",
+    "BulkResult",
+    "BulkScope",
+    "ConflictOutcome",
+    "ConflictRecord",
+    "ConflictStatus",
+    "FileEvidence",
+    "FileStatus",
+    "InvalidTransition",
+    "LockHeld",
+    "LockLost",
+    "QueueFilter",
+    "Store",
+    "WorkFile",
+    "bulk_pause",
+    "conflict_fingerprint",
+    "dumps",
+    "fts_phrase",
+    "holds_proposal",
+    "loads",
+    "normalise_title",
+    "utcnow",
+]
