@@ -251,9 +251,13 @@ def test_test_bounds_are_small() -> None:
 # --------------------------------------------------------------------------- put throttle
 
 
-@pytest.mark.parametrize(("throttle", "write_delay"), [(0.0, 0.1), (0.3, 0.3), (None, 10.0)])
+# None as the expected delay: pywikibot's minimum gap (``minthrottle``, 0.1 s by default)
+@pytest.mark.parametrize(("throttle", "write_delay"), [(0.0, None), (0.3, 0.3), (None, 10.0)])
 def test_put_throttle_zero_means_no_wait_between_edits(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, throttle: float | None, write_delay: float
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    throttle: float | None,
+    write_delay: float | None,
 ) -> None:
     """0: an edit waits no longer than any request (pywikibot's minimum gap between two
     requests, ``minthrottle``: 0.1 s unless a test lowered it); maxlag still applies. None
@@ -268,7 +272,8 @@ def test_put_throttle_zero_means_no_wait_between_edits(
             import pywikibot
 
             throttle_ = ad.commons.site.throttle
-            assert throttle_.writedelay == write_delay
+            expected = pywikibot.config.minthrottle if write_delay is None else write_delay
+            assert throttle_.writedelay == expected
             assert throttle_.mindelay == pywikibot.config.minthrottle
             assert pywikibot.config.write_maxlag == settings.maxlag == 5
 
