@@ -50,6 +50,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from bot.core.errors import RemoteError
+from bot.core.wikibase import normalise_file_title
 
 if TYPE_CHECKING:
     from bot.adapters.config import Settings
@@ -244,15 +245,6 @@ def _batches(items: Sequence[str], size: int) -> Iterator[list[str]]:
 
 def _unique(items: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(items))
-
-
-def normalise_file_title(raw: str) -> str:
-    """``foo_bar.jpg`` / ``file:foo.jpg`` / ``Image:x`` → ``File:Foo bar.jpg`` (MediaWiki form)."""
-    title = " ".join(raw.replace("_", " ").split())
-    prefix, sep, rest = title.partition(":")
-    if sep and prefix.strip().lower() in ("file", "image"):
-        title = rest.strip()
-    return "File:" + title[:1].upper() + title[1:] if title else ""
 
 
 def empty_entity(mid: str) -> dict[str, Any]:

@@ -356,12 +356,23 @@ def coordinates_equivalent(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
 
 
 def strip_hashes(value: Any) -> Any:
-    """A deep copy without the server-computed ``hash`` keys, for comparing content."""
+    """A deep copy without the server-computed ``hash`` keys, for comparing content (snak
+    hashes differ between the snapshot and the API; they are not data). Tuples become
+    lists, as in JSON."""
     if isinstance(value, Mapping):
         return {k: strip_hashes(v) for k, v in value.items() if k != "hash"}
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [strip_hashes(v) for v in value]
     return value
+
+
+def normalise_file_title(raw: str) -> str:
+    """``foo_bar.jpg`` / ``file:foo.jpg`` / ``Image:x`` → ``File:Foo bar.jpg`` (MediaWiki form)."""
+    title = " ".join(raw.replace("_", " ").split())
+    prefix, sep, rest = title.partition(":")
+    if sep and prefix.strip().lower() in ("file", "image"):
+        title = rest.strip()
+    return "File:" + title[:1].upper() + title[1:] if title else ""
 
 
 def canonical_json(value: Any) -> str:

@@ -19,6 +19,7 @@ from bot.core.reconcile import (
     same_statement,
     without_duplicates,
 )
+from bot.core.wikibase import strip_hashes
 from bot.run.base import RunBase
 from bot.run.common import StopRun, _chunks
 from bot.run.edits import Failed, Refused, Unknown
@@ -292,10 +293,8 @@ class DecisionSteps(RunBase):
 
     def _conflict_still_there(self, conflict: Mapping[str, Any], state: EntityStateLike) -> bool:
         """The statement(s) the maintainer looked at are still on the file, unchanged."""
-        from bot.store.records import _strip_hashes
-
         current = state.entity.get("statements") or state.entity.get("claims") or {}
         if not isinstance(current, dict):
             return False
-        now = _strip_hashes(current.get(conflict["property"], []))
-        return bool(now) and now == _strip_hashes(conflict["existing"])
+        now = strip_hashes(current.get(conflict["property"], []))
+        return bool(now) and now == strip_hashes(conflict["existing"])

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any, Final
 import orjson
 
 from bot.core.errors import LockHeldError, UsageError
+from bot.core.wikibase import normalise_file_title as normalise_title
+from bot.core.wikibase import strip_hashes
 
 if TYPE_CHECKING:
     pass
@@ -269,7 +271,7 @@ def conflict_fingerprint(
     mine = [s for s in (rec.proposed, *own) if s and s.get("mainsnak")]
     existing = [e for e in rec.existing if not any(same_statement(e, s) for s in mine)]
     text = dumps(
-        [mid, rec.property, rec.reason, _strip_hashes(existing), _strip_hashes(rec.proposed)]
+        [mid, rec.property, rec.reason, strip_hashes(existing), strip_hashes(rec.proposed)]
     )
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -283,15 +285,6 @@ def holds_proposal(rec: ConflictRecord) -> bool:
     if not proposed or not proposed.get("mainsnak"):
         return False
     return any(same_statement(e, proposed) for e in rec.existing)
-
-
-def _strip_hashes(value: Any) -> Any:
-    """Snak hashes differ between the snapshot and the API; they are not data."""
-    if isinstance(value, Mapping):
-        return {k: _strip_hashes(v) for k, v in value.items() if k != "hash"}
-    if isinstance(value, list | tuple):
-        return [_strip_hashes(v) for v in value]
-    return value
 
 
 def _narrow(
@@ -320,20 +313,6 @@ def _holder_is_dead(holder: str) -> bool:
     except PermissionError:
         return False
     return False
-
-
-def normalise_title(raw: str) -> str:
-    """``foo.jpg`` / ``File:foo_bar.jpg`` / ``file: foo`` → ``File:Foo bar.jpg`` style."""
-    title = raw.strip().replace("_", " ")
-    if not title:
-        return ""
-    prefix, sep, rest = title.partition(":")
-    if sep and prefix.strip().lower() in ("file", "image"):
-        title = rest.strip()
-    title = " ".join(title.split())
-    if not title:
-        return ""
-    return "File:" + title[0].upper() + title[1:]
 
 
 _WORKFILE_COLUMNS = (

@@ -986,10 +986,11 @@ def test_fingerprints_without_the_proposal_on_the_file_are_those_of_older_stores
     Commons side holds their own proposal (the duplicates the old identity let in)."""
     import hashlib
 
-    from bot.store.records import _strip_hashes, dumps
+    from bot.core.wikibase import strip_hashes
+    from bot.store.records import dumps
 
     rec = creator_conflict()
-    text = dumps(["M1", rec.property, rec.reason, _strip_hashes(rec.existing), rec.proposed])
+    text = dumps(["M1", rec.property, rec.reason, strip_hashes(rec.existing), rec.proposed])
     assert conflict_fingerprint("M1", rec) == hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
