@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 # Candidate lines sent to a worker process at a time: it writes their rows in one
 # transaction, so a batch is big enough (thousands of rows) to make the commit cheap.
 BATCH_BYTES: Final = 8 << 20
-STORE_BATCH: Final = 10_000  # worklist rows per transaction (without a worker)
 WORKER_MIN_BYTES: Final = 64 << 20  # smaller snapshots are not worth starting a worker
 
 _evidence_of_line = evidence_from_line  # a module attribute so tests can count decodes

@@ -39,7 +39,8 @@ few chunks of ``CHUNK_SIZE`` in flight, store writes in batches.
 The parts: :mod:`bot.extract.reading` (open, format, decompress, lines),
 :mod:`bot.extract.scanning` (markers, the line loop), :mod:`bot.extract.pipeline`
 (evidence in this process or in workers), :mod:`bot.extract.summary`; this module runs
-them (:func:`extract`) and is where callers import from.
+them (:func:`extract`) and is where callers import from. A tunable (``CHUNK_SIZE``,
+``MAX_LINE_BYTES``, ...) lives in the module that reads it, and is patched there.
 """
 
 from __future__ import annotations
@@ -51,14 +52,10 @@ from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
+from typing import Final
 
 from bot.core.evidence import FileEvidence
 from bot.extract.pipeline import (
-    BATCH_BYTES,
-    STORE_BATCH,
-    WORKER_MIN_BYTES,
-    _BatchDone,
-    _cgroup_cpu_quota,
     _extract_batch,
     _init_worker,
     _inline_pipeline,
@@ -69,11 +66,6 @@ from bot.extract.pipeline import (
     usable_cpus,
 )
 from bot.extract.reading import (
-    CHUNK_SIZE,
-    HEAD_BYTES,
-    INPUT_SIZE,
-    MAX_LINE_BYTES,
-    QUEUE_DEPTH,
     CorruptInput,
     Detected,
     EmptySnapshot,
@@ -97,15 +89,8 @@ from bot.extract.summary import ExtractSummary, _ProgressReporter, snapshot_date
 from bot.store import Store
 
 __all__ = [
-    "BATCH_BYTES",
-    "CHUNK_SIZE",
-    "HEAD_BYTES",
-    "INPUT_SIZE",
     "MARKERS",
-    "MAX_LINE_BYTES",
-    "QUEUE_DEPTH",
     "STORE_BATCH",
-    "WORKER_MIN_BYTES",
     "CorruptInput",
     "Detected",
     "EmptySnapshot",
@@ -118,8 +103,6 @@ __all__ = [
     "SnapshotScanner",
     "TruncatedInput",
     "UnsupportedFormat",
-    "_BatchDone",
-    "_cgroup_cpu_quota",
     "_extract_batch",
     "_init_worker",
     "check_format",
@@ -134,6 +117,8 @@ __all__ = [
 
 # One logger for the whole extract, under the name the CLI turns up for --progress.
 log = logging.getLogger("bot.extract.snapshot")
+
+STORE_BATCH: Final = 10_000  # worklist rows per transaction (without a worker)
 
 
 def extract(
