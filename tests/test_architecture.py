@@ -46,6 +46,7 @@ FORBIDDEN: dict[str, tuple[str, ...]] = {
     "run": ("bot.cli", "bot.standins", "review_ui"),
     "standins": (
         "bot.core.reconcile",
+        "bot.core.wbeditentity",  # apply_edit: the stand-in Commons has its own
         "bot.core.claims",
         "bot.core.decisions",
         "bot.run",

@@ -47,16 +47,15 @@ Decisions worth knowing:
   (``multiple_candidate_statements``) rather than a guess.
 
 ``apply_edit`` is the other half: what Commons stores after ``wbeditentity`` with a
-payload, used by the property tests (planning again after applying gives no edit) and
-checked against a real Wikibase by ``tests/adapters/test_commons_conformance.py`` (the stand-in
-Commons has its own implementation, so the two are not the same code).
+payload (:mod:`bot.core.wbeditentity`, re-exported here), used by the property tests
+(planning again after applying gives no edit) and checked against a real Wikibase by
+``tests/adapters/test_commons_conformance.py``.
 """
 
 from __future__ import annotations
 
 import builtins
 import functools
-import uuid
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum, StrEnum
@@ -70,20 +69,17 @@ from bot.core.flickr_urls import (
     parse_flickr_url,
     same_flickr_photo_url,
 )
+from bot.core.wbeditentity import apply_edit as apply_edit  # re-exported: callers import it here
+from bot.core.wbeditentity import new_statement_id as new_statement_id
 from bot.core.wikibase import (
     RANK_DEPRECATED,
-    Entity,
     Snak,
     Statement,
-    canonical_json,
     compare_times,
     coordinate_value,
     coordinates_equivalent,
-    deep_copy,
-    is_missing,
     is_value,
     item_value,
-    pseudo_hash,
     qualifier_order,
     qualifiers_of,
     rank_of,
@@ -796,144 +792,3 @@ def without_duplicates(
             seen.add(identity)
         kept.append(dict(claim))
     return kept
-
-
-# --- applying an edit ----------------------------------------------------------------
-
-
-_STATEMENT_ID_NAMESPACE: Final = uuid.UUID("5b0e3c46-9a51-4f43-9d0b-2f7c1a1d6e0a")
-
-
-def new_statement_id(mid: str, index: int, claim: Mapping[str, Any]) -> str:
-    """A deterministic GUID for a new statement, ``M123$XXXXXXXX-XXXX-...`` like Commons'."""
-    name = f"{mid}|{index}|{canonical_json(strip_hashes(claim))}"
-    return f"{mid}${str(uuid.uuid5(_STATEMENT_ID_NAMESPACE, name)).upper()}"
-
-
-def _claims_of(edit: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The claims of a payload: a list, or the older map from property to list."""
-    claims = edit.get("claims") or []
-    if isinstance(claims, Mapping):
-        return [c for group in claims.values() for c in group]
-    return list(claims)
-
-
-def _with_hash(snak: Mapping[str, Any], known: Mapping[str, str]) -> Snak:
-    """The snak as stored: its content plus a hash (the stored one for known content)."""
-    clean: Snak = strip_hashes(snak)
-    clean["hash"] = known.get(snak_key(clean)) or pseudo_hash(clean)
-    return clean
-
-
-def _stored_statement(claim: Mapping[str, Any], sid: str, known: Mapping[str, str]) -> Statement:
-    """Normalise a sent claim into the stored shape (API key order, hashes, defaults)."""
-    stored: Statement = {"mainsnak": _with_hash(claim["mainsnak"], known), "type": "statement"}
-    qualifiers = claim.get("qualifiers") or {}
-    if qualifiers:
-        order = [p for p in claim.get("qualifiers-order", ()) if p in qualifiers]
-        order += [p for p in qualifiers if p not in order]
-        stored["qualifiers"] = {
-            p: [_with_hash(s, known) for s in qualifiers[p]] for p in order if qualifiers[p]
-        }
-        stored["qualifiers-order"] = [p for p in order if qualifiers[p]]
-        if not stored["qualifiers"]:
-            del stored["qualifiers"], stored["qualifiers-order"]
-    stored["id"] = sid
-    stored["rank"] = claim.get("rank", "normal")
-    references = claim.get("references") or []
-    if references:
-        stored["references"] = [_stored_reference(r, known) for r in references]
-    return stored
-
-
-def _stored_reference(reference: Mapping[str, Any], known: Mapping[str, str]) -> dict[str, Any]:
-    snaks = reference.get("snaks") or {}
-    order = [p for p in reference.get("snaks-order", ()) if p in snaks]
-    order += [p for p in snaks if p not in order]
-    stored_snaks = {p: [_with_hash(s, known) for s in snaks[p]] for p in order}
-    content = {"snaks": strip_hashes(stored_snaks), "snaks-order": order}
-    return {
-        "hash": known.get(canonical_json(content)) or pseudo_hash(content),
-        "snaks": stored_snaks,
-        "snaks-order": order,
-    }
-
-
-def _known_hashes(entity: Mapping[str, Any]) -> dict[str, str]:
-    """Hashes already stored for snak and reference content, so resent content keeps them."""
-    known: dict[str, str] = {}
-    for statement in (s for group in statements_of(entity).values() for s in group):
-        snaks = [statement["mainsnak"], *qualifiers_of(statement)]
-        for reference in statement.get("references") or ():
-            ref_snaks = reference.get("snaks") or {}
-            snaks.extend(s for group in ref_snaks.values() for s in group)
-            if reference.get("hash"):
-                order = [p for p in reference.get("snaks-order", ()) if p in ref_snaks]
-                order += [p for p in ref_snaks if p not in order]
-                content = {
-                    "snaks": strip_hashes({p: ref_snaks[p] for p in order}),
-                    "snaks-order": order,
-                }
-                known.setdefault(canonical_json(content), reference["hash"])
-        for snak in snaks:
-            if snak.get("hash"):
-                known.setdefault(snak_key(snak), snak["hash"])
-    return known
-
-
-def apply_edit(entity: Mapping[str, Any], edit: Mapping[str, Any] | None) -> Entity:
-    """What Commons stores after ``wbeditentity`` with ``edit`` (pure; the input is untouched).
-
-    Per claim, as Wikibase's ChangeOpStatement does: with an ``id`` it replaces that
-    statement entirely, in place (a new property for an existing id is refused; an
-    unknown id of this entity is added); without one it is appended under a generated
-    deterministic id; ``"remove": ""`` with an id deletes the statement. A ``missing``
-    entity becomes an empty mediainfo entity first. ``lastrevid`` is left to the caller.
-    """
-    result: Entity = deep_copy(dict(entity))
-    mid = result.get("id")
-    if not mid:
-        raise ValueError("cannot edit an entity without id (the file does not exist)")
-    if is_missing(result):
-        result = {
-            "type": "mediainfo",
-            "id": mid,
-            "labels": {},
-            "descriptions": {},
-            "statements": {},
-        }
-    key = "claims" if "claims" in result and "statements" not in result else "statements"
-    statements: dict[str, list[Statement]] = dict(statements_of(result))
-    result[key] = statements
-    known = _known_hashes(result)
-    for index, claim in enumerate(_claims_of(edit or {})):
-        sid = claim.get("id") or new_statement_id(mid, index, claim)
-        if str(sid).split("$", 1)[0].upper() != str(mid).upper() or "$" not in str(sid):
-            raise ValueError(f"statement id {sid!r} is not valid for {mid}")
-        where = _find(statements, sid)
-        if "remove" in claim:
-            if where is None:
-                raise ValueError(f"no statement {sid} to remove")
-            prop, position = where
-            del statements[prop][position]
-            if not statements[prop]:
-                del statements[prop]
-            continue
-        stored = _stored_statement(claim, sid, known)
-        prop = stored["mainsnak"]["property"]
-        if where is None:
-            statements.setdefault(prop, []).append(stored)
-            continue
-        old_prop, position = where
-        if old_prop != prop:
-            raise ValueError(f"statement {sid} uses {old_prop}, cannot change to {prop}")
-        statements[prop][position] = stored
-    return result
-
-
-def _find(statements: Mapping[str, list[Statement]], sid: str) -> tuple[str, int] | None:
-    for prop, group in statements.items():
-        for position, statement in enumerate(group):
-            if statement.get("id") == sid:
-                return prop, position
-    return None

@@ -22,7 +22,9 @@ from typing import Any
 import orjson
 import pytest
 
-import bot.extract.snapshot as snapshot
+import bot.extract.pipeline as pipeline
+import bot.extract.reading as reading
+import bot.extract.scanning as scanning
 from bot.core.evidence import evidence_from_line
 from bot.extract.snapshot import (
     EmptySnapshot,
@@ -84,8 +86,8 @@ def decoded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         counting(line)
         return evidence_from_line(line)
 
-    monkeypatch.setattr(snapshot, "_decode", counting)
-    monkeypatch.setattr(snapshot, "_evidence_of_line", counting_lines)
+    monkeypatch.setattr(scanning, "_decode", counting)
+    monkeypatch.setattr(pipeline, "_evidence_of_line", counting_lines)
     return seen
 
 
@@ -208,15 +210,15 @@ def test_hyperscan_and_bytes_find_agree(tmp_path: Path) -> None:
     stats = synth.generate(path, 400, seed=5, malformed=4)
     data = path.read_bytes()
     end = data.rfind(b"\n") + 1
-    fast = snapshot._starts_hyperscan(data, 0, end)
-    slow = snapshot._starts_python(data, 0, end)
+    fast = scanning._starts_hyperscan(data, 0, end)
+    slow = scanning._starts_python(data, 0, end)
     assert fast == slow
     assert len(slow) >= stats.flickr_files
     # A run of lines that starts inside the buffer, and binary garbage with a NUL byte.
     middle = data.index(b"\n", len(data) // 2) + 1
-    assert snapshot._starts_hyperscan(data, middle, end) == {s for s in slow if s >= middle}
+    assert scanning._starts_hyperscan(data, middle, end) == {s for s in slow if s >= middle}
     garbage = data[:end] + b"\x00garbage lickr P3267\n"
-    assert snapshot._starts_hyperscan(garbage, 0, len(garbage)) == slow | {end}
+    assert scanning._starts_hyperscan(garbage, 0, len(garbage)) == slow | {end}
 
 
 @pytest.mark.parametrize("chunk", [61, 1000, 4096, 65536])
@@ -226,8 +228,8 @@ def test_chunk_boundaries_do_not_matter(
     path = tmp_path / "s.json.gz"
     synth.generate(path, 300, seed=3, malformed=2)
     expected = [(n, e["id"]) for n, e in SnapshotScanner(path)]
-    monkeypatch.setattr(snapshot, "CHUNK_SIZE", chunk)
-    monkeypatch.setattr(snapshot, "INPUT_SIZE", max(chunk // 3, 1))
+    monkeypatch.setattr(reading, "CHUNK_SIZE", chunk)
+    monkeypatch.setattr(reading, "INPUT_SIZE", max(chunk // 3, 1))
     for threaded in (True, False):
         scanner = SnapshotScanner(path, threaded=threaded)
         assert [(n, e["id"]) for n, e in scanner] == expected
@@ -254,7 +256,7 @@ def test_odd_lines_after_the_first_chunk_are_checked_one_by_one(
     ]
     text = "".join(lines).replace("},\n]", "}\n]").encode()
     path = h.write_snapshot(tmp_path / "s.json.gz", [], text=text)
-    monkeypatch.setattr(snapshot, "CHUNK_SIZE", chunk)
+    monkeypatch.setattr(reading, "CHUNK_SIZE", chunk)
     scanner = SnapshotScanner(path)
     found = [(n, e["id"]) for n, e in scanner]
     assert found == [(24, "M501")]
@@ -272,7 +274,7 @@ def test_pure_python_search_gives_the_same_extract(
     path = tmp_path / "s.json.gz"
     synth.generate(path, 500, seed=9)
     first = extract(path, store, progress=False)
-    monkeypatch.setattr(snapshot, "_candidate_starts", snapshot._starts_python)
+    monkeypatch.setattr(scanning, "_candidate_starts", scanning._starts_python)
     second = extract(path, Store(tmp_path / "other.db"), progress=False)
     assert first.to_json() | {
         "wall_seconds": 0,
@@ -358,7 +360,7 @@ def test_a_line_nested_too_deep_is_one_malformed_line(
         assert [(m.line, m.reason[: len(reason)]) for m in malformed] == [(5, reason)]
         return
     if path_kind == "batch":  # what a worker process runs
-        done = snapshot._extract_batch([(5, line.encode())], "s.json.gz")
+        done = pipeline._extract_batch([(5, line.encode())], "s.json.gz")
         assert [(n, error[: len(reason)]) for n, error, _ in done.errors] == [(5, reason)]
         assert done.files == 0
         return
@@ -405,7 +407,7 @@ def test_any_failure_on_a_line_is_a_malformed_line(
             raise failure
         return evidence_from_line(line)
 
-    monkeypatch.setattr(snapshot, "_evidence_of_line", failing_on_m3)
+    monkeypatch.setattr(pipeline, "_evidence_of_line", failing_on_m3)
     lines = [h.flickr_entity(f"M{i}", str(53012874400 + i)) for i in range(2, 5)]
     path = h.write_snapshot(tmp_path / "s.json.gz", lines)
     summary = extract(path, store, progress=False)
@@ -417,7 +419,7 @@ def test_any_failure_on_a_line_is_a_malformed_line(
         MemoryError: "too big to decode",
         TypeError: "could not be decoded (TypeError: odd)",
     }[type(failure)] in bad["reason"]
-    done = snapshot._extract_batch([(3, h.dump_line(lines[1]).encode())], "s.json.gz")
+    done = pipeline._extract_batch([(3, h.dump_line(lines[1]).encode())], "s.json.gz")
     assert done.files == 0 and [(n, why) for n, why, _ in done.errors] == [(3, bad["reason"])]
 
 
@@ -534,14 +536,14 @@ def test_a_cut_stream_yields_every_byte_decompressed_before_the_cut(
         "bz2": bz2.BZ2Decompressor().decompress,
         "xz": lzma.LZMADecompressor().decompress,
     }[fmt](cut)
-    monkeypatch.setattr(snapshot, "CHUNK_SIZE", 1000)
-    monkeypatch.setattr(snapshot, "INPUT_SIZE", 777)
+    monkeypatch.setattr(reading, "CHUNK_SIZE", 1000)
+    monkeypatch.setattr(reading, "INPUT_SIZE", 777)
     path = tmp_path / "cut.json"
     path.write_bytes(cut)
-    pos = snapshot._Progress()
+    pos = reading._Progress()
     pieces: list[bytes] = []
-    with path.open("rb") as raw, pytest.raises(snapshot.TruncatedInput):
-        for piece in snapshot._inflate(raw, fmt, pos):  # type: ignore[arg-type]
+    with path.open("rb") as raw, pytest.raises(reading.TruncatedInput):
+        for piece in reading._inflate(raw, fmt, pos):  # type: ignore[arg-type]
             assert len(piece) <= 1000
             pieces.append(piece)
     got = b"".join(pieces)
@@ -616,7 +618,7 @@ def test_a_line_longer_than_a_chunk(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     path = h.write_snapshot(
         tmp_path / "s.json.gz", [h.plain_entity("M0"), big, h.flickr_entity("M2")]
     )
-    monkeypatch.setattr(snapshot, "CHUNK_SIZE", 4096)
+    monkeypatch.setattr(reading, "CHUNK_SIZE", 4096)
     assert [(n, e["id"]) for n, e in SnapshotScanner(path)] == [(3, "M1"), (4, "M2")]
 
 
@@ -637,8 +639,8 @@ def test_a_line_longer_than_the_limit_is_dropped_as_it_is_read(
     last: bool,
     threaded: bool,
 ) -> None:
-    monkeypatch.setattr(snapshot, "CHUNK_SIZE", 4096)
-    monkeypatch.setattr(snapshot, "MAX_LINE_BYTES", 50_000)
+    monkeypatch.setattr(reading, "CHUNK_SIZE", 4096)
+    monkeypatch.setattr(reading, "MAX_LINE_BYTES", 50_000)
     good = [h.dump_line(h.flickr_entity(f"M{i}", str(53012874400 + i))).encode() for i in (1, 2)]
     text = (
         b"[\n"
@@ -827,7 +829,7 @@ def test_progress_log_lines_when_not_on_a_terminal(
 ) -> None:
     path = tmp_path / "s.json.gz"
     synth.generate(path, 200, seed=2)
-    monkeypatch.setattr(snapshot, "CHUNK_SIZE", 50_000)
+    monkeypatch.setattr(reading, "CHUNK_SIZE", 50_000)
     with caplog.at_level(logging.INFO, logger="bot.extract.snapshot"):
         extract(path, store, progress=None, progress_interval=0.0)
     lines = [r.getMessage() for r in caplog.records if "entities" in r.getMessage()]
@@ -876,17 +878,17 @@ def test_a_worker_process_gives_the_same_result(tmp_path: Path) -> None:
 
 
 def test_default_workers_follow_usable_cpus(monkeypatch: pytest.MonkeyPatch) -> None:
-    big = snapshot.WORKER_MIN_BYTES
-    monkeypatch.setattr(snapshot, "usable_cpus", lambda: 4)
-    assert snapshot.default_workers(big) == 1
-    assert snapshot.default_workers(big - 1) == 0  # not worth a start-up
+    big = pipeline.WORKER_MIN_BYTES
+    monkeypatch.setattr(pipeline, "usable_cpus", lambda: 4)
+    assert pipeline.default_workers(big) == 1
+    assert pipeline.default_workers(big - 1) == 0  # not worth a start-up
     for cpus in (1, 2):  # the reading thread and the scanner keep two busy already
-        monkeypatch.setattr(snapshot, "usable_cpus", lambda cpus=cpus: cpus)
-        assert snapshot.default_workers(big) == 0
+        monkeypatch.setattr(pipeline, "usable_cpus", lambda cpus=cpus: cpus)
+        assert pipeline.default_workers(big) == 0
 
 
 def test_usable_cpus_respects_a_cgroup_quota(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(snapshot, "_cgroup_cpu_quota", lambda: 1.5)
-    assert snapshot.usable_cpus() == 1
-    monkeypatch.setattr(snapshot, "_cgroup_cpu_quota", lambda: None)
-    assert snapshot.usable_cpus() >= 1
+    monkeypatch.setattr(pipeline, "_cgroup_cpu_quota", lambda: 1.5)
+    assert pipeline.usable_cpus() == 1
+    monkeypatch.setattr(pipeline, "_cgroup_cpu_quota", lambda: None)
+    assert pipeline.usable_cpus() >= 1

@@ -20,7 +20,8 @@ from typing import Any
 import orjson
 import pytest
 
-import bot.extract.snapshot as snapshot
+import bot.extract.pipeline as pipeline
+import bot.extract.reading as reading
 from bot.core.evidence import FileEvidence, MalformedEntity, decode_line, evidence_from_line
 from bot.extract.snapshot import SnapshotScanner, extract
 from bot.store import Store
@@ -48,7 +49,7 @@ CHUNK = 1 << 20  # decompressed chunks of 1 MB (4 MB in production) keep the bou
 # each thread's own, and the run of lines the marker search holds; an item is a chunk, or
 # a line longer than one), plus a few copies of the longest line (the line cut out, its
 # decoded strings).
-PEAK_BOUND = (snapshot.QUEUE_DEPTH + 4) * max(CHUNK, HUGE) + 4 * HUGE
+PEAK_BOUND = (reading.QUEUE_DEPTH + 4) * max(CHUNK, HUGE) + 4 * HUGE
 
 
 def good_entity(rng: random.Random, i: int) -> dict[str, Any]:
@@ -195,7 +196,7 @@ def test_no_exception_escapes_and_every_good_line_is_found(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     path, expected, _ = hostile_snapshot
-    monkeypatch.setattr(snapshot, "CHUNK_SIZE", CHUNK)
+    monkeypatch.setattr(reading, "CHUNK_SIZE", CHUNK)
     with Store(tmp_path / "bot.db") as store:
         tracemalloc.start()
         try:
@@ -229,8 +230,8 @@ def test_every_decode_path_survives_every_hostile_line(
             with contextlib.suppress(orjson.JSONDecodeError, MalformedEntity):
                 decode(line)
     # a worker's batch, writing what it finds to a store of its own
-    monkeypatch.setattr(snapshot, "_worker_store", Store(tmp_path / "worker.db"))
-    done = snapshot._extract_batch(list(enumerate(bad)), "fuzz.json.gz")
+    monkeypatch.setattr(pipeline, "_worker_store", Store(tmp_path / "worker.db"))
+    done = pipeline._extract_batch(list(enumerate(bad)), "fuzz.json.gz")
     assert len(done.errors) + done.files <= len(bad)
     scanner = SnapshotScanner(path)  # whole entities, decoded with orjson
     found = {entity["id"] for _, entity in scanner}
