@@ -14,6 +14,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+CONTROL_PREFIX = "/_standin/"
+"""Where each stand-in answers its control API (``inject``, ``state``), beside the service."""
+
 
 @contextmanager
 def serving(server: socketserver.BaseServer, *, name: str, poll_interval: float) -> Iterator[None]:

@@ -75,7 +75,6 @@ GUIDs, patching a stale edit), ``edit`` (``wbeditentity`` as an action), ``read`
 from bot.standins.commons.app import CommonsStandin
 from bot.standins.commons.data import (
     COMMONS_PATH,
-    CONTROL_PREFIX,
     DBNAME,
     HUMAN,
     WIKIDATA_PATH,
@@ -92,6 +91,7 @@ from bot.standins.commons.wikibase import (
     empty_mediainfo,
     patch_onto_latest,
 )
+from bot.standins.serving import CONTROL_PREFIX
 
 __all__ = [
     "BAD_REVISION_CODE",

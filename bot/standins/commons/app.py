@@ -16,7 +16,6 @@ from bot.standins.commons import edit, read
 from bot.standins.commons.auth import Accounts
 from bot.standins.commons.data import (
     COMMONS_PATH,
-    CONTROL_PREFIX,
     WIKIDATA_PATH,
     ApiError,
     Session,
@@ -34,6 +33,7 @@ from bot.standins.commons.faults import (
 )
 from bot.standins.commons.siteinfo import paraminfo
 from bot.standins.commons.wiki import Wiki
+from bot.standins.serving import CONTROL_PREFIX
 
 _SECRET_PARAMS = frozenset({"lgpassword", "password", "token", "lgtoken", "logintoken"})
 _INJECT_KEYS = {"fault", "count", "action", "endpoint", "options"}

@@ -13,7 +13,6 @@ from typing import Any
 
 COMMONS_PATH = "/w/api.php"
 WIKIDATA_PATH = "/wikidata/w/api.php"
-CONTROL_PREFIX = "/_standin/"
 HUMAN = "Example human"  # the user of ``human_edit`` revisions
 DBNAME = "commonswiki"
 ANON_TOKEN = "+\\"

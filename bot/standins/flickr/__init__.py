@@ -52,7 +52,6 @@ methods, the key check, faults: the model is :mod:`bot.standins.faults`) and ``s
 """
 
 from bot.standins.flickr.app import (
-    CONTROL_PREFIX,
     Fault,
     FlickrStandin,
     StandinRequest,
@@ -73,6 +72,7 @@ from bot.standins.flickr.data import (
     save_standin_data,
 )
 from bot.standins.flickr.server import StandinHandle, main, run_flickr_standin
+from bot.standins.serving import CONTROL_PREFIX
 
 __all__ = [
     "CONTROL_PREFIX",

@@ -23,15 +23,14 @@ from bot.standins.flickr.data import (
     STANDIN_API_KEY,
     JSONDict,
     StandinData,
-    _is_one,
-    _str,
+    is_one,
     listing_entry,
+    text_of,
 )
+from bot.standins.serving import CONTROL_PREFIX
 
 _ALIAS_URL_RE: Final = re.compile(r"flickr\.com/(?:photos|people)/([^/?#]+)", re.IGNORECASE)
 _KEY_FORMAT_RE: Final = re.compile(r"^[0-9a-f]{32}$")
-
-CONTROL_PREFIX = "/_standin/"
 
 
 Fault = FlickrFault  # the kinds, as ``--inject flickr:KIND`` names them
@@ -244,7 +243,7 @@ class FlickrStandin:
         if (
             "location" in photo
             and isinstance(geoperms, Mapping)
-            and not _is_one(geoperms.get("ispublic"))
+            and not is_one(geoperms.get("ispublic"))
         ):
             photo = {k: v for k, v in photo.items() if k not in ("location", "geoperms")}
         return {"photo": photo, "stat": "ok"}
@@ -264,7 +263,7 @@ class FlickrStandin:
             return _fail(1, "User not found")
         person = self.data.person(nsid) or {}
         return {
-            "user": {"id": nsid, "username": {"_content": _str(person.get("username"))}},
+            "user": {"id": nsid, "username": {"_content": text_of(person.get("username"))}},
             "stat": "ok",
         }
 

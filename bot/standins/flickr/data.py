@@ -39,17 +39,17 @@ def _content(value: object) -> object:
     return value
 
 
-def _str(value: object) -> str:
+def text_of(value: object) -> str:
     if type(value) is str:
         return value
     value = _content(value)
     return "" if value is None else str(value)
 
 
-def _is_one(value: object) -> bool:
+def is_one(value: object) -> bool:
     if type(value) is int:
         return value == 1
-    return _str(value).strip() in ("1", "1.0", "True", "true")
+    return text_of(value).strip() in ("1", "1.0", "True", "true")
 
 
 def normalise_machine_tag(raw: str) -> str:
@@ -80,12 +80,12 @@ class StandinData:
 
     def add_photo(self, photo: JSONDict) -> None:
         """Add or replace one getInfo ``photo`` object."""
-        self.photos[_str(photo.get("id"))] = photo
+        self.photos[text_of(photo.get("id"))] = photo
         self.invalidate()
 
     def add_owner(self, person: JSONDict) -> None:
         """Add or replace one people.getInfo ``person`` object."""
-        nsid = _str(person.get("nsid")) or _str(person.get("id"))
+        nsid = text_of(person.get("nsid")) or text_of(person.get("id"))
         self.owners[nsid] = person
 
     def invalidate(self) -> None:
@@ -97,12 +97,12 @@ class StandinData:
         """Visible to an API-key-only caller."""
         visibility = photo.get("visibility")
         if isinstance(visibility, Mapping) and "ispublic" in visibility:
-            return _is_one(visibility.get("ispublic"))
+            return is_one(visibility.get("ispublic"))
         return True
 
     def owner_of(self, photo: Mapping[str, Any]) -> str:
         owner = photo.get("owner")
-        return _str(owner.get("nsid")) if isinstance(owner, Mapping) else _str(owner)
+        return text_of(owner.get("nsid")) if isinstance(owner, Mapping) else text_of(owner)
 
     def public_listing(self, nsid: str) -> Sequence[str]:
         """The owner's public photo ids, newest upload first (what people.getPhotos pages)."""
@@ -115,8 +115,8 @@ class StandinData:
                     if not self.is_public(photo):
                         continue
                     dates = photo.get("dates")
-                    posted = _str(dates.get("posted")) if isinstance(dates, Mapping) else ""
-                    posted = posted or _str(photo.get("dateuploaded")) or "0"
+                    posted = text_of(dates.get("posted")) if isinstance(dates, Mapping) else ""
+                    posted = posted or text_of(photo.get("dateuploaded")) or "0"
                     key = int(photo_id) if photo_id.isdigit() else 0
                     grouped[self.owner_of(photo)].append((int(float(posted)), key, photo_id))
                 self._index = {
@@ -140,8 +140,8 @@ class StandinData:
                 "ispro": 0,
                 "is_deleted": 0,
                 "path_alias": owner.get("path_alias") or None,
-                "username": {"_content": _str(owner.get("username"))},
-                "realname": {"_content": _str(owner.get("realname"))},
+                "username": {"_content": text_of(owner.get("username"))},
+                "realname": {"_content": text_of(owner.get("realname"))},
             }
         photos = person.get("photos")
         if not (isinstance(photos, Mapping) and "count" in photos):
@@ -160,7 +160,7 @@ class StandinData:
             if key.lower() == wanted:
                 return nsid
         for nsid, person in self.owners.items():
-            if nsid.lower() == wanted or _str(person.get("path_alias")).lower() == wanted:
+            if nsid.lower() == wanted or text_of(person.get("path_alias")).lower() == wanted:
                 return nsid
         if self.listings:
             for nsid in self.listings:
@@ -169,10 +169,10 @@ class StandinData:
         for photo in self.photos.values():
             owner = photo.get("owner")
             if isinstance(owner, Mapping) and (
-                _str(owner.get("path_alias")).lower() == wanted
-                or _str(owner.get("nsid")).lower() == wanted
+                text_of(owner.get("path_alias")).lower() == wanted
+                or text_of(owner.get("nsid")).lower() == wanted
             ):
-                return _str(owner.get("nsid"))
+                return text_of(owner.get("nsid"))
         return None
 
 
@@ -312,12 +312,12 @@ def listing_entry(photo: Mapping[str, Any], extras: Iterable[str]) -> JSONDict:
     dates = _obj(photo.get("dates"))
     visibility = _obj(photo.get("visibility"))
     entry: JSONDict = {
-        "id": _str(photo.get("id")),
-        "owner": _str(owner.get("nsid")),
+        "id": text_of(photo.get("id")),
+        "owner": text_of(owner.get("nsid")),
         "secret": photo.get("secret", ""),
         "server": photo.get("server", ""),
         "farm": photo.get("farm", 0),
-        "title": _str(photo.get("title")),
+        "title": text_of(photo.get("title")),
         "ispublic": visibility.get("ispublic", 1),
         "isfriend": visibility.get("isfriend", 0),
         "isfamily": visibility.get("isfamily", 0),
@@ -337,7 +337,7 @@ def listing_entry(photo: Mapping[str, Any], extras: Iterable[str]) -> JSONDict:
     if "geo" in wanted:
         location = _obj(photo.get("location"))
         geoperms = photo.get("geoperms")
-        geo_public = geoperms is None or _is_one(_obj(geoperms).get("ispublic"))
+        geo_public = geoperms is None or is_one(_obj(geoperms).get("ispublic"))
         if location and geo_public:
             entry.update(
                 latitude=location.get("latitude", 0),
@@ -356,12 +356,12 @@ def listing_entry(photo: Mapping[str, Any], extras: Iterable[str]) -> JSONDict:
     tag_list = [_obj(t) for t in _obj(photo.get("tags")).get("tag") or ()]
     if "machine_tags" in wanted:
         entry["machine_tags"] = " ".join(
-            _str(t.get("_content")) or normalise_machine_tag(_str(t.get("raw")))
+            text_of(t.get("_content")) or normalise_machine_tag(text_of(t.get("raw")))
             for t in tag_list
-            if _is_one(t.get("machine_tag"))
+            if is_one(t.get("machine_tag"))
         )
     if "tags" in wanted:
-        entry["tags"] = " ".join(_str(t.get("_content")) for t in tag_list if t)
+        entry["tags"] = " ".join(text_of(t.get("_content")) for t in tag_list if t)
     if "path_alias" in wanted:
         entry["pathalias"] = owner.get("path_alias") or ""
     if "media" in wanted:
@@ -380,7 +380,7 @@ def load_standin_data(directory: str | Path) -> StandinData:
     for path in sorted((root / "photos").glob("*.json")):
         body = orjson.loads(path.read_bytes())
         if body.get("stat") == "fail":
-            data.photo_errors[path.stem] = (int(body.get("code", 1)), _str(body.get("message")))
+            data.photo_errors[path.stem] = (int(body.get("code", 1)), text_of(body.get("message")))
             continue
         photo = body.get("photo", body)
         photo.setdefault("id", path.stem)

@@ -15,14 +15,13 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from bot.standins.flickr.app import (
-    CONTROL_PREFIX,
     Fault,
     FlickrStandin,
     StandinRequest,
     StandinResponse,
 )
 from bot.standins.flickr.data import REST_PATH, STANDIN_API_KEY, StandinData, load_standin_data
-from bot.standins.serving import serving, wait_for_interrupt
+from bot.standins.serving import CONTROL_PREFIX, serving, wait_for_interrupt
 
 log = logging.getLogger("bot.standins.flickr")
 
