@@ -27,45 +27,9 @@ def apply_wbeditentity(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """One ``wbeditentity`` by ``user`` (whose session's token is ``csrf_token``):
     (the answer, the record of the write); ApiError for a refusal, nothing changed."""
-    if http_method != "POST":
-        raise ApiError("mustbeposted", 'The "wbeditentity" module requires a POST request.')
-    if "token" not in params:
-        raise ApiError("missingparam", 'The "token" parameter must be set.')
-    if params["token"] != csrf_token:
-        raise ApiError("badtoken", "Invalid CSRF token.")
-    if params.get("assert") == "user" and user is None:
-        raise ApiError(
-            "assertuserfailed",
-            "You are no longer logged in, so the action could not be completed.",
-        )
-    if params.get("assert") == "bot" and not (user and wiki.data.bot_group):
-        raise ApiError("assertbotfailed", 'You do not have the "bot" right.')
-    if params.get("assertuser") and params["assertuser"] != user:
-        raise ApiError(
-            "assertnameduserfailed", f'You are no longer logged in as "{params["assertuser"]}".'
-        )
-    if user is not None and wiki.data.blocked:
-        raise ApiError("blocked", "You have been blocked from editing.")
-    if user is None:
-        raise ApiError("permissiondenied", "Anonymous edits are disabled on the stand-in.")
-    if "id" in params:
-        mid = params["id"]
-        page = wiki.file_page(mid)
-    elif params.get("site") == DBNAME and params.get("title"):
-        page = wiki.page_by_title(params["title"])
-        if page is not None and page.ns != 6:
-            page = None
-        mid = f"M{page.pageid}" if page else ""
-    else:
-        raise ApiError("param-missing", "Either provide the id or site and title.")
-    if page is None:
-        raise ApiError("no-such-entity", f'Could not find an entity with the ID "{mid}".')
-    try:
-        data = json.loads(params.get("data") or "")
-    except ValueError:
-        raise ApiError("invalid-json", "Could not parse the data parameter.") from None
-    if not isinstance(data, dict):
-        raise ApiError("not-recognized-array", "The data parameter must be an object.")
+    check_editor(wiki.data, http_method, params, csrf_token, user)
+    page, mid = target_page(wiki, params)
+    data = edit_data(params)
     check_tags(wiki.data, params.get("tags"))
     base = int(params["baserevid"]) if params.get("baserevid") else None
     if base is None or base == page.lastrevid:
@@ -93,14 +57,75 @@ def apply_wbeditentity(
         page.remember(user)
         record["revid"] = page.lastrevid
     wiki.writes.append(record)
-    # Wikibase answers with the base revision plus this edit, not what it stored
-    # after patching: statements others added meanwhile are not in the answer.
+    return edit_answer(page, mid, ours, nochange, bool(record["patched"])), record
+
+
+def check_editor(
+    data: StandinData, http_method: str, params: Mapping[str, str], csrf: str, user: str | None
+) -> None:
+    """The request may edit: posted, with this session's token, asserts hold, not blocked."""
+    if http_method != "POST":
+        raise ApiError("mustbeposted", 'The "wbeditentity" module requires a POST request.')
+    if "token" not in params:
+        raise ApiError("missingparam", 'The "token" parameter must be set.')
+    if params["token"] != csrf:
+        raise ApiError("badtoken", "Invalid CSRF token.")
+    if params.get("assert") == "user" and user is None:
+        raise ApiError(
+            "assertuserfailed",
+            "You are no longer logged in, so the action could not be completed.",
+        )
+    if params.get("assert") == "bot" and not (user and data.bot_group):
+        raise ApiError("assertbotfailed", 'You do not have the "bot" right.')
+    if params.get("assertuser") and params["assertuser"] != user:
+        raise ApiError(
+            "assertnameduserfailed", f'You are no longer logged in as "{params["assertuser"]}".'
+        )
+    if user is not None and data.blocked:
+        raise ApiError("blocked", "You have been blocked from editing.")
+    if user is None:
+        raise ApiError("permissiondenied", "Anonymous edits are disabled on the stand-in.")
+
+
+def target_page(wiki: Wiki, params: Mapping[str, str]) -> tuple[Page, str]:
+    """The file edited (by ``id``, or ``site`` and ``title``) and its M-id."""
+    if "id" in params:
+        mid = params["id"]
+        page = wiki.file_page(mid)
+    elif params.get("site") == DBNAME and params.get("title"):
+        page = wiki.page_by_title(params["title"])
+        if page is not None and page.ns != 6:
+            page = None
+        mid = f"M{page.pageid}" if page else ""
+    else:
+        raise ApiError("param-missing", "Either provide the id or site and title.")
+    if page is None:
+        raise ApiError("no-such-entity", f'Could not find an entity with the ID "{mid}".')
+    return page, mid
+
+
+def edit_data(params: Mapping[str, str]) -> dict[str, Any]:
+    """The ``data`` parameter: a JSON object."""
+    try:
+        data = json.loads(params.get("data") or "")
+    except ValueError:
+        raise ApiError("invalid-json", "Could not parse the data parameter.") from None
+    if not isinstance(data, dict):
+        raise ApiError("not-recognized-array", "The data parameter must be an object.")
+    return data
+
+
+def edit_answer(
+    page: Page, mid: str, ours: Mapping[str, Any], nochange: bool, patched: bool
+) -> dict[str, Any]:
+    """Wikibase answers with the base revision plus this edit, not what it stored after
+    patching: statements others added meanwhile are not in the answer."""
     entity = public_entity(ours if page.mediainfo is None or not nochange else page.mediainfo, mid)
     entity["lastrevid"] = page.lastrevid
     if nochange:
         entity["nochange"] = ""
     result: dict[str, Any] = {"entity": entity, "success": 1}
-    if record["patched"]:
+    if patched:
         result["warnings"] = {
             "wbeditentity": {
                 "messages": [
@@ -113,7 +138,7 @@ def apply_wbeditentity(
                 ]
             }
         }
-    return result, record
+    return result
 
 
 def check_tags(data: StandinData, tags: str | None) -> None:

@@ -96,8 +96,6 @@ class Wiki:
         self._revid += 1
         return self._revid
 
-    # ----------------------------------------------------------------- test helpers
-
     # ----------------------------------------------------------------- changed by hand
 
     def human_edit(
