@@ -15,9 +15,10 @@ after the snapshot, e.g. by a person), and the Flickr side from ``sample/flickr/
 Faults for a rehearsal are written ``ENDPOINT:KIND[:COUNT[:ACTION]]`` (``parse_fault``):
 ``commons:maxlag:3``, ``commons:http503:2:wbeditentity``, ``commons:concurrent_edit``,
 ``flickr:code201:2``, ``flickr:http_429:1:flickr.photos.getInfo``. Commons kinds are
-those of ``CommonsStandin.inject``, Flickr kinds those of ``flickr_standin.Fault``
+those of ``CommonsStandin.inject``, Flickr kinds those of ``bot.standins.flickr.Fault``
 (underscores optional); ACTION narrows a Commons fault to one API action and a Flickr
-fault to one method. The same faults can be added later through each stand-in's
+fault to one method. The names and the parsing are the stand-ins' one fault model
+(``bot.standins.faults``). The same faults can be added later through each stand-in's
 ``POST /_standin/inject``.
 """
 
@@ -33,59 +34,15 @@ from typing import Any
 
 import orjson
 
+from bot.standins.faults import FaultSpec as FaultSpec
+from bot.standins.faults import parse_fault as parse_fault
+
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample"
 SAMPLE_SNAPSHOT = SAMPLE_DIR / "commons-20251101-mediainfo.json.gz"
 DEMO_BOT = "DemoBot"
 DEMO_BOTPASSWORD_NAME = "DemoBot@demo"
 DEMO_BOTPASSWORD = "demo-password-not-secret"
 DEMO_FLICKR_KEY = "demo-key-not-secret"
-
-
-@dataclass(frozen=True, slots=True)
-class FaultSpec:
-    """One fault to inject into a stand-in (see the module docstring for the syntax)."""
-
-    endpoint: str  # "commons" | "flickr"
-    kind: str
-    count: int
-    target: str | None  # Commons: the API action; Flickr: the method
-
-    def __str__(self) -> str:
-        where = f" on {self.target}" if self.target else ""
-        return f"{self.endpoint}: {self.kind} × {self.count}{where}"
-
-
-def _squash(name: str) -> str:
-    return name.lower().replace("_", "").replace("-", "")
-
-
-def parse_fault(spec: str) -> FaultSpec:
-    """``commons:http503:2:wbeditentity`` → FaultSpec; ValueError with the choices if wrong."""
-    from bot.standins.commons import FAULTS as COMMONS_FAULTS
-    from bot.standins.flickr import Fault
-
-    parts = spec.strip().split(":")
-    if len(parts) < 2 or len(parts) > 4:
-        raise ValueError(f"{spec!r}: expected ENDPOINT:KIND[:COUNT[:ACTION]]")
-    endpoint = parts[0].strip().lower()
-    kinds = {
-        "commons": list(COMMONS_FAULTS),
-        "flickr": [f.value for f in Fault],
-    }
-    if endpoint not in kinds:
-        raise ValueError(f"{spec!r}: the endpoint is 'commons' or 'flickr', not {parts[0]!r}")
-    by_squashed = {_squash(k): k for k in kinds[endpoint]}
-    kind = by_squashed.get(_squash(parts[1]))
-    if kind is None:
-        raise ValueError(f"{spec!r}: unknown {endpoint} fault; one of {', '.join(kinds[endpoint])}")
-    try:
-        count = int(parts[2]) if len(parts) > 2 and parts[2] else 1
-    except ValueError:
-        raise ValueError(f"{spec!r}: COUNT must be a whole number") from None
-    if count < 1:
-        raise ValueError(f"{spec!r}: COUNT must be at least 1")
-    target = parts[3].strip() if len(parts) > 3 and parts[3].strip() else None
-    return FaultSpec(endpoint, kind, count, target)
 
 
 def inject_faults(faults: Sequence[FaultSpec], wiki: Any, flickr: Any) -> None:
