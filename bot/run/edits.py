@@ -149,9 +149,13 @@ class EditProtocol:
     def undo(
         self, mid: str, found: list[Interference], revid: int, props: Sequence[str]
     ) -> tuple[int | None, dict[str, Any]]:
-        """Send the edit that removes our part of ``found`` (one retry on a conflict).
+        """Send the edit that removes our part of ``found``, against ``revid``.
 
         Returns (the revision after, the entity after); (None, {}) if it could not be sent.
+        An ``editconflict`` is not retried with the same claims: someone changed the file
+        again, and resending would overwrite what they wrote (Wikibase patches by statement,
+        last writer wins). The journal intent stays open instead, and the next run settles
+        the file from a fresh read, as after any undo that failed.
         """
         claims = undo_claims(found)
         if not claims:  # nothing of ours could be told apart: leave it to a person
@@ -161,19 +165,14 @@ class EditProtocol:
             f"Undo own statements on {', '.join(props)}: someone edited them at the same time "
             f"([[{self.documentation_page}|details]])"
         )
-        for attempt in (1, 2):
-            try:
-                result = self.commons.edit(mid, claims, baserevid=revid, summary=edit_summary)
-            except EditConflict:
-                fresh = self.commons.read_entities([mid]).get(mid)
-                if attempt == 2 or fresh is None or fresh.gone or fresh.lastrevid is None:
-                    return None, {}
-                revid = fresh.lastrevid
-                continue
-            except Exception as exc:
-                log.warning("undo on %s failed: %s", mid, _short(exc))
-                return None, {}
-            self.summary.edits += 1
-            self.summary.edits_undone += 1
-            return result.revid, self.entity_after(mid, result)
-        return None, {}
+        try:
+            result = self.commons.edit(mid, claims, baserevid=revid, summary=edit_summary)
+        except EditConflict:
+            log.info("undo on %s met another edit; the next run settles it from a fresh read", mid)
+            return None, {}
+        except Exception as exc:
+            log.warning("undo on %s failed: %s", mid, _short(exc))
+            return None, {}
+        self.summary.edits += 1
+        self.summary.edits_undone += 1
+        return result.revid, self.entity_after(mid, result)

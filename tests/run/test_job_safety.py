@@ -356,6 +356,38 @@ def test_a_merged_edit_whose_undo_failed_is_undone_by_the_next_run(tmp_path: Pat
             assert store.open_edits() == []
 
 
+def test_an_undo_that_meets_another_edit_is_not_resent_but_settled_by_the_next_run(
+    tmp_path: Path,
+) -> None:
+    """Resending the undo's claims against the newer revision could overwrite what the
+    other editor just wrote (Wikibase patches by statement): the bot leaves the intent
+    open and the next run settles the file from a fresh read."""
+    world = World(tmp_path)
+    mid = world.add_file(101, "52810336619", taken="2019-06-02 18:40:11")
+    human_date = p571(mid, "+1999-01-01T00:00:00Z", 9)
+    with world.start() as running:
+        running.wiki.inject("concurrent_edit", mid=mid, claims=[human_date])
+
+        def conflict_on_the_undo(n: int) -> None:
+            if n == 2:
+                raise ApiError(
+                    "editconflict", "Edit conflict. Could not patch the current revision."
+                )
+
+        wrap_standin(running, "_apply_wbeditentity", before=conflict_on_the_undo)
+        first = running.run()
+        assert first.outcomes == {"error": 1} and first.edits_undone == 0
+        assert len(running.wiki.writes) == 1  # the undo was tried once, not resent
+        with running.store() as store:
+            assert len(store.open_edits()) == 1
+        second = running.run()
+        assert second.edits_undone == 1 and second.conflicts == {"concurrent_edit": 1}
+        dates = running.wiki.entity(mid)["statements"]["P571"]
+        assert [d["id"] for d in dates] == [human_date["id"]]
+        with running.store() as store:
+            assert store.open_edits() == []
+
+
 # --------------------------------------------------------------------------- conflict recheck
 
 
