@@ -214,7 +214,8 @@ def _standin_revision_meta(wiki: StandinHandle) -> Callable[[str, int], Revision
     def meta(mid: str, revid: int) -> RevisionMeta:
         (write,) = [w for w in wiki.writes if w["revid"] == revid and not w["nochange"]]
         params = write["params"]
-        bot = params.get("bot") in ("1", "true", "") and wiki.standin.data.bot_group
+        data = wiki.standin.data
+        bot = params.get("bot") in ("1", "true", "") and data.bot_group and data.bot_right
         tags = tuple(t for t in (params.get("tags") or "").split("|") if t)
         return RevisionMeta(write["user"], bool(bot), tags, params.get("summary", ""))
 

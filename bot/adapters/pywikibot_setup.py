@@ -335,9 +335,12 @@ def login_site(site: Any, username: str, *, environ: Mapping[str, str] | None = 
             f"not logged in as {username!r} on {site} "
             f"(the session is {site.userinfo.get('name')!r})"
         )
-    if not site.has_group("bot"):
+    if not site.has_right("bot"):
+        # The right, not the group: a BotPassword made without the highvolume grant keeps
+        # the account in the bot group but drops the right (seen on a real wiki).
         log.warning(
-            "%s is not in the bot group on %s: edits will not be flagged as bot edits",
+            "%s has no bot right on %s (not in the bot group, or a BotPassword without the "
+            "highvolume grant): edits will not be flagged as bot edits",
             username,
             site,
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,31 @@ def test_startup_and_botpassword_login_from_environment(
     assert logins[0]["params"]["lgpassword"] == "***"  # the stand-in never logs secrets
     assert site.dbName() == "commonswiki"
     assert site.has_extension("WikibaseMediaInfo")
+
+
+@pytest.mark.parametrize(
+    ("bot_group", "bot_right", "warned"),
+    [
+        (True, True, False),  # a bot account with the right
+        (True, False, True),  # in the bot group, BotPassword without highvolume: no right
+        (False, False, True),  # not a bot account
+    ],
+)
+def test_a_login_without_the_bot_right_is_warned_about(
+    standin: StandinFactory,
+    commons_site: SiteFactory,
+    caplog: pytest.LogCaptureFixture,
+    bot_group: bool,
+    bot_right: bool,
+    warned: bool,
+) -> None:
+    """The right, not the group, makes ``bot=1`` count (a real wiki keeps a BotPassword
+    without the highvolume grant in the bot group but without the right)."""
+    wiki = standin(StandinData(entities=files(1), bot_group=bot_group, bot_right=bot_right))
+    with caplog.at_level(logging.WARNING, logger="bot.adapters.pywikibot_setup"):
+        site = commons_site(wiki)
+    assert site.logged_in() and site.has_group("bot") == bot_group
+    assert ("has no bot right" in caplog.text) == warned
 
 
 def test_login_with_pywikibot_password_file(

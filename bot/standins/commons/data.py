@@ -64,6 +64,9 @@ class StandinData:
     revisions_per_response: int | None = None
     """Page texts per ``prop=revisions`` answer before ``continue`` (None: all)."""
     bot_group: bool = True
+    # False: in the bot group but without the ``bot`` right, as a real wiki shows a
+    # BotPassword made without the highvolume grant (edits then carry no bot flag)
+    bot_right: bool = True
     hasmsg: bool = False
     blocked: bool = False
     strict_baserevid: bool = False

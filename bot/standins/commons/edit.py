@@ -75,7 +75,7 @@ def check_editor(
             "assertuserfailed",
             "You are no longer logged in, so the action could not be completed.",
         )
-    if params.get("assert") == "bot" and not (user and data.bot_group):
+    if params.get("assert") == "bot" and not (user and data.bot_group and data.bot_right):
         raise ApiError("assertbotfailed", 'You do not have the "bot" right.')
     if params.get("assertuser") and params["assertuser"] != user:
         raise ApiError(

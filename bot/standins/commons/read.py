@@ -114,7 +114,7 @@ def userinfo(data: StandinData, user: str | None, uiprops: list[str], fv2: bool)
         groups = ["*", "user", "autoconfirmed"] + (["bot"] if data.bot_group else [])
         rights = ["read", "edit", "writeapi", "autoconfirmed"]
         if data.bot_group:
-            rights = list(BOT_RIGHTS)
+            rights = [r for r in BOT_RIGHTS if data.bot_right or r != "bot"]
         if data.apihighlimits:
             rights.append("apihighlimits")
         has_messages = data.hasmsg

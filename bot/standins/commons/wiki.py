@@ -151,10 +151,11 @@ class Wiki:
                 del self.pages[page.pageid], self.by_title[page.title]
 
     def set_user(self, **flags: bool) -> None:
-        """Change the bot account: ``hasmsg``, ``blocked``, ``apihighlimits``, ``bot_group``."""
+        """Change the bot account: ``hasmsg``, ``blocked``, ``apihighlimits``, ``bot_group``,
+        ``bot_right``."""
         with self.lock:
             for key, value in flags.items():
-                if key not in ("hasmsg", "blocked", "apihighlimits", "bot_group"):
+                if key not in ("hasmsg", "blocked", "apihighlimits", "bot_group", "bot_right"):
                     raise ValueError(f"unknown user flag {key!r}")
                 setattr(self.data, key, value)
 
