@@ -15,9 +15,9 @@ from typing import Any
 
 from bot.adapters.config import Settings
 from bot.adapters.pywikibot_setup import ENV_BOTPASSWORD, ENV_BOTPASSWORD_NAME
-from bot.cli.run import Adapters, build_adapters, make_job
 from bot.core.evidence import FileEvidence
 from bot.run.job import RunOptions, RunSummary
+from bot.run.wiring import Adapters, build_adapters, make_job
 from bot.standins.commons import StandinData as CommonsData
 from bot.standins.commons import StandinHandle, run_commons_standin
 from bot.standins.flickr import StandinData as FlickrData

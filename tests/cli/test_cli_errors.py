@@ -19,8 +19,8 @@ from job_world import FLICKR_KEY, World
 
 from bot.adapters.config import PROJECT_DIR, load_settings
 from bot.cli import main
-from bot.cli.run import build_adapters, unreachable_bounds
 from bot.core.errors import ExitCode
+from bot.run.wiring import build_adapters, unreachable_bounds
 from bot.standins.sandbox import SAMPLE_SNAPSHOT
 from bot.store import Store
 

@@ -32,11 +32,11 @@ from wikibase_backends import (
 from bot.adapters.commons import CommonsClient
 from bot.adapters.config import Settings
 from bot.adapters.pywikibot_setup import ENV_BOTPASSWORD, ENV_BOTPASSWORD_NAME
-from bot.cli.run import build_adapters, make_job
 from bot.core import ids
 from bot.core.evidence import FileEvidence
 from bot.core.wikibase import item_snak, new_statement, string_snak, time_snak
 from bot.run.job import RunOptions, RunSummary
+from bot.run.wiring import build_adapters, make_job
 from bot.standins.commons import run_commons_standin
 from bot.standins.flickr import StandinData as FlickrData
 from bot.standins.flickr import make_person, make_photo, run_flickr_standin

@@ -519,8 +519,8 @@ def test_a_run_that_fails_records_the_error_and_its_summary(tmp_path: Path) -> N
 
         wrap_standin(running, "_wbgetentities", after=commons_answers_garbage)
         with running.adapters() as ad:
-            from bot.cli.run import make_job
             from bot.run.job import RunOptions
+            from bot.run.wiring import make_job
 
             job = make_job(ad, RunOptions(batch_size=1, progress=False, limit=9))
             with pytest.raises(ValueError):
