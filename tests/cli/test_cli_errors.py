@@ -15,7 +15,6 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from job_world import FLICKR_KEY, World
 
 from bot.adapters.config import PROJECT_DIR, load_settings
 from bot.cli import main
@@ -23,6 +22,7 @@ from bot.core.errors import ExitCode
 from bot.run.wiring import build_adapters, unreachable_bounds
 from bot.standins.sandbox import SAMPLE_SNAPSHOT
 from bot.store import Store
+from tests.support.world import FLICKR_KEY, World
 
 REPO = Path(__file__).resolve().parents[2]
 FAST_RETRIES = {

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from job_world import FLICKR_KEY, World, p571
 
 from bot.adapters.flickr import FetchError
 from bot.cli import main
 from bot.run.job import Job
+from tests.support.world import FLICKR_KEY, World, p571
 
 
 def test_explain_prints_the_plan_and_writes_nothing(

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from job_world import World
 
 from bot.core.errors import RemoteError
 from bot.run.explain import explain
+from tests.support.world import World
 
 PHOTO = "52810336619"
 WIKITEXT_SOURCE = (

@@ -16,18 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from commons_fixtures import offline_fixture, pywikibot_dir_fixture  # noqa: F401 - fixtures
-from wikibase_backends import (
-    BOT,
-    BOTPASSWORD,
-    BOTPASSWORD_NAME,
-    TAG,
-    Backend,
-    backend_fixture,  # noqa: F401 - fixture
-    real_backend_fixture,  # noqa: F401 - fixture
-    standin_backend_fixture,  # noqa: F401 - fixture
-    statements,
-)
 
 from bot.adapters.commons import CommonsClient
 from bot.adapters.config import Settings
@@ -41,6 +29,18 @@ from bot.standins.commons import run_commons_standin
 from bot.standins.flickr import StandinData as FlickrData
 from bot.standins.flickr import make_person, make_photo, run_flickr_standin
 from bot.store import QueueFilter, Store
+from tests.support.commons import offline_fixture, pywikibot_dir_fixture  # noqa: F401 - fixtures
+from tests.support.wikibase import (
+    BOT,
+    BOTPASSWORD,
+    BOTPASSWORD_NAME,
+    TAG,
+    Backend,
+    backend_fixture,  # noqa: F401 - fixture
+    real_backend_fixture,  # noqa: F401 - fixture
+    standin_backend_fixture,  # noqa: F401 - fixture
+    statements,
+)
 
 FLICKR_KEY = "0123456789abcdef0123456789abcdef"
 OWNER = "74108412@N03"

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from job_world import BOT, Running, World, p571
 
 from bot.store import ConflictStatus, QueueFilter
+from tests.support.world import BOT, Running, World, p571
 
 ROOT = Path(__file__).resolve().parents[2]
 

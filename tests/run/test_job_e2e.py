@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from job_world import OTHER_OWNER, OWNER, World, p571
 
 from bot.run.job import iter_report
 from bot.standins.flickr import make_photo
 from bot.store import ConflictStatus, LockHeld, QueueFilter
+from tests.support.world import OTHER_OWNER, OWNER, World, p571
 
 
 def statement_props(entity: dict) -> set[str]:

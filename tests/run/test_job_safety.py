@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from job_world import Running, World, p571
 
 from bot.run.job import iter_report
 from bot.standins.commons import ApiError
 from bot.store import ConflictStatus, QueueFilter, Store
+from tests.support.world import Running, World, p571
 
 
 def precision_conflict_file(world: World, pageid: int) -> str:

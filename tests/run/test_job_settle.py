@@ -8,10 +8,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from job_world import Running, World, p571
-
 from bot.core.reconcile import statement_identity
 from bot.store import ConflictStatus, QueueFilter
+from tests.support.world import Running, World, p571
 
 A, B = "53377120054", "53377120188"  # the two photos a stitched panorama cites
 WAITING = ("open", "skip", "accept_flickr", "applying")
