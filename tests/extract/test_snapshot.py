@@ -13,7 +13,6 @@ import shutil
 import sys
 import tracemalloc
 import zlib
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from types import ModuleType
@@ -62,13 +61,6 @@ def _load(name: str, path: Path) -> ModuleType:
 
 
 synth = _load("synth_snapshot", ROOT / "benchmarks" / "synth_snapshot.py")
-
-
-@pytest.fixture()
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "bot.db")
-    yield s
-    s.close()
 
 
 @pytest.fixture()

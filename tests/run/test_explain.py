@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from bot.core.errors import RemoteError
@@ -18,8 +16,7 @@ WIKITEXT_SOURCE = (
 )
 
 
-def test_a_file_with_its_source_in_sdc_gets_the_plan_and_the_diff(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_a_file_with_its_source_in_sdc_gets_the_plan_and_the_diff(world: World) -> None:
     mid = world.add_file(101, PHOTO)
     with world.start() as running, running.adapters(dry_run=True) as ad:
         found = explain(ad, mid)
@@ -37,8 +34,7 @@ def test_a_file_with_its_source_in_sdc_gets_the_plan_and_the_diff(tmp_path: Path
     assert found.to_json()["evidence"] == found.file.evidence
 
 
-def test_a_file_by_title_with_its_source_only_in_wikitext(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_a_file_by_title_with_its_source_only_in_wikitext(world: World) -> None:
     mid = world.add_file(301, PHOTO, statements={}, in_worklist=False)
     world.commons.entities[mid]["wikitext"] = WIKITEXT_SOURCE
     title = world.commons.entities[mid]["title"]
@@ -51,8 +47,7 @@ def test_a_file_by_title_with_its_source_only_in_wikitext(tmp_path: Path) -> Non
     assert found.plan is not None and found.edit is not None
 
 
-def test_a_file_named_after_a_photo_and_nothing_else_is_weak_evidence(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_a_file_named_after_a_photo_and_nothing_else_is_weak_evidence(world: World) -> None:
     mid = world.add_file(301, PHOTO, statements={}, in_worklist=False)
     world.commons.entities[mid]["wikitext"] = "Harbour, from Flickr\n|source=own work\n"
     with world.start() as running, running.adapters(dry_run=True) as ad:
@@ -62,8 +57,7 @@ def test_a_file_named_after_a_photo_and_nothing_else_is_weak_evidence(tmp_path: 
     assert found.weak_evidence_only
 
 
-def test_a_file_without_any_flickr_id(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_a_file_without_any_flickr_id(world: World) -> None:
     mid = world.add_file(301, PHOTO, statements={}, in_worklist=False, photo=False)
     world.commons.entities[mid]["title"] = "File:Harbour at dusk.jpg"
     world.commons.entities[mid]["wikitext"] = "A harbour at dusk.\n"
@@ -78,8 +72,7 @@ def test_a_file_without_any_flickr_id(tmp_path: Path) -> None:
     }
 
 
-def test_a_file_commons_does_not_have(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_a_file_commons_does_not_have(world: World) -> None:
     world.add_file(101, PHOTO)
     with (
         world.start() as running,
