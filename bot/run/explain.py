@@ -20,6 +20,7 @@ from bot.core.wbeditentity import apply_edit
 from bot.core.wikibase import statements_of
 from bot.run.common import _use_decided_photo_id, _weak_only
 from bot.run.ports import EntityStateLike, RunOptions
+from bot.run.wiring import make_job
 from bot.store import WorkFile
 
 if TYPE_CHECKING:
@@ -97,8 +98,6 @@ def explain(ad: Adapters, target: str) -> Explanation:
     not answer for it (``NetworkUnreachable`` when Wikidata could not be reached): a run
     would retry such a file later, so there is no plan to show.
     """
-    from bot.run.wiring import make_job
-
     job = make_job(ad, RunOptions(dry_run=True))
     state = _read(ad.commons, target.strip())
     f = _work_file(state)
