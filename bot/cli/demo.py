@@ -133,9 +133,9 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
 def run_demo(workdir: Path, *, put_throttle: float = 0.2) -> tuple[Any, Any, dict[str, int]]:
     """Extract, run against the stand-ins; returns (extract summary, run summary, wiki facts)."""
     from bot.adapters.pywikibot_setup import ENV_BOTPASSWORD, ENV_BOTPASSWORD_NAME
-    from bot.cli.run import build_adapters, make_job
     from bot.extract.snapshot import extract
     from bot.run.job import RunOptions
+    from bot.run.wiring import build_adapters, make_job
     from bot.standins.sandbox import (
         DEMO_BOT,
         DEMO_BOTPASSWORD,

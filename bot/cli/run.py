@@ -1,8 +1,8 @@
 """``backfill run`` and ``backfill explain``: the bot against Commons and Flickr.
 
-Both build the same adapters (``build_adapters``): a pywikibot site (logged in for real
-runs, anonymous for dry runs and ``explain``), the Flickr client with the store as its
-owner cache, and the Wikidata client for creator items. ``--commons-api`` and
+Both are thin calls into the library: the adapters come from ``bot.run.wiring``
+(``build_adapters``, ``make_job``; re-exported here for callers that still import them from
+the CLI), the plan of one file from ``bot.run.explain``. ``--commons-api`` and
 ``--flickr-api`` point them at other servers, e.g. the local stand-ins of
 ``backfill sandbox``.
 
@@ -19,9 +19,6 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +27,15 @@ import orjson
 
 from bot.adapters.config import Settings, load_settings
 from bot.cli.args import existing_store, non_negative_float, non_negative_int
-from bot.core.errors import ConfigError, NetworkUnreachable, RemoteError, as_backfill_error
+from bot.core.errors import ConfigError, as_backfill_error
+from bot.run.wiring import (
+    Adapters,
+    build_adapters,
+    flickr_retry_policy,
+    http_timeout,
+    make_job,
+    unreachable_bounds,
+)
 from bot.store import LockHeld, Store
 
 log = logging.getLogger(__name__)
@@ -130,128 +135,6 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
     )
 
 
-def flickr_retry_policy(settings: Settings) -> Any:
-    """Flickr's retries as the settings bound them: ``max_retries`` tries to connect, the
-    first wait ``retry_wait`` (2 s by default, as the client's own default), jitter no
-    larger than that wait."""
-    from bot.adapters.flickr import RetryPolicy
-
-    wait = settings.retry_wait
-    return RetryPolicy(
-        connect_attempts=max(1, settings.max_retries), initial_wait=wait, jitter=min(2.0, wait)
-    )
-
-
-def http_timeout(settings: Settings) -> Any:
-    """httpx timeouts: a connection must open within ``connect_timeout`` seconds."""
-    import httpx
-
-    return httpx.Timeout(30.0, connect=settings.connect_timeout)
-
-
-def unreachable_bounds(settings: Settings) -> dict[str, float]:
-    """Seconds after which each service counts as unreachable, as ``build_adapters``
-    configures them (computed from the retry settings, not measured)."""
-    from bot.adapters import flickr, pywikibot_setup, wikidata
-
-    s = settings
-    return {
-        "commons": pywikibot_setup.unreachable_bound(
-            s.max_retries, s.retry_wait, s.retry_max, s.connect_timeout
-        ),
-        "flickr": flickr.unreachable_bound(flickr_retry_policy(s), s.connect_timeout),
-        "wikidata": wikidata.unreachable_bound(
-            max(1, s.max_retries), s.connect_timeout, s.retry_wait, s.retry_max
-        ),
-    }
-
-
-@dataclass
-class Adapters:
-    """Everything a run talks to, built from settings."""
-
-    store: Store
-    commons: Any
-    flickr: Any
-    wikidata: Any
-
-
-@contextmanager
-def build_adapters(
-    settings: Settings,
-    *,
-    anonymous: bool,
-    username: str | None,
-    environ: Mapping[str, str] | None = None,
-    flickr_api_key: str | None = None,
-) -> Iterator[Adapters]:
-    """Open the store and the three clients; close them afterwards.
-
-    The Flickr key is checked first: a missing one is named before any login."""
-    from bot.adapters.commons import CommonsClient
-    from bot.adapters.flickr import FlickrClient, api_key_from_env
-    from bot.adapters.pywikibot_setup import setup_pywikibot
-    from bot.adapters.ratelimit import TokenBucket
-    from bot.adapters.wikidata import WikidataClient
-
-    key = flickr_api_key if flickr_api_key is not None else api_key_from_env()
-    config_dir = Path(os.environ.get("PYWIKIBOT_DIR") or settings.pywikibot_dir)
-    site = setup_pywikibot(
-        settings.commons_api_url or None,
-        config_dir,
-        None if anonymous else username,
-        put_throttle=settings.put_throttle,
-        max_retries=settings.max_retries,
-        retry_wait=settings.retry_wait,
-        retry_max=settings.retry_max,
-        connect_timeout=settings.connect_timeout,
-        maxlag=settings.maxlag,
-        user_agent=settings.user_agent,
-        environ=environ,
-    )
-    store = Store(settings.db_path)
-    flickr = FlickrClient(
-        key,
-        base_url=settings.flickr_api_url,
-        user_agent=settings.user_agent,
-        owner_cache=store,
-        rate_limiter=TokenBucket(calls_per_hour=settings.flickr_calls_per_hour),
-        owner_max_age=settings.owner_cache_max_age,
-        retry=flickr_retry_policy(settings),
-        timeout=http_timeout(settings),
-    )
-    wikidata = WikidataClient(
-        settings.wikidata_api_url,
-        user_agent=settings.user_agent,
-        timeout=http_timeout(settings),
-        retry_wait=settings.retry_wait,
-        retry_max=settings.retry_max,
-        connect_attempts=max(1, settings.max_retries),
-    )
-    commons = CommonsClient(site, run_page=settings.run_page, tags=settings.edit_tags)
-    try:
-        yield Adapters(store, commons, flickr, wikidata)
-    finally:
-        flickr.close()
-        wikidata.close()
-        store.close()
-
-
-def make_job(ad: Adapters, options: Any) -> Any:
-    """The job wired to the adapters, as every entry point (run, demo, tests) wants it."""
-    from bot.core.wikitext import find_flickr_source
-    from bot.run.job import Job
-
-    return Job(
-        ad.store,
-        ad.commons,
-        ad.flickr,
-        options,
-        wikidata=ad.wikidata.fetch_flickr_user_ids,
-        find_in_wikitext=find_flickr_source,
-    )
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     from bot.adapters.flickr import api_key_from_env
     from bot.adapters.pywikibot_setup import resolve_username
@@ -311,6 +194,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+__all__ = [  # the wiring lives in bot.run.wiring; these names stay importable from here
+    "Adapters",
+    "build_adapters",
+    "flickr_retry_policy",
+    "http_timeout",
+    "make_job",
+    "unreachable_bounds",
+]
+
+
 def _failed_start(settings: Settings, options: Any, exc: BaseException) -> Any:
     """The summary of a run that failed before its job existed (Commons unreachable at
     the first request, a login refused), recorded in the store as a run of its own."""
@@ -341,82 +234,13 @@ def print_summary(summary: Any, *, as_json: bool, report: Path | None) -> None:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """The plan for one live file, read anonymously; nothing is written anywhere."""
-    from bot.core.evidence import evidence_from_entity
-    from bot.run.job import Job, RunOptions
-    from bot.store import WorkFile
+    from bot.run.explain import explain
 
     settings = settings_from_args(args).with_overrides(db_path=args.db or ":memory:")
     if args.db:
         existing_store(args.db, command="explain")
     with build_adapters(settings, anonymous=True, username=None) as ad:
-        target = args.file.strip()
-        if target.upper().startswith("M") and target[1:].isdigit():
-            states = ad.commons.read_entities([target.upper()])
-        else:
-            states = ad.commons.read_entities_by_title([target])
-        state = next(iter(states.values()), None)
-        if state is None or state.gone:
-            raise RemoteError(f"{target}: no such file on Commons")
-        entity = dict(state.entity)
-        entity.setdefault("id", state.mid)
-        found = evidence_from_entity({**entity, "title": state.title, "pageid": state.pageid})
-        photo_ids = list(found.photo_ids) if found else []
-        wf = WorkFile(
-            id=0,
-            mid=state.mid,
-            title=state.title,
-            pageid=state.pageid,
-            photo_ids=photo_ids,
-            owner_nsid=found.owner_nsid if found else None,
-            owner_alias=found.owner_alias if found else None,
-            evidence=[dict(e) for e in found.evidence] if found else [],
-            evidence_sources=list(found.evidence_sources) if found else [],
-            has_p12120=bool(found and found.has_p12120),
-            status="pending",
-            attempts=0,
-            origin="explain",
-        )
-        job = Job(
-            ad.store,
-            ad.commons,
-            ad.flickr,
-            RunOptions(dry_run=True),
-            wikidata=ad.wikidata.fetch_flickr_user_ids,
-        )
-        if not wf.photo_ids:
-            from bot.core.wikitext import find_flickr_source
-
-            text = ad.commons.get_wikitext([state.title]).get(state.title or "")
-            if text:
-                wf.photo_ids = list(find_flickr_source(state.title or "", text).photo_ids)
-        if not wf.photo_ids:
-            print(
-                orjson.dumps(
-                    {"mid": state.mid, "title": state.title, "outcome": "no_flickr_id"}
-                ).decode()
-            )
-            return 0
-        from bot.adapters.flickr import FetchError
-
-        photos = job.fetch_flickr([wf]) if len(wf.photo_ids) == 1 else {}
-        photo = photos.get(wf.photo_ids[0]) if len(wf.photo_ids) == 1 else None
-        if isinstance(photo, FetchError):
-            raise RemoteError(
-                f"Flickr did not answer for photo {photo.photo_id}: "
-                f"{photo.message}; a run would retry this file later"
-            )
-        creators = job.creator_lookups([state])
-        unchecked, why = job.wikidata_unchecked
-        if unchecked:
-            kind = NetworkUnreachable if ad.wikidata.unreachable else RemoteError
-            raise kind(
-                f"Wikidata did not answer for {', '.join(sorted(unchecked))}: "
-                f"{ad.wikidata.unreachable or why}; a run would retry this file later"
-            )
-        the_plan = job.plan_file(wf, state, photo, creators)
-        out = the_plan.to_json()
-        out["title"] = state.title
-        out["evidence"] = wf.evidence
-        out["flickr_calls"] = ad.flickr.calls
-        sys.stdout.write(orjson.dumps(out, option=orjson.OPT_INDENT_2).decode() + "\n")
+        found = explain(ad, args.file)
+    option = orjson.OPT_INDENT_2 if found.plan is not None else 0
+    sys.stdout.write(orjson.dumps(found.to_json(), option=option).decode() + "\n")
     return 0

@@ -9,21 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from commons_fixtures import (
-    BOT,
-    BOTPASSWORD,
-    BOTPASSWORD_NAME,
-    PUT_THROTTLE,
-    RUN_PAGE,
-    SiteFactory,
-    StandinFactory,
-    commons_site_fixture,  # noqa: F401 - fixture
-    files,
-    offline_fixture,  # noqa: F401 - autouse fixture
-    pywikibot_dir_fixture,  # noqa: F401 - fixture
-    standin_fixture,  # noqa: F401 - fixture
-    string_claim,
-)
 
 from bot.adapters.commons import (
     CommonsClient,
@@ -44,6 +29,21 @@ from bot.adapters.pywikibot_setup import (
     resolve_username,
 )
 from bot.standins.commons import StandinData
+from tests.support.commons import (
+    BOT,
+    BOTPASSWORD,
+    BOTPASSWORD_NAME,
+    PUT_THROTTLE,
+    RUN_PAGE,
+    SiteFactory,
+    StandinFactory,
+    commons_site_fixture,  # noqa: F401 - fixture
+    files,
+    offline_fixture,  # noqa: F401 - autouse fixture
+    pywikibot_dir_fixture,  # noqa: F401 - fixture
+    standin_fixture,  # noqa: F401 - fixture
+    string_claim,
+)
 
 P12120 = "P12120"
 

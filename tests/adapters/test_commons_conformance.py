@@ -18,8 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from commons_fixtures import offline_fixture, pywikibot_dir_fixture  # noqa: F401 - fixtures
-from wikibase_backends import (
+
+from bot.adapters.commons import CommonsClient, EditConflict, EditRefused
+from bot.core import ids
+from bot.core.claims import wanted_statements
+from bot.core.concurrency import interference, planned_against, undo_claims
+from bot.core.flickr_photo import FlickrLocation, FlickrOwner, FlickrPhoto
+from bot.core.reconcile import ActionKind, apply_edit, plan
+from bot.core.wikibase import item_snak, new_statement, somevalue_snak, string_snak
+from tests.support.commons import offline_fixture, pywikibot_dir_fixture  # noqa: F401 - fixtures
+from tests.support.wikibase import (
     BOT,
     START_SCRIPT,
     TAG,
@@ -32,14 +40,6 @@ from wikibase_backends import (
     statements,
     warning_names,
 )
-
-from bot.adapters.commons import CommonsClient, EditConflict, EditRefused
-from bot.core import ids
-from bot.core.claims import wanted_statements
-from bot.core.concurrency import interference, planned_against, undo_claims
-from bot.core.flickr_photo import FlickrLocation, FlickrOwner, FlickrPhoto
-from bot.core.reconcile import ActionKind, apply_edit, plan
-from bot.core.wikibase import item_snak, new_statement, somevalue_snak, string_snak
 
 OWNER = FlickrOwner(
     nsid="55696846@N04",

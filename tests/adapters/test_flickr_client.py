@@ -905,19 +905,18 @@ def test_owners_are_looked_up_again_after_the_maximum_age(
 
 
 def test_the_store_as_owner_cache_honours_the_maximum_age(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import bot.store.caches
 
-    with Store(tmp_path / "owners.db") as store:
-        monkeypatch.setattr(bot.store.caches, "utcnow", lambda: "2020-01-01T00:00:00.000000Z")
-        store.put_owner(FlickrOwner(BIG, "old name", photos_count=2000))
-        monkeypatch.undo()
-        store.put_owner(FlickrOwner(SMALL, "fresh", photos_count=1000))
-        assert store.get_owner(BIG) is not None  # no max age: forever
-        assert store.get_owner(BIG, max_age=timedelta(days=30)) is None
-        assert store.get_owner(SMALL, max_age=timedelta(days=30)) is not None
-        assert store.get_owner(SMALL, max_age=timedelta(0)) is None
+    monkeypatch.setattr(bot.store.caches, "utcnow", lambda: "2020-01-01T00:00:00.000000Z")
+    store.put_owner(FlickrOwner(BIG, "old name", photos_count=2000))
+    monkeypatch.undo()
+    store.put_owner(FlickrOwner(SMALL, "fresh", photos_count=1000))
+    assert store.get_owner(BIG) is not None  # no max age: forever
+    assert store.get_owner(BIG, max_age=timedelta(days=30)) is None
+    assert store.get_owner(SMALL, max_age=timedelta(days=30)) is not None
+    assert store.get_owner(SMALL, max_age=timedelta(0)) is None
 
 
 def test_listing_stops_as_soon_as_everything_is_found(

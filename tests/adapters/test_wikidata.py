@@ -8,7 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from commons_fixtures import offline_fixture  # noqa: F401 - autouse fixture
 
 from bot.adapters.wikidata import (
     WikidataClient,
@@ -19,6 +18,7 @@ from bot.adapters.wikidata import (
 )
 from bot.core.errors import ExitCode
 from bot.standins.commons import StandinData, StandinHandle, run_commons_standin
+from tests.support.commons import offline_fixture  # noqa: F401 - autouse fixture
 
 SEED = Path(__file__).parents[1] / "fixtures" / "commons" / "seed"
 

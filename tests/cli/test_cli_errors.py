@@ -15,14 +15,14 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from job_world import FLICKR_KEY, World
 
 from bot.adapters.config import PROJECT_DIR, load_settings
 from bot.cli import main
-from bot.cli.run import build_adapters, unreachable_bounds
 from bot.core.errors import ExitCode
+from bot.run.wiring import build_adapters, unreachable_bounds
 from bot.standins.sandbox import SAMPLE_SNAPSHOT
 from bot.store import Store
+from tests.support.world import FLICKR_KEY, World
 
 REPO = Path(__file__).resolve().parents[2]
 FAST_RETRIES = {
@@ -57,7 +57,7 @@ def one_line(stderr: str) -> str:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Path:
+def sample_db(tmp_path: Path) -> Path:
     """A store extracted from the bundled sample."""
     db = tmp_path / "store.db"
     assert main(["extract", str(SAMPLE_SNAPSHOT), "--db", str(db), "--no-progress"]) in (0, 1)
@@ -146,12 +146,12 @@ def test_the_default_store_path_is_the_project_setting_not_the_current_directory
     ],
 )
 def test_a_missing_flickr_key_is_named_before_any_request(
-    tmp_path: Path, store: Path, free_port: int, args: list[str]
+    tmp_path: Path, sample_db: Path, free_port: int, args: list[str]
 ) -> None:
     # Commons points at a closed port: a request or a login would fail differently (8).
     api = f"http://127.0.0.1:{free_port}/w/api.php"
     result = backfill(
-        *args, "--db", str(store), "--commons-api", api, cwd=tmp_path, env=FAST_RETRIES
+        *args, "--db", str(sample_db), "--commons-api", api, cwd=tmp_path, env=FAST_RETRIES
     )
     assert result.returncode == ExitCode.CONFIG == 7
     assert one_line(result.stderr) == (
@@ -161,10 +161,10 @@ def test_a_missing_flickr_key_is_named_before_any_request(
 
 
 def test_a_real_run_without_an_account_is_a_configuration_error(
-    tmp_path: Path, store: Path
+    tmp_path: Path, sample_db: Path
 ) -> None:
     result = backfill(
-        "run", "--db", str(store), "--pywikibot-dir", str(tmp_path / "pwb"),
+        "run", "--db", str(sample_db), "--pywikibot-dir", str(tmp_path / "pwb"),
         cwd=tmp_path, env={"FLICKR_API_KEY": "k"},
     )  # fmt: skip
     assert result.returncode == ExitCode.CONFIG
@@ -175,11 +175,11 @@ def test_a_real_run_without_an_account_is_a_configuration_error(
 
 
 def test_an_unreachable_commons_fails_a_dry_run_with_its_summary(
-    tmp_path: Path, store: Path, free_port: int
+    tmp_path: Path, sample_db: Path, free_port: int
 ) -> None:
     api = f"http://127.0.0.1:{free_port}/w/api.php"
     result = backfill(
-        "run", "--dry-run", "--db", str(store), "--commons-api", api,
+        "run", "--dry-run", "--db", str(sample_db), "--commons-api", api,
         "--pywikibot-dir", str(tmp_path / "pwb"),
         cwd=tmp_path, env={**FAST_RETRIES, "FLICKR_API_KEY": "k"},
     )  # fmt: skip
@@ -191,7 +191,7 @@ def test_an_unreachable_commons_fails_a_dry_run_with_its_summary(
     assert one_line(result.stderr) == f"backfill run: {line}"
     first = result.stdout.splitlines()[0]
     assert first == f"Run 1: dry run (nothing written to Commons); stopped: error: {line}"
-    with Store(store) as s:  # the failed run is recorded like any other
+    with Store(sample_db) as s:  # the failed run is recorded like any other
         run = s.get_run(1)
     assert run is not None and run["stop_reason"] == f"error: {line}"
 
@@ -210,12 +210,11 @@ def test_an_unreachable_commons_fails_explain(tmp_path: Path, free_port: int) ->
 
 
 def test_an_unreachable_flickr_fails_explain_in_one_line(
-    tmp_path: Path,
+    world: World,
     free_port: int,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    world = World(tmp_path)
     world.add_file(101, "52810336619")
     monkeypatch.setenv("FLICKR_API_KEY", FLICKR_KEY)
     for name, value in FAST_RETRIES.items():
@@ -254,7 +253,7 @@ def test_test_bounds_are_small() -> None:
 # None as the expected delay: pywikibot's minimum gap (``minthrottle``, 0.1 s by default)
 @pytest.mark.parametrize(("throttle", "write_delay"), [(0.0, None), (0.3, 0.3), (None, 10.0)])
 def test_put_throttle_zero_means_no_wait_between_edits(
-    tmp_path: Path,
+    world: World,
     monkeypatch: pytest.MonkeyPatch,
     throttle: float | None,
     write_delay: float | None,
@@ -263,7 +262,6 @@ def test_put_throttle_zero_means_no_wait_between_edits(
     requests, ``minthrottle``: 0.1 s unless a test lowered it); maxlag still applies. None
     (the flag not given): the setting, 10 s."""
     monkeypatch.setenv("FLICKR_API_KEY", FLICKR_KEY)
-    world = World(tmp_path)
     with world.start() as running:
         settings = running.settings.with_overrides(put_throttle=throttle)
         if throttle is None:
@@ -321,6 +319,7 @@ def test_the_readme_lists_every_exit_code() -> None:
 )  # fmt: skip
 def test_a_run_that_flickr_stops_prints_its_summary_and_one_line(
     tmp_path: Path,
+    world: World,
     free_port: int,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
@@ -329,7 +328,6 @@ def test_a_run_that_flickr_stops_prints_its_summary_and_one_line(
     code: ExitCode,
     reason: str,
 ) -> None:
-    world = World(tmp_path)
     world.add_file(101, "52810336619")
     monkeypatch.setenv("FLICKR_API_KEY", key)
     for name, value in FAST_RETRIES.items():
@@ -369,7 +367,7 @@ def test_a_run_that_flickr_stops_prints_its_summary_and_one_line(
 )  # fmt: skip
 def test_other_failures_are_one_line(
     tmp_path: Path,
-    store: Path,
+    sample_db: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     args: list[str],
@@ -378,18 +376,17 @@ def test_other_failures_are_one_line(
 ) -> None:
     monkeypatch.delenv("TOOL_SECRET_KEY", raising=False)
     monkeypatch.delenv("TOOL_DEV_LOGIN", raising=False)
-    capsys.readouterr()  # the store fixture's extract summary
-    values = {"tmp": tmp_path, "store": store}
+    capsys.readouterr()  # the sample_db fixture's extract summary
+    values = {"tmp": tmp_path, "store": sample_db}
     assert main([a.format(**values) for a in args]) == code
     assert one_line(capsys.readouterr().err).startswith(message.format(**values))
 
 
 def test_an_unreachable_flickr_stops_a_run_with_one_line_on_stderr(
-    tmp_path: Path, free_port: int
+    tmp_path: Path, world: World, free_port: int
 ) -> None:
     """As a subprocess, so that the bot's own log lines count too: the tries before
     Flickr counts as unreachable are logged at INFO, not as a warning each."""
-    world = World(tmp_path)
     world.add_file(101, "52810336619")
     with world.start() as running:
         s = running.settings

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
-from job_world import FLICKR_KEY, World, p571
 
 from bot.adapters.flickr import FetchError
 from bot.cli import main
 from bot.run.job import Job
+from tests.support.world import FLICKR_KEY, World, p571
 
 
 def test_explain_prints_the_plan_and_writes_nothing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    world = World(tmp_path)
     mid = world.add_file(101, "52810336619", statements={})
     world.commons.entities[mid]["statements"] = {
         "P571": [p571("M101", "+1999-00-00T00:00:00Z", 9)],
@@ -79,9 +77,8 @@ def _explain_args(running: Any) -> list[str]:
 
 
 def test_explain_says_when_flickr_does_not_answer(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    world = World(tmp_path)
     world.add_file(101, "52810336619")
     monkeypatch.setenv("FLICKR_API_KEY", FLICKR_KEY)
     monkeypatch.setattr(
@@ -97,9 +94,8 @@ def test_explain_says_when_flickr_does_not_answer(
 
 
 def test_explain_with_a_rejected_api_key(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    world: World, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    world = World(tmp_path)
     world.add_file(101, "52810336619")
     monkeypatch.setenv("FLICKR_API_KEY", "not-the-key")
     with world.start() as running:

@@ -3,32 +3,17 @@
 from __future__ import annotations
 
 import gzip
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 
 from bot.cli import main
 from bot.store import FileStatus, Store
+from tests.support import snapshot as h
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "snapshot"
 SAMPLE = ROOT / "bot" / "standins" / "sample" / "commons-20251101-mediainfo.json.gz"
-
-
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-h = _load("snapshot_helpers", FIXTURES / "helpers.py")
 
 
 @pytest.fixture()

@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
 from bot.core.evidence import FileEvidence, MalformedEntity, entity_mid, evidence_from_entity
 from bot.core.flickr_urls import base58_encode
+from tests.support import snapshot as h
 
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "snapshot"
 # ../shared beside the checkout (as CI places it): real responses, read but never copied
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "commons"
 
 
-def _load_helpers() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("snapshot_helpers", FIXTURES / "helpers.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-h = _load_helpers()
 MID = "M131000101"
 PHOTO = "https://www.flickr.com/photos/harbourlight/52810336619/"
 

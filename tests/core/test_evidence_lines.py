@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.core.evidence import MalformedEntity, evidence_from_entity, evidence_from_line
+from tests.support import snapshot as h
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "snapshot"
 
 
 def _load(name: str, path: Path) -> ModuleType:
@@ -31,7 +31,6 @@ def _load(name: str, path: Path) -> ModuleType:
     return module
 
 
-h = _load("snapshot_helpers", FIXTURES / "helpers.py")
 synth = _load("synth_snapshot", ROOT / "benchmarks" / "synth_snapshot.py")
 MID = "M131000101"
 PHOTO = "https://www.flickr.com/photos/harbourlight/52810336619/"

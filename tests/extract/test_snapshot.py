@@ -13,7 +13,6 @@ import shutil
 import sys
 import tracemalloc
 import zlib
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from types import ModuleType
@@ -40,9 +39,9 @@ from bot.extract.snapshot import (
     sniff_format,
 )
 from bot.store import FileStatus, Store
+from tests.support import snapshot as h
 
 ROOT = Path(__file__).resolve().parents[2]
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "snapshot"
 REAL_SLICE = (  # ../shared beside the checkout, as CI places it
     Path(__file__).resolve().parents[3]
     / "shared"
@@ -61,15 +60,7 @@ def _load(name: str, path: Path) -> ModuleType:
     return module
 
 
-h = _load("snapshot_helpers", FIXTURES / "helpers.py")
 synth = _load("synth_snapshot", ROOT / "benchmarks" / "synth_snapshot.py")
-
-
-@pytest.fixture()
-def store(tmp_path: Path) -> Iterator[Store]:
-    s = Store(tmp_path / "bot.db")
-    yield s
-    s.close()
 
 
 @pytest.fixture()

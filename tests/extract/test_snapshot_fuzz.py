@@ -8,13 +8,10 @@ from __future__ import annotations
 import contextlib
 import copy
 import gzip
-import importlib.util
 import random
-import sys
 import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import orjson
@@ -25,20 +22,7 @@ import bot.extract.reading as reading
 from bot.core.evidence import FileEvidence, MalformedEntity, decode_line, evidence_from_line
 from bot.extract.snapshot import SnapshotScanner, extract
 from bot.store import Store
-
-FIXTURES = Path(__file__).parents[1] / "fixtures" / "snapshot"
-
-
-def _load(name: str, path: Path) -> ModuleType:
-    spec = importlib.util.spec_from_file_location(name, path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-h = _load("snapshot_helpers", FIXTURES / "helpers.py")
+from tests.support import snapshot as h
 
 GOOD = 60  # unmutated entity lines
 HOSTILE = 240  # mutated ones, between them

@@ -19,6 +19,7 @@ from bot.core.errors import ConfigError, StoreMissing
 from bot.store import ConflictRecord, ConflictStatus, Store
 from review_ui import sample
 from review_ui.app import create_app
+from tests.support.conflicts import ConflictBuilder
 
 SECRET = "test-secret-key-0123456789"
 TOKEN = "test-csrf-token"
@@ -493,22 +494,22 @@ def test_bulk_decision_with_confirmation(maintainer: FlaskClient, db: Path) -> N
     assert "Nothing to do" in again
 
 
-def test_bulk_decision_says_what_changed_meanwhile(maintainer: FlaskClient, db: Path) -> None:
+def test_bulk_decision_says_what_changed_meanwhile(
+    maintainer: FlaskClient, db: Path, conflict: ConflictBuilder
+) -> None:
     text = html(maintainer.get("/bulk?property=P170&decision=skip"))
     assert 'name="expected" value="2"' in text and 'name="max_id" value="9"' in text
     with Store(db, migrate=False) as store:
         # meanwhile the bot finds another one, and another maintainer decides conflict 1
-        store.record_conflicts(
+        conflict.record(
+            store,
+            ConflictRecord(ids.P_CREATOR, "creator_differs", [], sample.creator("9@N00", "New")),
             mid="M9",
             title="File:New.jpg",
             flickr_photo_id="9",
             owner_nsid=None,
             base_revid=1,
             run_id=2,
-            dry_run=False,
-            conflicts=[
-                ConflictRecord(ids.P_CREATOR, "creator_differs", [], sample.creator("9@N00", "New"))
-            ],
         )
         store.decide(1, "accept_flickr", actor="Bob", expected_status="open")
     response = maintainer.post(
@@ -1051,7 +1052,9 @@ def test_times_carry_their_zone(maintainer: FlaskClient, db: Path) -> None:
     assert f'<time datetime="{iso}">{text}</time>' in html(maintainer.get("/"))
 
 
-def test_reasons_read_in_words_with_the_code_on_hover(client: FlaskClient, db: Path) -> None:
+def test_reasons_read_in_words_with_the_code_on_hover(
+    client: FlaskClient, db: Path, conflict: ConflictBuilder
+) -> None:
     from bot.core.reasons import REASONS
 
     words = REASONS["date_precision_differs"].replace("'", "&#39;")
@@ -1074,22 +1077,17 @@ def test_reasons_read_in_words_with_the_code_on_hover(client: FlaskClient, db: P
         "Open conflicts, reason “The file&#39;s inception agrees with Flickr&#39;s date" in heading
     )
     with Store(db, migrate=False) as store:  # a code no table explains shows as itself
-        store.record_conflicts(
+        conflict.record(
+            store,
+            ConflictRecord(
+                ids.P_INCEPTION, "retired_reason", [], sample.inception("+1965-05-17T00:00:00Z", 11)
+            ),
             mid="M77",
             title="File:Old.jpg",
             flickr_photo_id="7",
             owner_nsid=None,
             base_revid=1,
             run_id=1,
-            dry_run=False,
-            conflicts=[
-                ConflictRecord(
-                    ids.P_INCEPTION,
-                    "retired_reason",
-                    [],
-                    sample.inception("+1965-05-17T00:00:00Z", 11),
-                )
-            ],
         )
     queue = html(client.get("/"))
     assert (

@@ -16,8 +16,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from commons_fixtures import offline_fixture, pywikibot_dir_fixture  # noqa: F401 - fixtures
-from wikibase_backends import (
+
+from bot.adapters.commons import CommonsClient
+from bot.adapters.config import Settings
+from bot.adapters.pywikibot_setup import ENV_BOTPASSWORD, ENV_BOTPASSWORD_NAME
+from bot.core import ids
+from bot.core.evidence import FileEvidence
+from bot.core.wikibase import item_snak, new_statement, string_snak, time_snak
+from bot.run.job import RunOptions, RunSummary
+from bot.run.wiring import build_adapters, make_job
+from bot.standins.commons import run_commons_standin
+from bot.standins.flickr import StandinData as FlickrData
+from bot.standins.flickr import make_person, make_photo, run_flickr_standin
+from bot.store import QueueFilter, Store
+from tests.support.commons import offline_fixture, pywikibot_dir_fixture  # noqa: F401 - fixtures
+from tests.support.wikibase import (
     BOT,
     BOTPASSWORD,
     BOTPASSWORD_NAME,
@@ -28,19 +41,6 @@ from wikibase_backends import (
     standin_backend_fixture,  # noqa: F401 - fixture
     statements,
 )
-
-from bot.adapters.commons import CommonsClient
-from bot.adapters.config import Settings
-from bot.adapters.pywikibot_setup import ENV_BOTPASSWORD, ENV_BOTPASSWORD_NAME
-from bot.cli.run import build_adapters, make_job
-from bot.core import ids
-from bot.core.evidence import FileEvidence
-from bot.core.wikibase import item_snak, new_statement, string_snak, time_snak
-from bot.run.job import RunOptions, RunSummary
-from bot.standins.commons import run_commons_standin
-from bot.standins.flickr import StandinData as FlickrData
-from bot.standins.flickr import make_person, make_photo, run_flickr_standin
-from bot.store import QueueFilter, Store
 
 FLICKR_KEY = "0123456789abcdef0123456789abcdef"
 OWNER = "74108412@N03"

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from job_world import BOT, Running, World, p571
 
 from bot.store import ConflictStatus, QueueFilter
+from tests.support.world import BOT, Running, World, p571
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -90,8 +90,7 @@ def hold_edit_number(running: Running, n: int, *, apply: bool) -> threading.Even
 
 @pytest.mark.slow
 @pytest.mark.parametrize("landed", [True, False], ids=["edit-landed", "edit-not-landed"])
-def test_kill_9_mid_edit_then_resume(tmp_path: Path, landed: bool) -> None:
-    world = World(tmp_path)
+def test_kill_9_mid_edit_then_resume(world: World, landed: bool) -> None:
     mids = [world.add_file(200 + i, str(52810336700 + i)) for i in range(6)]
     with world.start() as running:
         reached = hold_edit_number(running, 3, apply=landed)
@@ -127,10 +126,9 @@ def test_kill_9_mid_edit_then_resume(tmp_path: Path, landed: bool) -> None:
 
 
 @pytest.mark.slow
-def test_kill_9_after_a_decision_edit_landed_then_resume(tmp_path: Path) -> None:
+def test_kill_9_after_a_decision_edit_landed_then_resume(world: World) -> None:
     """The decision's edit is on Commons, the bot died before recording it: the next run
     must mark the decision applied, not supersede it because "the file changed"."""
-    world = World(tmp_path)
     mid = world.add_file(
         101,
         "52810336619",
@@ -175,8 +173,7 @@ def test_kill_9_after_a_decision_edit_landed_then_resume(tmp_path: Path) -> None
         assert b'"decisions_applied": 1' in out and b'"decisions_superseded": 0' in out
 
 
-def test_a_failing_run_prints_its_summary_and_exits_non_zero(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_a_failing_run_prints_its_summary_and_exits_non_zero(world: World) -> None:
     world.add_file(101, "52810336619")
     with world.start() as running:
         standin = running.wiki.standin

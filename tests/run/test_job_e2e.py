@@ -6,19 +6,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from job_world import OTHER_OWNER, OWNER, World, p571
 
 from bot.run.job import iter_report
 from bot.standins.flickr import make_photo
 from bot.store import ConflictStatus, LockHeld, QueueFilter
+from tests.support.world import OTHER_OWNER, OWNER, World, p571
 
 
 def statement_props(entity: dict) -> set[str]:
     return set((entity.get("statements") or {}).keys())
 
 
-def test_edits_land_with_the_right_claims_and_baserevid(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_edits_land_with_the_right_claims_and_baserevid(world: World) -> None:
     m1 = world.add_file(101, "52810336619", geo=(52.3702, 4.8952, 16))
     m2 = world.add_file(102, "52810336620", granularity=8, taken="1943-01-01 00:00:00")
     with world.start() as running:
@@ -48,8 +47,7 @@ def test_edits_land_with_the_right_claims_and_baserevid(tmp_path: Path) -> None:
             assert row.edited_revid == running.wiki.lastrevid(m1)
 
 
-def test_a_second_run_makes_no_edit(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_a_second_run_makes_no_edit(world: World) -> None:
     world.add_file(101, "52810336619")
     with world.start() as running:
         running.run()
@@ -61,10 +59,9 @@ def test_a_second_run_makes_no_edit(tmp_path: Path) -> None:
         assert len(running.wiki.writes) == writes
 
 
-def test_a_concurrent_human_date_is_never_left_next_to_the_bots(tmp_path: Path) -> None:
+def test_a_concurrent_human_date_is_never_left_next_to_the_bots(world: World) -> None:
     """Wikibase merges the bot's stale edit next to a person's new date: the bot notices,
     takes its own date back out and asks a person; the rest of its edit stays."""
-    world = World(tmp_path)
     mid = world.add_file(101, "52810336619", taken="2019-06-02 18:40:11")
     human_date = p571(mid, "+1999-01-01T00:00:00Z", 9)
     with world.start() as running:
@@ -99,10 +96,9 @@ def test_a_concurrent_human_date_is_never_left_next_to_the_bots(tmp_path: Path) 
             assert row is not None and row.edited_revid == undo["revid"]
 
 
-def test_a_concurrent_edit_on_the_strict_stand_in_is_replanned(tmp_path: Path) -> None:
+def test_a_concurrent_edit_on_the_strict_stand_in_is_replanned(world: World) -> None:
     """Where Commons refuses the stale edit (``editconflict``), the bot re-reads, re-plans
     and sends the rest once more; the person's date becomes a date conflict."""
-    world = World(tmp_path)
     world.commons.strict_baserevid = True
     mid = world.add_file(101, "52810336619", taken="2019-06-02 18:40:11")
     human_date = p571(mid, "+1999-01-01T00:00:00Z", 9)
@@ -123,8 +119,7 @@ def test_a_concurrent_edit_on_the_strict_stand_in_is_replanned(tmp_path: Path) -
         assert "P12120" in entity["statements"]
 
 
-def test_a_merge_with_an_edit_of_another_property_is_just_an_edit(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_a_merge_with_an_edit_of_another_property_is_just_an_edit(world: World) -> None:
     mid = world.add_file(101, "52810336619")
     depicts = {
         "mainsnak": {
@@ -156,8 +151,7 @@ def test_a_merge_with_an_edit_of_another_property_is_just_an_edit(tmp_path: Path
 
 
 @pytest.mark.parametrize("fault", ["maxlag", "ratelimited", "http503"])
-def test_transient_wiki_errors_are_retried(tmp_path: Path, fault: str) -> None:
-    world = World(tmp_path)
+def test_transient_wiki_errors_are_retried(world: World, fault: str) -> None:
     mid = world.add_file(101, "52810336619")
     with world.start() as running:
         running.wiki.inject(fault, 2, action="wbeditentity")
@@ -172,8 +166,7 @@ def test_transient_wiki_errors_are_retried(tmp_path: Path, fault: str) -> None:
         assert running.wiki.requests["wbgetentities"] == 1 + rereads
 
 
-def test_the_run_page_stops_the_bot(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_the_run_page_stops_the_bot(world: World) -> None:
     world.add_file(101, "52810336619")
     world.commons.pages["User:FlickrSdcBot/Run"] = "run: no"
     with world.start() as running:
@@ -184,8 +177,7 @@ def test_the_run_page_stops_the_bot(tmp_path: Path) -> None:
             assert store.count_files("pending") == 1
 
 
-def test_new_talk_page_messages_stop_the_bot(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_new_talk_page_messages_stop_the_bot(world: World) -> None:
     world.add_file(101, "52810336619")
     world.commons.hasmsg = True
     with world.start() as running:
@@ -194,8 +186,7 @@ def test_new_talk_page_messages_stop_the_bot(tmp_path: Path) -> None:
         assert running.wiki.writes == []
 
 
-def test_dry_run_writes_nothing_and_marks_nothing_done(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_dry_run_writes_nothing_and_marks_nothing_done(tmp_path: Path, world: World) -> None:
     world.add_file(101, "52810336619")
     world.add_file(
         102, "52810336620", statements={"P571": [p571("M102", "+1999-00-00T00:00:00Z", 9)]}
@@ -215,8 +206,7 @@ def test_dry_run_writes_nothing_and_marks_nothing_done(tmp_path: Path) -> None:
         assert any(d.startswith("+ P12120") for d in m101["diff"])
 
 
-def test_photo_deleted_on_flickr_gets_only_its_id(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_photo_deleted_on_flickr_gets_only_its_id(world: World) -> None:
     mid = world.add_file(101, "52810336619", photo=False)
     with world.start() as running:
         summary = running.run()
@@ -234,9 +224,8 @@ def test_photo_deleted_on_flickr_gets_only_its_id(tmp_path: Path) -> None:
     ],
 )
 def test_a_gone_photo_gets_a_creator_only_for_an_account_flickr_confirms(
-    tmp_path: Path, case: str, account: str, creator: bool
+    world: World, case: str, account: str, creator: bool
 ) -> None:
-    world = World(tmp_path)
     mid = world.add_file(101, "52810336619", photo=False)
     # The file's evidence names the owner's NSID (e.g. a P170 profile URL with it).
     world.worklist[-1] = world.worklist[-1]._replace(owner_nsid=OWNER)
@@ -261,16 +250,14 @@ def test_a_gone_photo_gets_a_creator_only_for_an_account_flickr_confirms(
             assert (cached is not None and not cached.is_deleted) == (account == "live")
 
 
-def test_a_deleted_file_is_recorded_as_gone(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_a_deleted_file_is_recorded_as_gone(world: World) -> None:
     mid = world.add_file(101, "52810336619")
     with world.start() as running:
         running.wiki.delete_file(mid)
         assert running.run().outcomes == {"file_gone": 1}
 
 
-def test_a_maintainers_decision_is_applied_against_the_same_revision(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_a_maintainers_decision_is_applied_against_the_same_revision(world: World) -> None:
     mid = world.add_file(
         101,
         "52810336619",
@@ -296,8 +283,7 @@ def test_a_maintainers_decision_is_applied_against_the_same_revision(tmp_path: P
             assert applied["applied_revid"] == running.wiki.lastrevid(mid)
 
 
-def test_a_decision_on_a_file_that_changed_meanwhile_is_not_written(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_a_decision_on_a_file_that_changed_meanwhile_is_not_written(world: World) -> None:
     mid = world.add_file(
         101,
         "52810336619",
@@ -326,8 +312,7 @@ def test_a_decision_on_a_file_that_changed_meanwhile_is_not_written(tmp_path: Pa
             assert fresh["base_revid"] == running.wiki.lastrevid(mid)
 
 
-def test_two_runs_cannot_overlap(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_two_runs_cannot_overlap(world: World) -> None:
     world.add_file(101, "52810336619")
     with world.start() as running:
         with running.store() as store:
@@ -338,8 +323,7 @@ def test_two_runs_cannot_overlap(tmp_path: Path) -> None:
         assert running.run().outcomes == {"edited": 1}
 
 
-def test_owner_batches_and_read_batches_keep_calls_per_file_low(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_owner_batches_and_read_batches_keep_calls_per_file_low(world: World) -> None:
     for i in range(120):
         world.add_file(1000 + i, str(52810336000 + i))
     with world.start() as running:
@@ -351,8 +335,7 @@ def test_owner_batches_and_read_batches_keep_calls_per_file_low(tmp_path: Path) 
         assert len(running.wiki.writes) == 120
 
 
-def test_only_and_owner_and_limit_select_files(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_only_and_owner_and_limit_select_files(world: World) -> None:
     world.add_file(101, "52810336619")
     world.add_file(102, "52810336620")
     world.add_file(103, "52810336621", owner="35591378@N03", alias="otherperson")
@@ -363,10 +346,9 @@ def test_only_and_owner_and_limit_select_files(tmp_path: Path) -> None:
         assert set(running.writes_by_mid()) == {"M101", "M102", "M103"}
 
 
-def test_files_are_processed_grouped_by_owner(tmp_path: Path) -> None:
+def test_files_are_processed_grouped_by_owner(world: World) -> None:
     """Worklist order interleaves two owners; the run takes each owner's files together,
     so Flickr is asked once per owner and batch, not once per file."""
-    world = World(tmp_path)
     for i in range(6):
         owner, alias = (OWNER, "harbourlights") if i % 2 == 0 else (OTHER_OWNER, "otherperson")
         world.add_file(101 + i, str(52810336619 + i), owner=owner, alias=alias)
@@ -390,8 +372,7 @@ def test_files_are_processed_grouped_by_owner(tmp_path: Path) -> None:
         assert photo_ids == owner_a + owner_b
 
 
-def test_a_file_added_by_title_gets_its_photo_from_the_wikitext(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_a_file_added_by_title_gets_its_photo_from_the_wikitext(world: World) -> None:
     mid = world.add_file(301, "52810336690", statements={}, in_worklist=False)
     title = world.commons.entities[mid]["title"]
     world.commons.entities[mid]["wikitext"] = (
@@ -413,8 +394,7 @@ def test_a_file_added_by_title_gets_its_photo_from_the_wikitext(tmp_path: Path) 
             assert sources and len(sources) == len(set(sources))  # each recorded once
 
 
-def test_max_minutes_stops_the_run_cleanly(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_max_minutes_stops_the_run_cleanly(world: World) -> None:
     world.add_file(101, "52810336619")
     with world.start() as running:
         summary = running.run(max_minutes=0)
@@ -424,11 +404,10 @@ def test_max_minutes_stops_the_run_cleanly(tmp_path: Path) -> None:
             assert store.count_files("pending") == 1
 
 
-def test_an_owner_spread_over_batches_is_read_from_its_photo_list(tmp_path: Path) -> None:
+def test_an_owner_spread_over_batches_is_read_from_its_photo_list(world: World) -> None:
     """30 files of an owner with 7,500 photos, 10 per batch: one batch alone would not
     repay 15 list pages, the run as a whole does (the job tells the client how many of
     the owner's files are still to come)."""
-    world = World(tmp_path)
     for i in range(30):
         world.add_file(5000 + i, str(52810336000 + i * 7))
     for n in range(7500):  # the rest of the account's public photos, all newer
@@ -443,10 +422,9 @@ def test_an_owner_spread_over_batches_is_read_from_its_photo_list(tmp_path: Path
         assert summary.flickr_calls < 30
 
 
-def test_a_failed_wikidata_lookup_leaves_the_file_for_a_later_run(tmp_path: Path) -> None:
+def test_a_failed_wikidata_lookup_leaves_the_file_for_a_later_run(world: World) -> None:
     """A creator that is a Wikidata item cannot be checked while Wikidata is down: the
     file is an error to retry, not a "could not be checked" conflict."""
-    world = World(tmp_path)
     creator_item = {
         "mainsnak": {
             "snaktype": "value",

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from job_world import Running, World, p571
 
 from bot.run.job import iter_report
 from bot.standins.commons import ApiError
 from bot.store import ConflictStatus, QueueFilter, Store
+from tests.support.world import Running, World, p571
 
 
 def precision_conflict_file(world: World, pageid: int) -> str:
@@ -67,8 +67,7 @@ def wrap_standin(running: Running, name: str, before: Any = None, after: Any = N
 # --------------------------------------------------------------------------- decisions
 
 
-def test_the_run_page_stops_decisions_too(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_the_run_page_stops_decisions_too(world: World) -> None:
     precision_conflict_file(world, 101)
     with world.start() as running:
         running.run()
@@ -82,8 +81,7 @@ def test_the_run_page_stops_decisions_too(tmp_path: Path) -> None:
         assert status_of(running, cid) == "accept_flickr"  # still waiting, not lost
 
 
-def test_new_talk_page_messages_stop_decisions(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_new_talk_page_messages_stop_decisions(world: World) -> None:
     precision_conflict_file(world, 101)
     with world.start() as running:
         running.run()
@@ -94,8 +92,7 @@ def test_new_talk_page_messages_stop_decisions(tmp_path: Path) -> None:
         assert "message" in summary.stop_reason and running.wiki.writes == []
 
 
-def test_limit_counts_decision_edits(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_limit_counts_decision_edits(world: World) -> None:
     for pageid in (101, 102, 103):
         precision_conflict_file(world, pageid)
     world.add_file(104, "52810336104")  # a pending file the walk would edit
@@ -117,8 +114,7 @@ def test_limit_counts_decision_edits(tmp_path: Path) -> None:
             assert store.get_file("M104").status == "pending"  # type: ignore[union-attr]
 
 
-def test_only_and_owner_narrow_the_decisions(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_only_and_owner_narrow_the_decisions(world: World) -> None:
     precision_conflict_file(world, 101)
     precision_conflict_file(world, 102)
     with world.start() as running:
@@ -134,8 +130,7 @@ def test_only_and_owner_narrow_the_decisions(tmp_path: Path) -> None:
         assert running.run(owner="harbourlights").decisions_applied == 1
 
 
-def test_max_minutes_stops_decisions(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_max_minutes_stops_decisions(world: World) -> None:
     precision_conflict_file(world, 101)
     with world.start() as running:
         running.run()
@@ -147,9 +142,8 @@ def test_max_minutes_stops_decisions(tmp_path: Path) -> None:
 
 
 def test_a_decision_changed_to_keep_commons_before_the_edit_is_not_written(
-    tmp_path: Path,
+    world: World,
 ) -> None:
-    world = World(tmp_path)
     mid = precision_conflict_file(world, 101)
     with world.start() as running:
         running.run()
@@ -170,8 +164,7 @@ def test_a_decision_changed_to_keep_commons_before_the_edit_is_not_written(
         assert dates[0]["mainsnak"]["datavalue"]["value"]["precision"] == 9
 
 
-def test_a_decision_being_written_cannot_be_changed_on_the_page(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_a_decision_being_written_cannot_be_changed_on_the_page(world: World) -> None:
     precision_conflict_file(world, 101)
     with world.start() as running:
         running.run()
@@ -197,9 +190,8 @@ def test_a_decision_being_written_cannot_be_changed_on_the_page(tmp_path: Path) 
 
 
 def test_a_decision_edit_whose_answer_was_lost_is_applied_not_superseded(
-    tmp_path: Path,
+    world: World,
 ) -> None:
-    world = World(tmp_path)
     precision_conflict_file(world, 101)
     with world.start() as running:
         running.run()
@@ -215,8 +207,7 @@ def test_a_decision_edit_whose_answer_was_lost_is_applied_not_superseded(
             assert store.open_edits() == []
 
 
-def test_a_decision_merged_next_to_a_concurrent_edit_is_taken_back(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_a_decision_merged_next_to_a_concurrent_edit_is_taken_back(world: World) -> None:
     mid = world.add_file(
         101,
         "52810336619",
@@ -256,8 +247,7 @@ def test_a_decision_merged_next_to_a_concurrent_edit_is_taken_back(tmp_path: Pat
 # --------------------------------------------------------------------------- the lock
 
 
-def test_a_stolen_lock_stops_the_run_before_the_next_edit(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_a_stolen_lock_stops_the_run_before_the_next_edit(world: World) -> None:
     world.add_file(101, "52810336619")
     world.add_file(102, "52810336620")
     with world.start() as running:
@@ -280,8 +270,7 @@ def test_a_stolen_lock_stops_the_run_before_the_next_edit(tmp_path: Path) -> Non
             assert store.heartbeat(thief["holder"], "run")
 
 
-def test_a_dry_run_keeps_its_lock_alive_and_notices_when_it_is_taken(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_a_dry_run_keeps_its_lock_alive_and_notices_when_it_is_taken(world: World) -> None:
     world.add_file(101, "52810336619")
     world.add_file(102, "52810336620", owner="35591378@N03", alias="otherperson")
 
@@ -303,10 +292,7 @@ def test_a_dry_run_keeps_its_lock_alive_and_notices_when_it_is_taken(tmp_path: P
 
 
 @pytest.mark.parametrize("landed", [True, False], ids=["last-try-landed", "never-landed"])
-def test_an_edit_without_any_answer_is_settled_by_the_next_run(
-    tmp_path: Path, landed: bool
-) -> None:
-    world = World(tmp_path)
+def test_an_edit_without_any_answer_is_settled_by_the_next_run(world: World, landed: bool) -> None:
     mid = world.add_file(101, "52810336619")
     with world.start() as running:
         # three attempts, no answer to any; in one case the last one did land
@@ -330,8 +316,7 @@ def test_an_edit_without_any_answer_is_settled_by_the_next_run(
             assert row.edited_revid == running.wiki.lastrevid(mid)
 
 
-def test_a_merged_edit_whose_undo_failed_is_undone_by_the_next_run(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_a_merged_edit_whose_undo_failed_is_undone_by_the_next_run(world: World) -> None:
     mid = world.add_file(101, "52810336619", taken="2019-06-02 18:40:11")
     human_date = p571(mid, "+1999-01-01T00:00:00Z", 9)
     with world.start() as running:
@@ -392,9 +377,8 @@ def test_an_undo_that_meets_another_edit_is_not_resent_but_settled_by_the_next_r
 
 
 def test_a_conflict_a_person_fixed_on_commons_is_closed_by_the_next_plain_run(
-    tmp_path: Path,
+    world: World,
 ) -> None:
-    world = World(tmp_path)
     mid = world.add_file(
         101,
         "52810336619",
@@ -425,8 +409,7 @@ def test_a_conflict_a_person_fixed_on_commons_is_closed_by_the_next_plain_run(
             assert store.list_conflicts(QueueFilter()) == []
 
 
-def test_the_conflicts_of_a_deleted_file_are_closed(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_the_conflicts_of_a_deleted_file_are_closed(world: World) -> None:
     mid = world.add_file(
         101,
         "52810336619",
@@ -441,8 +424,7 @@ def test_the_conflicts_of_a_deleted_file_are_closed(tmp_path: Path) -> None:
             assert store.list_conflicts(QueueFilter()) == []
 
 
-def test_a_dry_run_sees_a_fixed_conflict_but_closes_nothing(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_a_dry_run_sees_a_fixed_conflict_but_closes_nothing(world: World) -> None:
     mid = world.add_file(
         101,
         "52810336619",
@@ -465,8 +447,7 @@ def test_a_dry_run_sees_a_fixed_conflict_but_closes_nothing(tmp_path: Path) -> N
             assert store.list_conflicts(QueueFilter()) == []
 
 
-def test_a_dry_run_does_not_merge_a_titles_row_into_the_snapshot_row(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_a_dry_run_does_not_merge_a_titles_row_into_the_snapshot_row(world: World) -> None:
     mid = world.add_file(101, "52810336619")
     title = world.commons.entities[mid]["title"]
     with world.start() as running:
@@ -491,8 +472,7 @@ def test_a_dry_run_does_not_merge_a_titles_row_into_the_snapshot_row(tmp_path: P
 # --------------------------------------------------------------------------- weak evidence
 
 
-def test_a_photo_id_only_in_the_file_name_is_queued_not_written(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_a_photo_id_only_in_the_file_name_is_queued_not_written(world: World) -> None:
     mid = world.add_file(301, "52810336690", statements={}, in_worklist=False)
     title = world.commons.entities[mid]["title"]  # "File:Harbour at dusk (52810336690).jpg"
     world.commons.entities[mid]["wikitext"] = (
@@ -526,8 +506,7 @@ def test_a_photo_id_only_in_the_file_name_is_queued_not_written(tmp_path: Path) 
 # --------------------------------------------------------------------------- the summary
 
 
-def test_a_dry_run_writes_its_summary_next_to_the_report(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_a_dry_run_writes_its_summary_next_to_the_report(tmp_path: Path, world: World) -> None:
     world.add_file(101, "52810336619")
     with world.start() as running:
         report = tmp_path / "reports" / "dry-run-x.jsonl"
@@ -538,8 +517,7 @@ def test_a_dry_run_writes_its_summary_next_to_the_report(tmp_path: Path) -> None
         assert summary["options"]["limit"] == 5 and summary["stop_reason"] == "done"
 
 
-def test_a_run_that_fails_records_the_error_and_its_summary(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_a_run_that_fails_records_the_error_and_its_summary(world: World) -> None:
     world.add_file(101, "52810336619")
     world.add_file(102, "52810336620", owner="35591378@N03", alias="otherperson")
     with world.start() as running:
@@ -551,8 +529,8 @@ def test_a_run_that_fails_records_the_error_and_its_summary(tmp_path: Path) -> N
 
         wrap_standin(running, "_wbgetentities", after=commons_answers_garbage)
         with running.adapters() as ad:
-            from bot.cli.run import make_job
             from bot.run.job import RunOptions
+            from bot.run.wiring import make_job
 
             job = make_job(ad, RunOptions(batch_size=1, progress=False, limit=9))
             with pytest.raises(ValueError):

@@ -5,13 +5,11 @@ stay the same, a file never gets the same statement twice, and never two photo i
 from __future__ import annotations
 
 from collections import Counter
-from pathlib import Path
 from typing import Any
-
-from job_world import Running, World, p571
 
 from bot.core.reconcile import statement_identity
 from bot.store import ConflictStatus, QueueFilter
+from tests.support.world import Running, World, p571
 
 A, B = "53377120054", "53377120188"  # the two photos a stitched panorama cites
 WAITING = ("open", "skip", "accept_flickr", "applying")
@@ -55,9 +53,8 @@ def decide(running: Running, decisions: dict[int, str]) -> None:
             store.decide(cid, decision, actor="Maintainer")
 
 
-def test_accept_one_photo_skip_the_other_settles_in_one_run(tmp_path: Path) -> None:
+def test_accept_one_photo_skip_the_other_settles_in_one_run(world: World) -> None:
     """The sandbox story: accept one id, skip the other, run three times."""
-    world = World(tmp_path)
     mid = world.add_file_citing(110, A, B)
     with world.start() as running:
         first = running.run()
@@ -90,9 +87,8 @@ def writes_revid(running: Running, index: int) -> int:
 
 
 def test_two_candidates_accepted_are_not_written_and_go_back_to_the_queue(
-    tmp_path: Path,
+    world: World,
 ) -> None:
-    world = World(tmp_path)
     mid = world.add_file_citing(110, A, B)
     with world.start() as running:
         running.run()
@@ -112,10 +108,9 @@ def test_two_candidates_accepted_are_not_written_and_go_back_to_the_queue(
         assert photo_ids_on(running, mid) == [A]
 
 
-def test_a_candidate_is_not_added_next_to_another_id_on_the_file(tmp_path: Path) -> None:
+def test_a_candidate_is_not_added_next_to_another_id_on_the_file(world: World) -> None:
     """The file already names a third photo in P12120 (a person wrote it): accepting one
     of the cited photos would leave two ids, so it is not written."""
-    world = World(tmp_path)
     mid = world.add_file_citing(110, A, B)
     world.commons.entities[mid]["statements"]["P12120"] = [
         {
@@ -141,8 +136,7 @@ def test_a_candidate_is_not_added_next_to_another_id_on_the_file(tmp_path: Path)
             assert f"({A}, 99)" in store.conflict_history(a)[-1]["note"]
 
 
-def test_bulk_accept_of_the_queue_writes_one_id_at_most(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_bulk_accept_of_the_queue_writes_one_id_at_most(world: World) -> None:
     mid = world.add_file_citing(110, A, B)
     date_file = world.add_file(
         111,
@@ -167,8 +161,7 @@ def test_bulk_accept_of_the_queue_writes_one_id_at_most(tmp_path: Path) -> None:
         assert {c["status"] for c in conflicts_of(running, mid)} == {"open"}
 
 
-def test_answered_conflicts_are_not_counted_as_queued(tmp_path: Path) -> None:
-    world = World(tmp_path)
+def test_answered_conflicts_are_not_counted_as_queued(world: World) -> None:
     world.add_file(
         101,
         "52810336619",
@@ -187,12 +180,11 @@ def test_answered_conflicts_are_not_counted_as_queued(tmp_path: Path) -> None:
 
 
 def test_a_decision_confirmed_later_does_not_claim_someone_elses_revision(
-    tmp_path: Path,
+    world: World,
 ) -> None:
     """The answer to the decision's edit is lost and a person edits the file right
     after: the decision is applied, but the person's revision is not recorded as the
     bot's."""
-    world = World(tmp_path)
     mid = world.add_file(
         101,
         "52810336619",
@@ -229,12 +221,11 @@ def test_a_decision_confirmed_later_does_not_claim_someone_elses_revision(
 
 
 def test_a_photo_id_a_person_wrote_settles_once_a_maintainer_confirms_it(
-    tmp_path: Path,
+    world: World,
 ) -> None:
     """Someone writes P12120 = A on Commons while both candidates wait: the bot still
     asks (the file cites two photos), and when a maintainer accepts A there is nothing
     to write; from then on the file is A's."""
-    world = World(tmp_path)
     mid = world.add_file_citing(110, A, B)
     with world.start() as running:
         running.run()

@@ -14,12 +14,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from job_world import Running, World, p571
 
 from bot.adapters import pywikibot_setup
 from bot.core.reconcile import statement_identity
 from bot.run.job import RunSummary
 from bot.store import DECISIONS, QueueFilter
+from tests.support.world import Running, World, p571
 
 PANORAMA = ("53377120054", "53377120188")
 DECIDABLE = ("open", "skip")

@@ -10,13 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from commons_fixtures import (
-    BOTPASSWORD,
-    BOTPASSWORD_NAME,
-    files,
-    offline_fixture,  # noqa: F401 - autouse fixture
-    string_claim,
-)
 
 from bot.standins.commons import (
     CommonsStandin,
@@ -24,6 +17,13 @@ from bot.standins.commons import (
     StandinHandle,
     normalise_title,
     run_commons_standin,
+)
+from tests.support.commons import (
+    BOTPASSWORD,
+    BOTPASSWORD_NAME,
+    files,
+    offline_fixture,  # noqa: F401 - autouse fixture
+    string_claim,
 )
 
 SEED = Path(__file__).parents[1] / "fixtures" / "commons" / "seed"

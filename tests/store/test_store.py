@@ -26,6 +26,7 @@ from bot.store import (
     conflict_fingerprint,
     normalise_title,
 )
+from tests.support.conflicts import ConflictBuilder
 
 
 def evidence(
@@ -42,39 +43,6 @@ def evidence(
         evidence=tuple({"source": "P12120", "value": p} for p in photo_ids),
         evidence_sources=("P12120",) if photo_ids else ("P170.P3267",),
         has_p12120=bool(photo_ids),
-    )
-
-
-@pytest.fixture()
-def store(tmp_path: Path) -> Store:
-    return Store(tmp_path / "bot.db")
-
-
-def creator_conflict(name: str = "John Smith") -> ConflictRecord:
-    existing = [
-        {
-            "mainsnak": {"snaktype": "somevalue", "property": "P170"},
-            "qualifiers": {
-                "P2093": [
-                    {
-                        "snaktype": "value",
-                        "property": "P2093",
-                        "datavalue": {"type": "string", "value": name},
-                    }
-                ]
-            },
-            "id": "M1$A",
-            "rank": "normal",
-            "type": "statement",
-        }
-    ]
-    proposed = {"mainsnak": {"snaktype": "somevalue", "property": "P170"}, "type": "statement"}
-    return ConflictRecord(
-        property="P170",
-        reason="creator_differs",
-        existing=existing,
-        proposed=proposed,
-        statement_id="M1$A",
     )
 
 
@@ -164,8 +132,10 @@ def test_select_files_pending_errors_and_open_intents(store: Store) -> None:
     assert [f.mid for f in store.select_files(owner="a@N01", recheck=True)] == ["M2", "M3"]
 
 
-def test_conflicts_are_not_duplicated_and_disappearing_ones_close(store: Store) -> None:
-    rec = creator_conflict()
+def test_conflicts_are_not_duplicated_and_disappearing_ones_close(
+    store: Store, conflict: ConflictBuilder
+) -> None:
+    rec = conflict()
     out = store.record_conflicts(
         mid="M1",
         title="File:M1.jpg",
@@ -207,7 +177,9 @@ def test_conflicts_are_not_duplicated_and_disappearing_ones_close(store: Store) 
     assert store.conflict_counts(status="superseded")["property"] == {"P170": 1}
 
 
-def test_keep_commons_is_not_raised_again_but_changed_data_is(store: Store) -> None:
+def test_keep_commons_is_not_raised_again_but_changed_data_is(
+    store: Store, conflict: ConflictBuilder
+) -> None:
     kw = dict(
         mid="M1",
         title="File:M1.jpg",
@@ -217,12 +189,12 @@ def test_keep_commons_is_not_raised_again_but_changed_data_is(store: Store) -> N
         run_id=1,
         dry_run=False,
     )
-    out = store.record_conflicts(conflicts=[creator_conflict()], **kw)  # type: ignore[arg-type]
+    out = store.record_conflicts(conflicts=[conflict()], **kw)  # type: ignore[arg-type]
     store.decide(out.ids[0], ConflictStatus.KEEP_COMMONS, actor="Alice", note="checked")
-    again = store.record_conflicts(conflicts=[creator_conflict()], **kw)  # type: ignore[arg-type]
+    again = store.record_conflicts(conflicts=[conflict()], **kw)  # type: ignore[arg-type]
     assert again.new == 0
     assert store.get_conflict(out.ids[0])["status"] == "keep_commons"  # type: ignore[index]
-    changed = store.record_conflicts(conflicts=[creator_conflict("Jane Roe")], **kw)  # type: ignore[arg-type]
+    changed = store.record_conflicts(conflicts=[conflict("Jane Roe")], **kw)  # type: ignore[arg-type]
     assert changed.new == 1
     # the answer was about data that is no longer there: closed, not left as decided
     old = store.get_conflict(out.ids[0])
@@ -230,14 +202,14 @@ def test_keep_commons_is_not_raised_again_but_changed_data_is(store: Store) -> N
     assert old["closed_reason"] == "data_changed"
 
 
-def test_decisions_keep_an_audit_trail(store: Store) -> None:
+def test_decisions_keep_an_audit_trail(store: Store, conflict: ConflictBuilder) -> None:
     out = store.record_conflicts(
         mid="M1",
         title="File:M1.jpg",
         flickr_photo_id="1",
         owner_nsid=None,
         base_revid=10,
-        conflicts=[creator_conflict()],
+        conflicts=[conflict()],
         run_id=1,
         dry_run=True,
     )
@@ -263,6 +235,7 @@ def test_decisions_keep_an_audit_trail(store: Store) -> None:
 
 def add_conflicts(store: Store, count: int, **overrides: object) -> list[int]:
     """``count`` creator conflicts on distinct files (M0, M1, ...), through the job's path."""
+    conflict = ConflictBuilder()
     start = store.conn.execute("SELECT count(*) FROM conflicts").fetchone()[0]
     ids: list[int] = []
     for i in range(start, start + count):
@@ -276,7 +249,7 @@ def add_conflicts(store: Store, count: int, **overrides: object) -> list[int]:
             "dry_run": False,
             **overrides,
         }
-        ids += store.record_conflicts(conflicts=[creator_conflict(f"n{i}")], **kw).ids  # type: ignore[arg-type]
+        ids += store.record_conflicts(conflicts=[conflict(f"n{i}")], **kw).ids  # type: ignore[arg-type]
     return ids
 
 
@@ -553,7 +526,9 @@ def test_a_second_process_waits_for_the_write_lock_then_writes(store: Store) -> 
         ("nothing like it", []),
     ],
 )
-def test_title_search(store: Store, search: str, expected: list[str]) -> None:
+def test_title_search(
+    store: Store, conflict: ConflictBuilder, search: str, expected: list[str]
+) -> None:
     titles = {
         "M1": "File:Harbour at dusk.jpg",
         "M2": 'File:Text "quoted".png',
@@ -566,7 +541,7 @@ def test_title_search(store: Store, search: str, expected: list[str]) -> None:
             flickr_photo_id="1",
             owner_nsid=None,
             base_revid=1,
-            conflicts=[creator_conflict(mid)],
+            conflicts=[conflict(mid)],
             run_id=1,
             dry_run=False,
         )
@@ -575,14 +550,14 @@ def test_title_search(store: Store, search: str, expected: list[str]) -> None:
     assert store.count_matching(flt) == len(expected)
 
 
-def test_title_index_follows_title_changes(store: Store) -> None:
+def test_title_index_follows_title_changes(store: Store, conflict: ConflictBuilder) -> None:
     out = store.record_conflicts(
         mid="M1",
         title="File:Before.jpg",
         flickr_photo_id="1",
         owner_nsid=None,
         base_revid=1,
-        conflicts=[creator_conflict()],
+        conflicts=[conflict()],
         run_id=1,
         dry_run=False,
     )
@@ -592,7 +567,7 @@ def test_title_index_follows_title_changes(store: Store) -> None:
         flickr_photo_id="1",
         owner_nsid=None,
         base_revid=2,
-        conflicts=[creator_conflict()],
+        conflicts=[conflict()],
         run_id=2,
         dry_run=False,
     )
@@ -657,7 +632,9 @@ def test_v2_database_is_migrated_to_v3_clearing_stale_decisions_on_open_rows(
         migrated.conn.execute("DELETE FROM conflict_events")
 
 
-def test_a_reopened_conflict_forgets_the_last_rounds_decision(store: Store) -> None:
+def test_a_reopened_conflict_forgets_the_last_rounds_decision(
+    store: Store, conflict: ConflictBuilder
+) -> None:
     kw = dict(
         mid="M1",
         title="File:M1.jpg",
@@ -667,11 +644,11 @@ def test_a_reopened_conflict_forgets_the_last_rounds_decision(store: Store) -> N
         run_id=1,
         dry_run=False,
     )
-    cid = store.record_conflicts(conflicts=[creator_conflict()], **kw).ids[0]  # type: ignore[arg-type]
+    cid = store.record_conflicts(conflicts=[conflict()], **kw).ids[0]  # type: ignore[arg-type]
     store.decide(cid, "accept_flickr", actor="Alice", note="Flickr is right")
     store.mark_applied([cid], 1234)
     # someone reverted the bot's edit: the next run finds the same conflict again
-    again = store.record_conflicts(conflicts=[creator_conflict()], **kw)  # type: ignore[arg-type]
+    again = store.record_conflicts(conflicts=[conflict()], **kw)  # type: ignore[arg-type]
     assert again.reopened == 1
     c = store.get_conflict(cid)
     assert c is not None and c["status"] == "open"
@@ -680,7 +657,7 @@ def test_a_reopened_conflict_forgets_the_last_rounds_decision(store: Store) -> N
     # closed by the bot, then found again: the close reason goes too
     store.supersede(cid, "file_changed_since_conflict")
     assert store.get_conflict(cid)["closed_reason"] == "file_changed_since_conflict"  # type: ignore[index]
-    store.record_conflicts(conflicts=[creator_conflict()], **kw)  # type: ignore[arg-type]
+    store.record_conflicts(conflicts=[conflict()], **kw)  # type: ignore[arg-type]
     c = store.get_conflict(cid)
     assert c is not None and (c["status"], c["closed_reason"]) == ("open", None)
     # the earlier rounds are all in the history
@@ -698,14 +675,14 @@ def test_a_reopened_conflict_forgets_the_last_rounds_decision(store: Store) -> N
     assert store.conflict_counts()["reason"] == {"creator_differs": 1}
 
 
-def test_the_audit_trail_cannot_be_rewritten(store: Store) -> None:
+def test_the_audit_trail_cannot_be_rewritten(store: Store, conflict: ConflictBuilder) -> None:
     cid = store.record_conflicts(
         mid="M1",
         title="File:M1.jpg",
         flickr_photo_id="1",
         owner_nsid=None,
         base_revid=10,
-        conflicts=[creator_conflict()],
+        conflicts=[conflict()],
         run_id=1,
         dry_run=False,
     ).ids[0]
@@ -727,14 +704,16 @@ def test_the_audit_trail_cannot_be_rewritten(store: Store) -> None:
     assert len(store.conflict_history(cid)) == len(before) + 1
 
 
-def test_a_decision_on_a_conflict_that_changed_meanwhile_is_refused(store: Store) -> None:
+def test_a_decision_on_a_conflict_that_changed_meanwhile_is_refused(
+    store: Store, conflict: ConflictBuilder
+) -> None:
     out = store.record_conflicts(
         mid="M1",
         title="File:M1.jpg",
         flickr_photo_id="1",
         owner_nsid=None,
         base_revid=1,
-        conflicts=[creator_conflict()],
+        conflicts=[conflict()],
         run_id=1,
         dry_run=False,
     )
@@ -763,24 +742,10 @@ def test_the_pause_between_bulk_chunks_outlasts_a_waiting_writers_sleep(held_ms:
         assert next_try - waited <= pause_ms, (began, next_try, waited)
 
 
-def _one_conflict(
-    store: Store, mid: str = "M1", *, name: str = "John Smith", dry_run: bool = False
-) -> int:
-    out = store.record_conflicts(
-        mid=mid,
-        title=f"File:{mid}.jpg",
-        flickr_photo_id="1",
-        owner_nsid="a@N01",
-        base_revid=10,
-        conflicts=[creator_conflict(name)],
-        run_id=1,
-        dry_run=dry_run,
-    )
-    return out.ids[0]
-
-
-def test_a_claimed_decision_cannot_be_changed_and_is_given_back_intact(store: Store) -> None:
-    cid = _one_conflict(store)
+def test_a_claimed_decision_cannot_be_changed_and_is_given_back_intact(
+    store: Store, conflict: ConflictBuilder
+) -> None:
+    cid = conflict.record(store).ids[0]
     store.decide(cid, "accept_flickr", actor="Bob", note="Flickr is right")
     assert store.claim_decisions([cid]) == [cid]
     assert store.get_conflict(cid)["status"] == "applying"  # type: ignore[index]
@@ -798,16 +763,21 @@ def test_a_claimed_decision_cannot_be_changed_and_is_given_back_intact(store: St
     ]
 
 
-def test_a_decision_changed_before_the_claim_is_not_claimed(store: Store) -> None:
-    cid = _one_conflict(store)
+def test_a_decision_changed_before_the_claim_is_not_claimed(
+    store: Store, conflict: ConflictBuilder
+) -> None:
+    cid = conflict.record(store).ids[0]
     store.decide(cid, "accept_flickr", actor="Bob")
     store.decide(cid, "keep_commons", actor="Bob", note="second thoughts")
     assert store.claim_decisions([cid]) == []
     assert store.get_conflict(cid)["status"] == "keep_commons"  # type: ignore[index]
 
 
-def test_mark_applied_always_records_the_edit(store: Store) -> None:
-    claimed, changed = _one_conflict(store, "M1"), _one_conflict(store, "M2")
+def test_mark_applied_always_records_the_edit(store: Store, conflict: ConflictBuilder) -> None:
+    claimed, changed = (
+        conflict.record(store, mid="M1").ids[0],
+        conflict.record(store, mid="M2").ids[0],
+    )
     for cid in (claimed, changed):
         store.decide(cid, "accept_flickr", actor="Bob")
     store.claim_decisions([claimed])
@@ -821,8 +791,13 @@ def test_mark_applied_always_records_the_edit(store: Store) -> None:
     assert last["revid"] == 4321 and "keep_commons by then" in last["note"]
 
 
-def test_orphan_claims_are_given_back_but_journaled_ones_are_kept(store: Store) -> None:
-    orphan, journaled = _one_conflict(store, "M1"), _one_conflict(store, "M2")
+def test_orphan_claims_are_given_back_but_journaled_ones_are_kept(
+    store: Store, conflict: ConflictBuilder
+) -> None:
+    orphan, journaled = (
+        conflict.record(store, mid="M1").ids[0],
+        conflict.record(store, mid="M2").ids[0],
+    )
     for cid in (orphan, journaled):
         store.decide(cid, "accept_flickr", actor="Bob")
     store.claim_decisions([orphan, journaled])
@@ -839,8 +814,8 @@ def test_orphan_claims_are_given_back_but_journaled_ones_are_kept(store: Store) 
     assert store.get_conflict(journaled)["status"] == "applying"  # type: ignore[index]
 
 
-def test_dry_runs_never_reopen_or_close_conflicts(store: Store) -> None:
-    cid = _one_conflict(store)
+def test_dry_runs_never_reopen_or_close_conflicts(store: Store, conflict: ConflictBuilder) -> None:
+    cid = conflict.record(store).ids[0]
     kw = dict(
         mid="M1",
         title="File:M1.jpg",
@@ -853,9 +828,9 @@ def test_dry_runs_never_reopen_or_close_conflicts(store: Store) -> None:
     assert store.get_conflict(cid)["status"] == "open"  # type: ignore[index]
     store.record_conflicts(conflicts=[], dry_run=False, **kw)  # type: ignore[arg-type]
     assert store.get_conflict(cid)["status"] == "superseded"  # type: ignore[index]
-    store.record_conflicts(conflicts=[creator_conflict()], dry_run=True, **kw)  # type: ignore[arg-type]
+    store.record_conflicts(conflicts=[conflict()], dry_run=True, **kw)  # type: ignore[arg-type]
     assert store.get_conflict(cid)["status"] == "superseded"  # type: ignore[index]
-    store.record_conflicts(conflicts=[creator_conflict()], dry_run=False, **kw)  # type: ignore[arg-type]
+    store.record_conflicts(conflicts=[conflict()], dry_run=False, **kw)  # type: ignore[arg-type]
     assert store.get_conflict(cid)["status"] == "open"  # type: ignore[index]
 
 
@@ -879,7 +854,7 @@ def test_a_taken_over_lock_is_noticed_and_no_intent_is_written(store: Store) -> 
     store.release_lock(thief, "run")
 
 
-def test_conflict_files_due_for_a_recheck(store: Store) -> None:
+def test_conflict_files_due_for_a_recheck(store: Store, conflict: ConflictBuilder) -> None:
     from datetime import timedelta
 
     store.upsert_files([evidence(f"M{i}", str(i), nsid="a@N01") for i in range(1, 5)])
@@ -887,10 +862,10 @@ def test_conflict_files_due_for_a_recheck(store: Store) -> None:
         row = store.get_file(f"M{i}")
         assert row is not None
         store.record_outcome(row.id, "conflict", run_id=1, checked_revid=100 + i)
-    _one_conflict(store, "M1")
-    decided = _one_conflict(store, "M2")
+    conflict.record(store, mid="M1").ids[0]
+    decided = conflict.record(store, mid="M2").ids[0]
     store.decide(decided, "accept_flickr", actor="Bob")  # waiting for the bot: not due
-    kept = _one_conflict(store, "M3")
+    kept = conflict.record(store, mid="M3").ids[0]
     store.decide(kept, "keep_commons", actor="Bob")  # data may change: due
     due = store.conflict_files_due(timedelta(0))
     assert [f.mid for f in due] == ["M1", "M3"]
@@ -903,11 +878,13 @@ def test_conflict_files_due_for_a_recheck(store: Store) -> None:
     assert [f.mid for f in store.conflict_files_due(timedelta(0))] == ["M1"]
 
 
-def test_conflicts_of_a_gone_file_are_closed(store: Store) -> None:
-    kept = _one_conflict(store, "M1")
+def test_conflicts_of_a_gone_file_are_closed(store: Store, conflict: ConflictBuilder) -> None:
+    kept = conflict.record(store, mid="M1").ids[0]
     store.decide(kept, "keep_commons", actor="Bob")
-    open_ = _one_conflict(store, "M1", name="Jane Roe")  # new data: the keep_commons one closes
-    other_file = _one_conflict(store, "M2")
+    open_ = conflict.record(store, conflict("Jane Roe"), mid="M1").ids[
+        0
+    ]  # new data: the keep_commons one closes
+    other_file = conflict.record(store, mid="M2").ids[0]
     assert store.get_conflict(open_)["status"] == "open"  # type: ignore[index]
     assert store.close_conflicts_of("M1", "file_gone", "closed: the file is gone") == 1
     c = store.get_conflict(open_)
@@ -915,9 +892,9 @@ def test_conflicts_of_a_gone_file_are_closed(store: Store) -> None:
     assert store.get_conflict(other_file)["status"] == "open"  # type: ignore[index]
 
 
-def test_accepted_conflicts_follow_only_and_owner(store: Store) -> None:
+def test_accepted_conflicts_follow_only_and_owner(store: Store, conflict: ConflictBuilder) -> None:
     store.upsert_files([evidence("M1", "1", nsid="a@N01"), evidence("M2", "2", nsid="b@N01")])
-    ids = [_one_conflict(store, m) for m in ("M1", "M2")]
+    ids = [conflict.record(store, mid=m).ids[0] for m in ("M1", "M2")]
     for cid in ids:
         store.decide(cid, "accept_flickr", actor="Bob")
     assert [c["mid"] for c in store.accepted_conflicts()] == ["M1", "M2"]
@@ -981,7 +958,9 @@ def test_a_conflicts_identity_ignores_its_own_proposal_on_the_file(
     assert (conflict_fingerprint("M1", first) == conflict_fingerprint("M1", again)) is same
 
 
-def test_fingerprints_without_the_proposal_on_the_file_are_those_of_older_stores() -> None:
+def test_fingerprints_without_the_proposal_on_the_file_are_those_of_older_stores(
+    conflict: ConflictBuilder,
+) -> None:
     """Rows recorded before keep matching: the identity only changed for conflicts whose
     Commons side holds their own proposal (the duplicates the old identity let in)."""
     import hashlib
@@ -989,7 +968,7 @@ def test_fingerprints_without_the_proposal_on_the_file_are_those_of_older_stores
     from bot.core.wikibase import strip_hashes
     from bot.store.records import dumps
 
-    rec = creator_conflict()
+    rec = conflict()
     text = dumps(["M1", rec.property, rec.reason, strip_hashes(rec.existing), rec.proposed])
     assert conflict_fingerprint("M1", rec) == hashlib.sha256(text.encode()).hexdigest()[:32]
 
