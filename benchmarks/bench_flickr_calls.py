@@ -21,11 +21,20 @@ synthesised photos) and runs the real ``FlickrClient`` over real HTTP:
 
 Each runs twice: a first run with a cold owner cache, then a later run with the owner
 cache of the first (owners remembered). The Biodiversity Heritage Library has its real
-NSID, so its photos are read with getInfo only (raw machine tags, ``RAW_TAG_OWNERS``).
+NSID and BHL's pair of tags (``bhl:page=<id>`` and a ``dc:identifier`` page URL), so its
+photos come from its list like anybody's; a few (``BHL_DOUBTFUL_SHARE``, an invented
+share) carry a page tag the list cannot vouch for and cost one getInfo more.
 
-It prints calls per file for each, their ratio, calls by method and by owner segment,
-checks that every way returns the same answers, and cross-checks the real call count of
-way 2 against the cost model for several owner-lookup thresholds.
+It prints calls per file for each, their ratio to the baseline and to the floor, calls
+by method and by owner segment, checks that every way returns the same answers (the BHL
+page id included: the list must give the P687 getInfo's raw tags give), and
+cross-checks the real call count of way 2 against the cost model for several
+owner-lookup thresholds.
+
+The floor is what a client knowing every owner's photo count and every photo's fate
+would need: per owner, the cheaper of one call per page of 500 of its list and one
+getInfo per live file; plus one getInfo per gone file (only getInfo says why) and per
+file whose owner the bot does not know.
 
     .venv/bin/python benchmarks/bench_flickr_calls.py [--quick] [--seed N] [--workers N]
 """
@@ -52,7 +61,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bot.adapters.flickr import (
     DEFAULT_LOOKUP_THRESHOLD,
     MAX_PER_PAGE,
-    RAW_TAG_OWNERS,
     FetchError,
     FlickrClient,
     MemoryOwnerCache,
@@ -61,11 +69,13 @@ from bot.adapters.flickr import (
     listing_pages,
 )
 from bot.adapters.ratelimit import TokenBucket
+from bot.core.claims import bhl_page_id
 from bot.core.flickr_photo import FlickrPhoto, FlickrPhotoGone
 from bot.core.ids import BHL_NSID
 from bot.standins.flickr import (
     StandinData,
     make_person,
+    normalise_machine_tag,
     run_flickr_standin,
 )
 
@@ -75,6 +85,7 @@ ID_STRIDE = 1_000_000  # photo id = ID_BASE + owner index * ID_STRIDE + sequence
 GONE_SHARE = 0.06  # files whose Flickr photo was deleted or made private
 UNKNOWN_OWNER_SHARE = 0.03  # files whose owner the bot could not establish
 DELETED_OWNER_SHARE = 0.01  # tail owners whose account is gone
+BHL_DOUBTFUL_EVERY = 100  # 1 BHL photo in 100 has a page tag the list cannot vouch for
 
 
 @dataclass
@@ -189,8 +200,12 @@ def lean_photo(owner: Owner, seq: int) -> dict[str, Any]:
         },
     }
     if owner.alias == "biodivlibrary":
-        tag = f"bhl:page={seq + 1000}"
-        photo["tags"] = {"tag": [{"raw": tag, "_content": tag, "machine_tag": 1}]}
+        photo["tags"] = {
+            "tag": [
+                {"raw": raw, "_content": normalise_machine_tag(raw), "machine_tag": 1}
+                for raw in bhl_tags(seq)
+            ]
+        }
     if seq % 4 == 0:
         photo["location"] = {
             "latitude": f"{48 + seq % 100 / 100:.6f}",
@@ -200,6 +215,31 @@ def lean_photo(owner: Owner, seq: int) -> dict[str, Any]:
         }
         photo["geoperms"] = {"ispublic": 1}
     return photo
+
+
+def bhl_tags(seq: int) -> list[str]:
+    """BHL's tags: ``bhl:page`` and its ``dc:identifier`` page URL; one photo in
+    ``BHL_DOUBTFUL_EVERY`` has a doubtful page tag instead, in turn: punctuation that
+    normalises into digits, a value that is not a page number, no page URL beside it."""
+    page = seq + 1000
+    url = f"dc:identifier=https://biodiversitylibrary.org/page/{page}"
+    if seq % BHL_DOUBTFUL_EVERY != BHL_DOUBTFUL_EVERY - 1:
+        return [f"bhl:page={page}", url]
+    kind = seq // BHL_DOUBTFUL_EVERY % 3
+    if kind == 0:
+        return [f"bhl:page={page}(2)", url]  # listed as <page>2, the URL says <page>
+    if kind == 1:
+        return [f"bhl:page={page}a", url]
+    return [f"bhl:page={page}"]
+
+
+def bhl_doubtful(owner: Owner, seq: int) -> bool:
+    """Whether a listed photo of ``owner`` costs a getInfo for its raw tags."""
+    return (
+        owner.nsid == BHL_NSID
+        and seq < owner.photos
+        and seq % BHL_DOUBTFUL_EVERY == BHL_DOUBTFUL_EVERY - 1
+    )
 
 
 class SynthPhotos(Mapping[str, dict[str, Any]]):
@@ -310,7 +350,7 @@ def modelled_calls(population: Population, threshold: int, owner_cached: bool) -
     for (nsid, _segment), ids in population.groups.items():
         n = len(ids)
         owner = by_nsid.get(nsid) if nsid else None
-        if owner is None or owner.nsid in RAW_TAG_OWNERS:
+        if owner is None:
             total += n
             continue
         if owner_cached and n >= max(3, threshold):  # looked up by the first run
@@ -338,13 +378,38 @@ def modelled_calls(population: Population, threshold: int, owner_cached: bool) -
             (owner.photos - 1 - s) // MAX_PER_PAGE + 1 for s in seqs if s < owner.photos
         )
         remaining = n
+        listed: list[int] = []
         for page in range(1, pages + 1):
             total += 1
             remaining -= on_page[page]
+            listed.append(page)
             if remaining == 0 or pages - page >= remaining:
                 break
         total += remaining
+        total += sum(
+            1
+            for s in seqs
+            if bhl_doubtful(owner, s) and (owner.photos - 1 - s) // MAX_PER_PAGE + 1 in listed
+        )
     return total
+
+
+def floor_calls(population: Population) -> tuple[int, int, int]:
+    """The floor (module docstring): (list pages or getInfo of live files of known
+    owners, getInfo of gone files, getInfo of files of owners the bot does not know)."""
+    by_nsid = {o.nsid: o for o in population.owners}
+    listed = gone = unknown = 0
+    for (nsid, _segment), ids in population.groups.items():
+        owner = by_nsid.get(nsid) if nsid else None
+        if owner is None:
+            unknown += len(ids)
+            continue
+        seqs = [int(i) - ID_BASE - owner.index * ID_STRIDE for i in ids]
+        live = [s for s in seqs if s < owner.photos and not owner.deleted]
+        gone += len(seqs) - len(live)
+        if live:
+            listed += min(len(live), listing_pages(owner.photos))
+    return listed, gone, unknown
 
 
 # --------------------------------------------------------------------------- runs
@@ -361,7 +426,8 @@ class RunResult:
 
 
 def summary(result: FlickrPhoto | FlickrPhotoGone | FetchError) -> tuple[Any, ...]:
-    """What must agree between strategies (machine tags differ only by normalisation)."""
+    """What must agree between strategies: the machine tags differ by normalisation,
+    but the BHL page id (P687) read from them must not."""
     if isinstance(result, FlickrPhoto):
         return (
             "photo",
@@ -372,6 +438,7 @@ def summary(result: FlickrPhoto | FlickrPhotoGone | FetchError) -> tuple[Any, ..
             result.license_id,
             result.location,
             result.title,
+            bhl_page_id(result),
         )
     if isinstance(result, FlickrPhotoGone):
         return ("gone",)
@@ -549,14 +616,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     assert served == sum(r.calls for r in results), "client and server disagree on calls"
 
     base = results[0]
+    listed, gone, unknown = floor_calls(population)
+    floor = listed + gone + unknown
     print()
     print(
-        f"{'':<32}{'calls':>8}{'per file':>10}{'ratio':>8}{'getInfo':>9}"
+        f"floor: {floor:,} calls = {floor / files:.3f} per file ({listed:,} for live files of "
+        f"known owners, one call per owner per page of {MAX_PER_PAGE} or one getInfo per file "
+        f"if fewer; {gone:,} getInfo for gone files; {unknown:,} for files of unknown owners)"
+    )
+    print(
+        f"{'':<32}{'calls':>8}{'per file':>10}{'ratio':>8}{'/floor':>8}{'getInfo':>9}"
         f"{'people.':>9}{'getPhotos':>10}{'time':>8}"
     )
     for r in results:
         print(
             f"{r.name:<32}{r.calls:>8,}{r.calls / files:>10.3f}{r.calls / base.calls:>8.3f}"
+            f"{r.calls / floor:>8.3f}"
             f"{r.by_method['flickr.photos.getInfo']:>9,}"
             f"{r.by_method['flickr.people.getInfo']:>9,}"
             f"{r.by_method['flickr.people.getPhotos']:>10,}{r.seconds:>7.1f}s"
@@ -567,10 +642,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         n = segments[segment]
         cells = " ".join(f"{r.by_segment.get(segment, 0) / n:.3f}" for r in results)
         print(f"  {segment:<12} {cells}")
-    bhl = next(o for o in population.owners if o.nsid in RAW_TAG_OWNERS)
+    bhl = next(o for o in population.owners if o.nsid == BHL_NSID)
+    doubtful = sum(bhl_doubtful(bhl, seq) for seq in bhl.wanted)
     print(
-        f"  (BHL: {len(bhl.wanted):,} files read with getInfo only, for raw machine tags: "
-        f"{len(bhl.wanted) / files:.3f} of every run's calls per file)"
+        f"  (BHL: {len(bhl.wanted):,} files over {listing_pages(bhl.photos):,} list pages; "
+        f"{doubtful:,} of them with a page tag the list cannot vouch for, read again with "
+        f"getInfo: {doubtful / files:.4f} per file)"
     )
 
     mismatches = [

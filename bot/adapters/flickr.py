@@ -60,7 +60,6 @@ from bot.adapters.flickr_listing import (
     DEFAULT_LOOKUP_THRESHOLD,
     LISTING_EXTRAS,
     MAX_PER_PAGE,
-    RAW_TAG_OWNERS,
     ListingCache,
     Strategy,
     choose_strategy,
@@ -93,6 +92,7 @@ from bot.adapters.flickr_transport import (
     resolve_api_key,
 )
 from bot.adapters.ratelimit import TokenBucket
+from bot.core.claims import needs_raw_machine_tags
 from bot.core.flickr_photo import FlickrOwner, FlickrPhoto, FlickrPhotoGone, GoneReason
 
 __all__ = [
@@ -109,7 +109,6 @@ __all__ = [
     "METHOD_LOOKUP_USER",
     "METHOD_PEOPLE_GET_INFO",
     "METHOD_PEOPLE_GET_PHOTOS",
-    "RAW_TAG_OWNERS",
     "FetchError",
     "FetchResult",
     "FlickrApiError",
@@ -335,8 +334,9 @@ class FlickrClient(FlickrTransport):
         of the owner's list not fetched yet. ``expected_later`` (optional) is how many more
         photos of this owner the caller will ask about later in the run (the rest of its
         worklist): pages fetched now serve them too, so a big owner is listed even when
-        one batch alone would not pay for it. Photos of ``RAW_TAG_OWNERS`` (BHL) are
-        always read with getInfo, for their raw machine tags.
+        one batch alone would not pay for it. A listed BHL photo whose normalised
+        ``bhl:page=`` tag cannot stand for its raw one (``needs_raw_machine_tags``) is
+        read again with getInfo; if that fails, the listed record is kept (no P687).
 
         Photos not met in the owner's public list (deleted, private, hidden by safe
         search, or not the owner's at all) are asked about one by one with getInfo,
@@ -348,7 +348,7 @@ class FlickrClient(FlickrTransport):
         if not wanted:
             return results
         owner = self._cached_owner(nsid) if nsid else None
-        if nsid and nsid not in RAW_TAG_OWNERS:
+        if nsid:
             for photo_id in wanted:
                 seen = self.listings.photo(nsid, photo_id)
                 if seen is not None:
@@ -381,6 +381,8 @@ class FlickrClient(FlickrTransport):
         for photo_id in wanted:
             if photo_id not in results:
                 results[photo_id] = self._get_photo_or_error(photo_id, owner_deleted)
+            else:
+                results[photo_id] = self._with_raw_tags_if_needed(results[photo_id])
         return {photo_id: results[photo_id] for photo_id in wanted}
 
     # ----------------------------------------------------------------- helpers
@@ -393,7 +395,7 @@ class FlickrClient(FlickrTransport):
         self, nsid: str, owner: FlickrOwner | None, n_wanted: int, *, looked_up: bool = False
     ) -> Strategy:
         """``choose_strategy`` for what we know about the owner and its list now."""
-        if nsid in RAW_TAG_OWNERS or (owner is not None and owner.is_deleted):
+        if owner is not None and owner.is_deleted:
             return Strategy.GET_INFO
         count = owner.photos_count if owner is not None else None
         pages = self.listings.pages(nsid)
@@ -459,6 +461,23 @@ class FlickrClient(FlickrTransport):
                 exc,
                 len(remaining),
             )
+
+    def _with_raw_tags_if_needed(self, listed: FetchResult) -> FetchResult:
+        """The listed photo, or getInfo's answer when its tags must be read raw.
+
+        Any getInfo failure (an error, or the photo gone since it was listed) keeps the
+        listed record, whose doubtful page then simply gives no P687.
+        """
+        if not isinstance(listed, FlickrPhoto) or not needs_raw_machine_tags(listed):
+            return listed
+        try:
+            fresh = self.get_photo(listed.id)
+        except FlickrFatalError:
+            raise
+        except FlickrError as exc:
+            log.warning("photo %s: getInfo for raw machine tags failed (%s)", listed.id, exc)
+            return listed
+        return fresh if isinstance(fresh, FlickrPhoto) else listed
 
     def _get_photo_or_error(self, photo_id: str, owner_deleted: bool) -> FetchResult:
         """getInfo for one photo, every failure but a bad key turned into a ``FetchError``."""

@@ -14,7 +14,6 @@ from collections import OrderedDict
 from enum import StrEnum
 from typing import Final
 
-from bot.core import ids
 from bot.core.flickr_photo import FlickrPhoto
 
 MAX_PER_PAGE: Final = 500
@@ -24,10 +23,6 @@ LISTING_EXTRAS: Final = (
 # Below this many wanted photos of an owner whose photo count we do not know, a
 # people.getInfo call to learn the count costs more on average than it can save.
 DEFAULT_LOOKUP_THRESHOLD: Final = 4
-# Owners whose photos the data model needs raw machine tags of (``bot.core.claims.bhl_page_id``
-# reads BHL's ``bhl:page=``). A photo list only carries normalised tags, so completing a
-# listing would cost its pages *plus* one getInfo per photo: getInfo alone is cheaper.
-RAW_TAG_OWNERS: Final = frozenset({ids.BHL_NSID})
 
 
 DEFAULT_LISTING_CACHE_PHOTOS: Final = 100_000

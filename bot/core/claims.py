@@ -10,7 +10,7 @@ status are never written (Commons' templates are authoritative for those); only
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
@@ -81,6 +81,12 @@ _MAX_UTC_OFFSET: Final = timedelta(hours=14)
 _DATE_TAKEN_RE: Final = re.compile(r"^(\d{4})-(\d{2})-(\d{2})")
 _BHL_PAGE_PREFIX: Final = "bhl:page="
 _DIGITS_RE: Final = re.compile(r"[0-9]+")
+_DC_IDENTIFIER_PREFIX: Final = "dc:identifier="
+# A BHL page URL (http[s]://[www.]biodiversitylibrary.org/page/<id>) in Flickr's
+# normalised form, where the punctuation is gone: "httpsbiodiversitylibraryorgpage33665645".
+_NORMALISED_BHL_PAGE_URL_RE: Final = re.compile(
+    r"(?:https?)?(?:www)?biodiversitylibraryorgpage([0-9]+)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,13 +251,17 @@ def bhl_page_id(photo: FlickrPhoto) -> str | None:
     """The BHL page id of a Biodiversity Heritage Library photo, if exactly one is tagged.
 
     Only the BHL account's own ``bhl:page=<digits>`` machine tags count; several
-    different ones (or a non-numeric one) are ambiguous and give None. Only raw tags
-    (photos.getInfo's ``tag[].raw``) are read: Flickr's normalised form, all a photo
-    list gives, strips punctuation from the value (``41C651(+5)`` becomes ``41c6515``),
-    so a value that was not a page number can look like one.
+    different ones (or a non-numeric one) are ambiguous and give None. Raw tags
+    (photos.getInfo's ``tag[].raw``) are read as they are. A photo list gives only
+    Flickr's normalised form, which strips punctuation from the value (real answers:
+    ``geh:accession=1978:1628:0030`` becomes ``197816280030``, ``41C651(+5)``
+    ``41c6515``), so a value that was not a page number can look like one: a listed
+    photo's page is only taken when ``listed_bhl_page`` vouches for it.
     """
-    if photo.owner.nsid != ids.BHL_NSID or photo.machine_tags_normalised:
+    if photo.owner.nsid != ids.BHL_NSID:
         return None
+    if photo.machine_tags_normalised:
+        return listed_bhl_page(photo.machine_tags)
     values = {
         tag.strip()[len(_BHL_PAGE_PREFIX) :].strip()
         for tag in photo.machine_tags
@@ -261,6 +271,45 @@ def bhl_page_id(photo: FlickrPhoto) -> str | None:
         return None
     (value,) = values
     return value if _DIGITS_RE.fullmatch(value) else None
+
+
+def listed_bhl_page(normalised_tags: Sequence[str]) -> str | None:
+    """The BHL page a photo list's normalised machine tags show beyond doubt, else None.
+
+    Taken only when there is exactly one ``bhl:page=`` tag, its value is plain digits,
+    and a ``dc:identifier`` BHL page URL (which BHL's uploads carry beside it, and
+    which Flickr normalises separately) names the same page and no other. A raw
+    ``bhl:page=4321(2)`` also normalises to digits (``43212``); the list cannot tell
+    it from a plain ``43212``, but two tags agreeing on the number can. In every other
+    case the caller reads the photo's raw tags (``needs_raw_machine_tags``).
+    """
+    pages = [
+        tag[len(_BHL_PAGE_PREFIX) :] for tag in normalised_tags if tag.startswith(_BHL_PAGE_PREFIX)
+    ]
+    if len(pages) != 1 or not _DIGITS_RE.fullmatch(pages[0]):
+        return None
+    urls = {
+        match.group(1)
+        for tag in normalised_tags
+        if tag.startswith(_DC_IDENTIFIER_PREFIX)
+        and (match := _NORMALISED_BHL_PAGE_URL_RE.fullmatch(tag[len(_DC_IDENTIFIER_PREFIX) :]))
+    }
+    return pages[0] if urls == {pages[0]} else None
+
+
+def needs_raw_machine_tags(photo: FlickrPhoto) -> bool:
+    """Whether a photo read from a list must be read again with getInfo for its raw tags.
+
+    Only a BHL photo carrying a ``bhl:page=`` tag whose page ``listed_bhl_page`` cannot
+    vouch for: one with no such tag has none in its raw tags either (every raw machine
+    tag is listed, lower-cased namespace and predicate included), so P687 is the same.
+    """
+    return (
+        photo.machine_tags_normalised
+        and photo.owner.nsid == ids.BHL_NSID
+        and any(tag.startswith(_BHL_PAGE_PREFIX) for tag in photo.machine_tags)
+        and listed_bhl_page(photo.machine_tags) is None
+    )
 
 
 def bhl_page_statement(photo: FlickrPhoto) -> Statement | None:

@@ -522,19 +522,48 @@ def test_cassette_people_get_photos_page(cassette_client: FlickrClient) -> None:
     assert cassette_client.calls_by_method == Counter({GET_PHOTOS: 1})
 
 
-def test_cassette_bhl_raw_tags_come_from_getinfo(cassette_client: FlickrClient) -> None:
+BHL_CASSETTE_PAGES = {  # photo -> P687 as getInfo's raw tags give it (the old way)
+    "54400000001": "33665645",  # plain digits, the dc:identifier names the same page
+    "54400000002": None,  # raw "4321(2)": listed as "43212", its dc:identifier says 4321
+    "54400000003": None,  # raw "p.12a": listed as "p12a", not digits
+    "54400000004": "33665646",  # plain digits, but nothing in the list corroborates them
+    "54400000005": None,  # no bhl:page tag at all
+}
+
+
+def test_cassette_bhl_photos_come_from_the_list_with_getinfo_only_when_in_doubt(
+    cassette_client: FlickrClient,
+) -> None:
+    bhl = FlickrOwner(ids.BHL_NSID, "BioDivLibrary", photos_count=len(BHL_CASSETTE_PAGES))
+    cassette_client.owner_cache.put_owner(bhl)  # known: one page is cheaper than 5 getInfo
+    with cassette("bhl_listing_and_getinfo.yaml"):
+        fetched = cassette_client.fetch_photos(ids.BHL_NSID, sorted(BHL_CASSETTE_PAGES))
+    assert cassette_client.calls_by_method == Counter({GET_PHOTOS: 1, GET_INFO: 3})
+    photos = {pid: p for pid, p in fetched.items() if isinstance(p, FlickrPhoto)}
+    assert {pid: p.machine_tags_normalised for pid, p in photos.items()} == {
+        "54400000001": True,  # digits vouched for: no getInfo
+        "54400000002": False,
+        "54400000003": False,
+        "54400000004": False,
+        "54400000005": True,  # no page tag: nothing to read raw
+    }
+    assert {pid: bhl_page_id(p) for pid, p in photos.items()} == BHL_CASSETTE_PAGES
+
+
+def test_cassette_bhl_pages_from_the_list_equal_those_of_getinfo(
+    cassette_client: FlickrClient,
+) -> None:
     with cassette("bhl_listing_and_getinfo.yaml"):
         listed = {p.id: p for p in cassette_client.iter_owner_photos(ids.BHL_NSID)}
-        fetched = cassette_client.fetch_photos(ids.BHL_NSID, ["54400000001", "54400000002"])
-    # The list's normalised tag looks like a page number; it is not what was tagged.
-    assert listed["54400000002"].machine_tags[0] == "bhl:page=43212"
-    assert [bhl_page_id(p) for p in listed.values()] == [None, None]
-    assert {pid: bhl_page_id(p) for pid, p in fetched.items() if isinstance(p, FlickrPhoto)} == {
-        "54400000001": "33665645",
-        "54400000002": None,  # raw "bhl:page=4321(2)"
-    }
-    # fetch_photos read BHL's photos with getInfo, not with the list it had just seen.
-    assert cassette_client.calls_by_method == Counter({GET_PHOTOS: 1, GET_INFO: 2})
+    with cassette("bhl_listing_and_getinfo.yaml"):
+        raw = {pid: cassette_client.get_photo(pid) for pid in BHL_CASSETTE_PAGES}
+    assert listed["54400000002"].machine_tags[0] == "bhl:page=43212"  # looks like a page
+    assert raw["54400000002"].machine_tags[0] == "bhl:page=4321(2)"  # type: ignore[union-attr]
+    assert {pid: bhl_page_id(p) for pid, p in raw.items()} == BHL_CASSETTE_PAGES  # type: ignore[arg-type]
+    for pid, photo in listed.items():
+        vouched = bhl_page_id(photo)
+        assert vouched is None or vouched == BHL_CASSETTE_PAGES[pid], pid
+    assert [pid for pid, p in listed.items() if bhl_page_id(p) is not None] == ["54400000001"]
 
 
 def test_cassette_invalid_key(cassette_client: FlickrClient) -> None:
@@ -1041,35 +1070,71 @@ def test_owner_cache_spares_people_getinfo_within_and_across_runs(
     assert second_run.get_owner(BIG) is not None and second_run.calls == 4
 
 
-def test_bhl_photos_are_always_read_with_getinfo_for_their_raw_tags(
+def bhl_photo(photo_id: int, i: int, tags: list[str]) -> dict[str, Any]:
+    return make_photo(
+        str(photo_id),
+        ids.BHL_NSID,
+        username="BioDivLibrary",
+        realname="Biodiversity Heritage Library",
+        path_alias="biodivlibrary",
+        posted=1_600_000_000 + i,
+        machine_tags=tags,
+    )
+
+
+def bhl_tags(i: int) -> list[str]:
+    """BHL's usual pair of tags, but for a few photos that need their raw tags read."""
+    page = 70_000_000 + i
+    url = f"dc:identifier=https://biodiversitylibrary.org/page/{page}"
+    return {
+        7: ["bhl:page=4321(2)", "dc:identifier=https://biodiversitylibrary.org/page/4321"],
+        8: [f"bhl:page={page}a", url],
+        9: [f"bhl:page={page}"],  # no dc:identifier to vouch for it
+        10: ["taxonomy:genus=Loxodonta"],  # no page tag: no getInfo either
+    }.get(i, [f"bhl:page={page}", url])
+
+
+def test_bhl_photos_come_from_the_list_and_getinfo_only_for_doubtful_tags(
     standin: StandinHandle, make_client: Callable[..., FlickrClient]
 ) -> None:
     first = 56_000_000_000
     for i in range(600):
-        raw = "bhl:page=4321(2)" if i == 7 else f"bhl:page={70_000_000 + i}"
-        standin.data.add_photo(
-            make_photo(
-                str(first + i),
-                ids.BHL_NSID,
-                username="BioDivLibrary",
-                realname="Biodiversity Heritage Library",
-                path_alias="biodivlibrary",
-                posted=1_600_000_000 + i,
-                machine_tags=[raw],
-            )
-        )
+        standin.data.add_photo(bhl_photo(first + i, i, bhl_tags(i)))
     cache = MemoryOwnerCache()
     cache.put_owner(FlickrOwner(ids.BHL_NSID, "BioDivLibrary", photos_count=600))
-    client = make_client(owner_cache=cache)
-    wanted = ids_of(first, range(60))  # 2 pages of the list would be cheaper, were tags raw
-    results = client.fetch_photos(ids.BHL_NSID, wanted)
-    assert standin.counts == Counter({GET_INFO: 60})
-    pages = {pid: bhl_page_id(r) for pid, r in results.items() if isinstance(r, FlickrPhoto)}
-    assert pages[str(first)] == "70000000"
-    assert pages[str(first + 7)] is None  # its list entry says "bhl:page=43212"
-    assert len(pages) == 60
-    listed = next(p for p in client.iter_owner_photos(ids.BHL_NSID) if p.id == str(first + 7))
-    assert listed.machine_tags == ("bhl:page=43212",) and bhl_page_id(listed) is None
+    wanted = ids_of(first, range(60))
+    results = make_client(owner_cache=cache).fetch_photos(ids.BHL_NSID, wanted)
+    assert standin.counts == Counter({GET_PHOTOS: 2, GET_INFO: 3})  # photos 7, 8 and 9
+    from_list = {pid: bhl_page_id(r) for pid, r in results.items() if isinstance(r, FlickrPhoto)}
+
+    standin.reset()
+    before = make_client(owner_cache=MemoryOwnerCache()).fetch_photos(None, wanted)
+    assert standin.counts == Counter({GET_INFO: 60})  # the old way: getInfo for each
+    from_info = {pid: bhl_page_id(r) for pid, r in before.items() if isinstance(r, FlickrPhoto)}
+    assert from_list == from_info and len(from_list) == 60
+    assert from_list[str(first)] == "70000000"
+    assert [from_list[str(first + i)] for i in (7, 8, 9, 10)] == [None, None, "70000009", None]
+
+
+def test_bhl_listed_photo_keeps_its_record_when_getinfo_fails(
+    standin: StandinHandle, make_client: Callable[..., FlickrClient]
+) -> None:
+    first = 57_000_000_000
+    for i in range(3):
+        standin.data.add_photo(bhl_photo(first + i, i, ["bhl:page=4321(2)"]))
+    cache = MemoryOwnerCache()
+    cache.put_owner(FlickrOwner(ids.BHL_NSID, "BioDivLibrary", photos_count=3))
+    standin.data.photo_errors[str(first + 1)] = (1, "Photo not found")  # gone since listed
+    standin.data.photo_errors[str(first + 2)] = (201, "Service currently unavailable")
+    client = make_client(owner_cache=cache, retry=RetryPolicy(attempts=1))
+    results = client.fetch_photos(ids.BHL_NSID, ids_of(first, range(3)))
+    assert standin.counts == Counter({GET_PHOTOS: 1, GET_INFO: 3})
+    for pid in ids_of(first, [1, 2]):
+        kept = results[pid]
+        assert isinstance(kept, FlickrPhoto) and kept.machine_tags == ("bhl:page=43212",)
+    assert isinstance(results[str(first)], FlickrPhoto)
+    assert not results[str(first)].machine_tags_normalised  # type: ignore[union-attr]
+    assert all(bhl_page_id(r) is None for r in results.values() if isinstance(r, FlickrPhoto))
 
 
 def test_lookup_user_and_alias_cache(

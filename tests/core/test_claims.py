@@ -16,6 +16,8 @@ from bot.core.claims import (
     date_taken,
     inception_statement,
     licence_info,
+    listed_bhl_page,
+    needs_raw_machine_tags,
     published_in_statement,
     source_statement,
     wanted_statements,
@@ -423,20 +425,105 @@ def test_bhl_page_id(
     assert [s["mainsnak"]["datavalue"]["value"] for s in found] == ([page] if page else [])
 
 
+URL = "dc:identifier=httpsbiodiversitylibraryorgpage"  # a normalised BHL page URL
+
+
 @pytest.mark.parametrize(
-    ("case", "raw", "normalised"),
+    ("case", "listed", "page", "needs_raw"),
     [
-        # What a photo list gives for a raw tag: the value loses its punctuation.
-        ("a plain page number", "bhl:page=33665645", "bhl:page=33665645"),
-        ("punctuation that normalises into digits", "bhl:page=4321(2)", "bhl:page=43212"),
-        ("a range", "bhl:page=33665645-33665646", "bhl:page=3366564533665646"),
+        # What a photo list gives (Flickr's normalised tags) and what the bot makes of it.
+        (
+            "digits and the page URL agree",
+            ("bhl:page=33665645", URL + "33665645"),
+            "33665645",
+            False,
+        ),
+        (
+            "http and www in the URL",
+            ("bhl:page=1", "dc:identifier=httpwwwbiodiversitylibraryorgpage1"),
+            "1",
+            False,
+        ),
+        ("no page URL to agree", ("bhl:page=33665645",), None, True),
+        ("the URL names another page", ("bhl:page=43212", URL + "4321"), None, True),
+        ("two page URLs", ("bhl:page=1", URL + "1", URL + "2"), None, True),
+        ("not digits", ("bhl:page=p12a", URL + "12"), None, True),
+        ("empty value", ("bhl:page=", URL + "1"), None, True),
+        ("two page tags, even equal", ("bhl:page=1", "bhl:page=1", URL + "1"), None, True),
+        ("no page tag", ("taxonomy:genus=loxodonta",), None, False),
+        ("no machine tags", (), None, False),
     ],
 )
-def test_bhl_page_id_is_read_from_raw_tags_only(case: str, raw: str, normalised: str) -> None:
-    from_info = bhl_page_id(photo(owner=BHL, machine_tags=(raw,)))
-    assert from_info == (raw.removeprefix("bhl:page=") if raw == normalised else None)
-    listed = photo(owner=BHL, machine_tags=(normalised,), machine_tags_normalised=True)
-    assert bhl_page_id(listed) is None
+def test_bhl_page_from_a_photo_list(
+    case: str, listed: tuple[str, ...], page: str | None, needs_raw: bool
+) -> None:
+    listed_photo = photo(owner=BHL, machine_tags=listed, machine_tags_normalised=True)
+    assert listed_bhl_page(listed) == page
+    assert bhl_page_id(listed_photo) == page
+    assert needs_raw_machine_tags(listed_photo) is needs_raw
+    someone_else = photo(owner=ALEX, machine_tags=listed, machine_tags_normalised=True)
+    assert bhl_page_id(someone_else) is None and not needs_raw_machine_tags(someone_else)
+
+
+RAW_URL = "dc:identifier=https://biodiversitylibrary.org/page/"
+
+
+@pytest.mark.parametrize(
+    ("case", "raw", "listed", "page_before"),
+    [
+        # Raw tags (getInfo), the same normalised as Flickr lists them (lower case, value
+        # without punctuation), and P687 from the raw tags alone (the old way): the list
+        # gives the same page, or asks for getInfo.
+        (
+            "plain page",
+            ("bhl:page=33665645", RAW_URL + "33665645"),
+            ("bhl:page=33665645", URL + "33665645"),
+            "33665645",
+        ),
+        (
+            "capitals",
+            ("BHL:Page=33665645", RAW_URL + "33665645"),
+            ("bhl:page=33665645", URL + "33665645"),
+            "33665645",
+        ),
+        (
+            "punctuation into digits",
+            ("bhl:page=4321(2)", RAW_URL + "4321"),
+            ("bhl:page=43212", URL + "4321"),
+            None,
+        ),
+        (
+            "a range",
+            ("bhl:page=33665645-33665646", RAW_URL + "33665645"),
+            ("bhl:page=3366564533665646", URL + "33665645"),
+            None,
+        ),
+        (
+            "not digits",
+            ("bhl:page=33665645a", RAW_URL + "33665645"),
+            ("bhl:page=33665645a", URL + "33665645"),
+            None,
+        ),
+        ("no page URL", ("bhl:page=33665645",), ("bhl:page=33665645",), "33665645"),
+    ],
+)
+def test_listed_bhl_page_is_the_raw_one_or_asks_for_it(
+    case: str, raw: tuple[str, ...], listed: tuple[str, ...], page_before: str | None
+) -> None:
+    assert bhl_page_id(photo(owner=BHL, machine_tags=raw)) == page_before
+    from_list = photo(owner=BHL, machine_tags=listed, machine_tags_normalised=True)
+    assert needs_raw_machine_tags(from_list) or bhl_page_id(from_list) == page_before
+
+
+def test_listed_bhl_page_known_blind_spot() -> None:
+    """The one case a list cannot tell apart: a raw value of digits and punctuation whose
+    page URL names the digits without the punctuation. The list then gives that page."""
+    raw = ("bhl:page=4321(2)", RAW_URL + "43212")
+    assert bhl_page_id(photo(owner=BHL, machine_tags=raw)) is None
+    listed = photo(
+        owner=BHL, machine_tags=("bhl:page=43212", URL + "43212"), machine_tags_normalised=True
+    )
+    assert bhl_page_id(listed) == "43212" and not needs_raw_machine_tags(listed)
 
 
 # --- the whole set -----------------------------------------------------------------
