@@ -50,7 +50,10 @@ Seed it from Python (:class:`StandinData`) or from a directory::
       mediainfo/M123.json  one file each: {"title": "File:X.jpg", "pageid": 123,
                            "lastrevid": 456, "statements": {...}, "labels": {...}};
                            without "statements" and "labels" the file has no SDC yet;
-                           "pageid" defaults to the number in the file name
+                           "pageid" defaults to the number in the file name;
+                           optional "metadata" / "commonmetadata": the file's
+                           imageinfo metadata, [{"name": "DateTimeOriginal",
+                           "value": "2018:03:04 10:21:55"}, ...] (absent: none)
       mediainfo/M123.wiki  optional wikitext of that file
       pages.json           optional: {"User:Bot/Run": "run: yes", ...} pages' wikitext
                            (a seeded file's title sets that file's wikitext)

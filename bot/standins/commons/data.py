@@ -110,6 +110,9 @@ class Page:
     text: str
     mediainfo: dict[str, Any] | None = None  # the stored entity; None: no SDC yet
     touched: str = ""
+    metadata: list[dict[str, Any]] | None = None
+    """imageinfo ``metadata`` (EXIF) of the file; None: the file has none."""
+    commonmetadata: list[dict[str, Any]] = field(default_factory=list)
     history: dict[int, tuple[dict[str, Any] | None, str | None]] = field(default_factory=dict)
     """revid → (the entity as of that revision, its user): what a stale edit is patched against."""
 

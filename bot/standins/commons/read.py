@@ -13,6 +13,7 @@ from typing import Any
 from bot.standins.commons.auth import Accounts
 from bot.standins.commons.data import (
     DBNAME,
+    HUMAN,
     MID_RE,
     QID_RE,
     ApiError,
@@ -184,6 +185,8 @@ def query_pages(
                     "_key": str(missing_index),
                 }
             )
+            if "imageinfo" in props and title_ns(title) == 6:
+                entries[-1]["imagerepository"] = ""  # as MediaWiki 1.39 answers
             missing_index -= 1
         else:
             entries.append(page_json(page, props, params))
@@ -302,7 +305,28 @@ def page_json(page: Page, props: list[str], params: Mapping[str, str]) -> dict[s
                 }
             }
         entry["revisions"] = [rev]
+    if "imageinfo" in props and page.ns == 6:
+        entry.update(imageinfo(page, params))
     return entry
+
+
+def imageinfo(page: Page, params: Mapping[str, str]) -> dict[str, Any]:
+    """``prop=imageinfo`` for a file page, as MediaWiki answers it: one entry for the
+    current version; ``metadata`` is null for a file without any, ``commonmetadata`` a
+    list (maybe empty). Only the ``iiprop`` values the bot reads are served."""
+    info: dict[str, Any] = {}
+    for prop in split_values(params.get("iiprop")) or ["timestamp", "user"]:
+        if prop == "metadata":
+            info["metadata"] = copy.deepcopy(page.metadata)
+        elif prop == "commonmetadata":
+            info["commonmetadata"] = copy.deepcopy(page.commonmetadata)
+        elif prop == "timestamp":
+            info["timestamp"] = page.touched or now()
+        elif prop == "user":
+            info["user"] = HUMAN
+        else:
+            raise ApiError("badvalue", f'Unrecognized value for parameter "iiprop": {prop}.')
+    return {"imagerepository": "local", "imageinfo": [info]}
 
 
 def wbgetentities(wiki: Wiki, params: dict[str, str], user: str | None) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from typing import Any
 from bot.standins.commons.auth import TOKEN_TYPES
 from bot.standins.commons.data import DBNAME, NAMESPACES, NS_ALIASES, now
 
-QUERY_PROPS = ("info", "revisions")
+QUERY_PROPS = ("info", "revisions", "imageinfo")
 QUERY_LISTS = ("allusers",)
 QUERY_METAS = ("siteinfo", "tokens", "userinfo")
 ACTIONS = ("help", "login", "logout", "paraminfo", "query", "wbeditentity", "wbgetentities")

@@ -69,7 +69,17 @@ class Wiki:
                 }
             lastrevid = int(seed.get("lastrevid") or self.next_revid())
             self.add_page(
-                Page(pageid, 6, title, lastrevid, str(seed.get("wikitext") or ""), mediainfo, now())
+                Page(
+                    pageid,
+                    6,
+                    title,
+                    lastrevid,
+                    str(seed.get("wikitext") or ""),
+                    mediainfo,
+                    now(),
+                    metadata=copy.deepcopy(seed.get("metadata")),
+                    commonmetadata=copy.deepcopy(seed.get("commonmetadata") or []),
+                )
             )
         next_pageid = max([10_000_000, *self.pages]) + 1
         for title, text in data.pages.items():
