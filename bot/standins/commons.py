@@ -50,7 +50,10 @@ Seed it from Python (:class:`StandinData`) or from a directory::
       mediainfo/M123.json  one file each: {"title": "File:X.jpg", "pageid": 123,
                            "lastrevid": 456, "statements": {...}, "labels": {...}};
                            without "statements" and "labels" the file has no SDC yet;
-                           "pageid" defaults to the number in the file name
+                           "pageid" defaults to the number in the file name;
+                           optional "metadata" / "commonmetadata": the file's
+                           imageinfo metadata, [{"name": "DateTimeOriginal",
+                           "value": "2018:03:04 10:21:55"}, ...] (absent: none)
       mediainfo/M123.wiki  optional wikitext of that file
       pages.json           optional: {"User:Bot/Run": "run: yes", ...} pages' wikitext
                            (a seeded file's title sets that file's wikitext)
@@ -121,7 +124,7 @@ _NAMESPACES: dict[int, tuple[str, str]] = {
     15: ("Category talk", "Category talk"),
 }
 _NS_ALIASES = {"Image": 6, "Image talk": 7, "COM": 4, "Project": 4, "Project talk": 5}
-_QUERY_PROPS = ("info", "revisions")
+_QUERY_PROPS = ("info", "revisions", "imageinfo")
 _QUERY_LISTS = ("allusers",)
 _QUERY_METAS = ("siteinfo", "tokens", "userinfo")
 _ACTIONS = ("help", "login", "logout", "paraminfo", "query", "wbeditentity", "wbgetentities")
@@ -207,6 +210,9 @@ class _Page:
     text: str
     mediainfo: dict[str, Any] | None = None  # the stored entity; None: no SDC yet
     touched: str = ""
+    metadata: list[dict[str, Any]] | None = None
+    """imageinfo ``metadata`` (EXIF) of the file; None: the file has none."""
+    commonmetadata: list[dict[str, Any]] = field(default_factory=list)
     history: dict[int, tuple[dict[str, Any] | None, str | None]] = field(default_factory=dict)
     """revid → (the entity as of that revision, its user): what a stale edit is patched against."""
 
@@ -564,7 +570,15 @@ class CommonsStandin:
             lastrevid = int(seed.get("lastrevid") or self._next_revid())
             self._add_page(
                 _Page(
-                    pageid, 6, title, lastrevid, str(seed.get("wikitext") or ""), mediainfo, _now()
+                    pageid,
+                    6,
+                    title,
+                    lastrevid,
+                    str(seed.get("wikitext") or ""),
+                    mediainfo,
+                    _now(),
+                    metadata=copy.deepcopy(seed.get("metadata")),
+                    commonmetadata=copy.deepcopy(seed.get("commonmetadata") or []),
                 )
             )
         next_pageid = max([10_000_000, *self._pages]) + 1
@@ -1351,7 +1365,27 @@ class CommonsStandin:
                     }
                 }
             entry["revisions"] = [rev]
+        if "imageinfo" in props and page.ns == 6:
+            entry.update(self._imageinfo(page, params))
         return entry
+
+    def _imageinfo(self, page: _Page, params: Mapping[str, str]) -> dict[str, Any]:
+        """``prop=imageinfo`` for a file page, as MediaWiki answers it: one entry for the
+        current version; ``metadata`` is null for a file without any, ``commonmetadata``
+        a list (maybe empty). Only the ``iiprop`` values the bot reads are served."""
+        info: dict[str, Any] = {}
+        for prop in _split(params.get("iiprop")) or ["timestamp", "user"]:
+            if prop == "metadata":
+                info["metadata"] = copy.deepcopy(page.metadata)
+            elif prop == "commonmetadata":
+                info["commonmetadata"] = copy.deepcopy(page.commonmetadata)
+            elif prop == "timestamp":
+                info["timestamp"] = page.touched or _now()
+            elif prop == "user":
+                info["user"] = HUMAN
+            else:
+                raise ApiError("badvalue", f'Unrecognized value for parameter "iiprop": {prop}.')
+        return {"imagerepository": "local", "imageinfo": [info]}
 
     def _wbgetentities(self, params: dict[str, str], user: str | None) -> dict[str, Any]:
         ids = _split(params.get("ids"))
