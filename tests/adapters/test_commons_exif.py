@@ -33,7 +33,10 @@ def test_exif_dates_in_batches_of_50(standin: StandinFactory, commons_site: Site
     client = CommonsClient(commons_site(wiki))
     titles = [seeds[f"M{1000 + i}"]["title"] for i in range(60)]
     dates = client.get_exif_dates([*titles, "File:gone_file.jpg"])
-    assert dates[titles[3]] == {"DateTime": "2018:03:04 10:30:00", "DateTimeOriginal": "2018:03:04 10:21:55"}
+    assert dates[titles[3]] == {
+        "DateTime": "2018:03:04 10:30:00",
+        "DateTimeOriginal": "2018:03:04 10:21:55",
+    }
     assert dates[titles[55]] == {"DateTimeDigitized": "2001:02:03"}
     assert dates[titles[0]] == {} and dates["File:gone_file.jpg"] == {}
     assert wiki.requests["query+imageinfo"] == 2 == client.read_calls
@@ -45,7 +48,9 @@ def test_exif_dates_in_batches_of_50(standin: StandinFactory, commons_site: Site
     assert batches == [50, 11]
 
 
-def test_exif_dates_follow_title_normalisation(standin: StandinFactory, commons_site: SiteFactory) -> None:
+def test_exif_dates_follow_title_normalisation(
+    standin: StandinFactory, commons_site: SiteFactory
+) -> None:
     seeds = files(1)
     seeds["M1000"]["metadata"] = SCAN_EXIF
     wiki = standin(StandinData(entities=seeds))
