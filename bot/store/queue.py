@@ -70,7 +70,15 @@ class QueueStore(StoreBase):
                         "UPDATE conflicts SET last_seen_at=?, last_seen_run_id=?, "
                         "base_revid=coalesce(?, base_revid), title=coalesce(?, title), "
                         "evidence=coalesce(?, evidence), updated_at=? WHERE id=?",
-                        (now, run_id, rec.base_revid or base_revid, title, _evidence(rec), now, cid),
+                        (
+                            now,
+                            run_id,
+                            rec.base_revid or base_revid,
+                            title,
+                            _evidence(rec),
+                            now,
+                            cid,
+                        ),
                     )
                     # An applied decision whose statement is still there is settled: the
                     # same conflict found again is not asked again. (Reverted: it is.)
