@@ -53,27 +53,45 @@ class ExifMatch:
 def exif_dates(*metadata_lists: Sequence[Mapping[str, Any]] | None) -> dict[str, str]:
     """The EXIF date fields of imageinfo ``metadata`` / ``commonmetadata`` lists.
 
-    Each list holds ``{"name", "value"}`` pairs (a value may itself be such a list, for
-    nested formats); the first list that has a field gives it. Missing or null lists
-    (files without metadata) give nothing.
+    Each list holds ``{"name", "value"}`` pairs. MediaWiki nests them: a PNG's text
+    chunks sit in a ``metadata`` pair whose value is another list, and a language-tagged
+    value is a list of ``x-default`` / language pairs plus ``_type: lang`` (seen on
+    MediaWiki 1.39 for a PNG's "Creation Time"). The first list that has a field gives
+    it; missing or null lists (files without metadata) give nothing.
     """
     found: dict[str, str] = {}
     for items in metadata_lists:
         for name, value in _pairs(items or ()):
-            if name in EXIF_DATE_FIELDS and name not in found and isinstance(value, str):
+            if name in EXIF_DATE_FIELDS and name not in found and value is not None:
                 found[name] = value
     return found
 
 
-def _pairs(items: Iterable[Any]) -> Iterable[tuple[str, Any]]:
+def _pairs(items: Iterable[Any]) -> Iterable[tuple[str, str | None]]:
     for item in items:
         if not isinstance(item, Mapping):
             continue
-        value = item.get("value")
-        if isinstance(value, list):
+        name, value = str(item.get("name", "")), item.get("value")
+        if name in EXIF_DATE_FIELDS:
+            yield name, _text(value)
+        elif isinstance(value, list):
             yield from _pairs(value)
-        else:
-            yield str(item.get("name", "")), value
+
+
+def _text(value: Any) -> str | None:
+    """A field's text: itself, or a language-tagged value's ``x-default`` (else first)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list):
+        texts = {
+            str(v.get("name")): v["value"]
+            for v in value
+            if isinstance(v, Mapping)
+            and isinstance(v.get("value"), str)
+            and v.get("name") != "_type"
+        }
+        return texts.get("x-default") or next(iter(texts.values()), None)
+    return None
 
 
 def parse_exif_date(text: str) -> WikibaseTime | None:

@@ -57,6 +57,18 @@ JPEG_METADATA = [
 ]
 COMMON_METADATA = [{"name": "DateTimeDigitized", "value": "2018:03:04 10:21:55"}]
 XMP_NESTED = [{"name": "xmp", "value": [{"name": "DateTimeOriginal", "value": "2001:02:03"}]}]
+# What MediaWiki 1.39 gave for a PNG with a tIME chunk and a tEXt "Creation Time": the
+# text chunks nested under "metadata", the creation time language-tagged.
+PNG_METADATA = [
+    {"name": "frameCount", "value": 0},
+    {"name": "bitDepth", "value": 8},
+    {"name": "metadata", "value": [
+        {"name": "DateTime", "value": "2018:03:04 10:21:55"},
+        {"name": "DateTimeDigitized", "value": [
+            {"name": "x-default", "value": "2018:03:04 10:21:55"}, {"name": "_type", "value": "lang"}]},
+        {"name": "_MW_PNG_VERSION", "value": 1},
+    ]},
+]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -66,6 +78,8 @@ XMP_NESTED = [{"name": "xmp", "value": [{"name": "DateTimeOriginal", "value": "2
         ((None, None), {}),
         (([], []), {}),
         ((XMP_NESTED,), {"DateTimeOriginal": "2001:02:03"}),
+        ((PNG_METADATA, []), {"DateTime": "2018:03:04 10:21:55", "DateTimeDigitized": "2018:03:04 10:21:55"}),
+        (([{"name": "DateTime", "value": [{"name": "de", "value": "2018:01:02"}, {"name": "_type", "value": "lang"}]}],), {"DateTime": "2018:01:02"}),
         (([{"name": "DateTime", "value": 20180304}],), {}),
     ],
 )  # fmt: skip
