@@ -1224,6 +1224,8 @@ class CommonsStandin:
                         "_key": str(missing_index),
                     }
                 )
+                if "imageinfo" in props and _title_ns(title) == 6:
+                    entries[-1]["imagerepository"] = ""  # as MediaWiki 1.39 answers
                 missing_index -= 1
             else:
                 entries.append(self._page_json(page, props, params))
