@@ -180,11 +180,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if proxies > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
-    from review_ui import auth, views
+    from review_ui import auth, licences, views
 
     auth.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
+    app.register_blueprint(licences.bp)
     app.teardown_appcontext(_close_store)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)

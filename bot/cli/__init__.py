@@ -32,6 +32,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.plan",
     "bot.cli.run",
     "bot.cli.demo",
+    "bot.cli.licences",
 )
 
 

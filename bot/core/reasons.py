@@ -76,4 +76,7 @@ JOB_REASONS: Final[Mapping[str, str]] = {
     "bot took its own statement back out. Compare the two and decide.",
     "weak_flickr_evidence": "The only sign of the Flickr photo is a number in the file name; "
     "a person has to confirm it is the source before the bot writes anything.",
+    "commons_date_from_exif": "The file's inception equals a date in its EXIF metadata "
+    "(the EXIF field is shown), while Flickr's date is earlier or coarser: the Commons date "
+    "is probably when the file was made or scanned, not when the photo was taken.",
 }

@@ -11,7 +11,7 @@ from bot.core.reconcile import (
     creator_items_to_look_up,
 )
 from bot.run.common import _owner_key, _short, _use_decided_photo_id, _weak_only
-from bot.run.files import FileSteps
+from bot.run.evidence import EvidenceSteps
 from bot.run.ports import EntityStateLike
 from bot.run.summary import FileResult
 from bot.store import (
@@ -22,7 +22,7 @@ from bot.store import (
 log = logging.getLogger(__name__)
 
 
-class BatchSteps(FileSteps):
+class BatchSteps(EvidenceSteps):
     """One batch of worklist files: titles resolved, Commons read, evidence from wikitext, Flickr fetched per owner, creators looked up."""
 
     def _process_batch(self, run_id: int, batch: list[WorkFile]) -> Iterator[FileResult]:
@@ -52,6 +52,7 @@ class BatchSteps(FileSteps):
         self.wikidata_unchecked = (set(), "")
         creators = self.creator_lookups([s for _, s in live])
         unchecked, why = self.wikidata_unchecked
+        self._gather_evidence(run_id, live, photos, creators)
         for f, state in live:
             self._check_stop()
             self._keep_lock()
@@ -90,6 +91,7 @@ class BatchSteps(FileSteps):
         if not files or self.find_in_wikitext is None:
             return
         texts = self.commons.get_wikitext([f.title for f in files if f.title])
+        self._wikitexts = dict(texts)  # the licence report reads them too
         for f in files:
             text = texts.get(f.title or "")
             if not text or not f.title:

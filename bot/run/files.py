@@ -365,6 +365,7 @@ class FileSteps(RunBase):
             )
             for c in the_plan.conflicts
         ]
+        conflicts = self._with_evidence(f.mid or "", conflicts)
         conflicts += list(extra_conflicts)
         assert f.mid is not None
         recorded = self.store.record_conflicts(
@@ -415,6 +416,10 @@ class FileSteps(RunBase):
                 )
             result.recorded = True
         return result
+
+    def _with_evidence(self, mid: str, conflicts: list[ConflictRecord]) -> list[ConflictRecord]:
+        """The plan's conflicts with what the batch learnt about them (see ``EvidenceSteps``)."""
+        return conflicts
 
     def _close_intents(
         self, intents: list[dict[str, Any]], state: EntityStateLike, *, landed: bool

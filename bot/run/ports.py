@@ -54,6 +54,8 @@ class CommonsPort(Protocol):
 
     def get_wikitext(self, titles: Sequence[str]) -> Mapping[str, str | None]: ...
 
+    def get_exif_dates(self, titles: Sequence[str]) -> Mapping[str, Mapping[str, str]]: ...
+
 
 class FlickrPort(Protocol):
     """What the job needs from Flickr (``bot.adapters.flickr.FlickrClient``)."""

@@ -54,6 +54,7 @@ class RunSummary:
     flickr_calls: int = 0
     commons_read_calls: int = 0
     commons_control_calls: int = 0
+    licence_drift: int = 0  # files whose Flickr licence now differs from Commons' record
     elapsed_s: float = 0.0
     stop_reason: str = "done"
     options: dict[str, Any] = field(default_factory=dict)
@@ -87,6 +88,7 @@ class RunSummary:
             "commons_read_calls": self.commons_read_calls,
             "commons_read_calls_per_file": round(self.commons_read_calls / per_file, 4),
             "commons_control_calls": self.commons_control_calls,
+            "licence_drift": self.licence_drift,
             "elapsed_s": round(self.elapsed_s, 2),
             "stop_reason": self.stop_reason,
         }
@@ -125,6 +127,11 @@ class RunSummary:
         if data["conflicts_by_reason"]:
             lines.append("  conflicts queued for review, by reason:")
             lines += [f"    {r:<28} {n}" for r, n in data["conflicts_by_reason"].items()]
+        if self.licence_drift:
+            lines.append(
+                f"  licence drift        {self.licence_drift} (Flickr's licence now differs "
+                "from Commons'; listed on the review page, nothing written)"
+            )
         if self.decisions_applied or self.decisions_superseded or self.decisions_withdrawn:
             lines.append(
                 f"  review decisions     {self.decisions_applied} applied, "

@@ -6,6 +6,7 @@ It may import ``bot.core``; never adapters, the job or the CLI.
 
 from bot.core.evidence import FileEvidence
 from bot.store.database import Store
+from bot.store.licences import LicenceDrift
 from bot.store.records import (
     BULK_CHUNK_ROWS,
     DECIDABLE_FROM,
@@ -55,6 +56,7 @@ __all__ = [
     "FileEvidence",
     "FileStatus",
     "InvalidTransition",
+    "LicenceDrift",
     "LockHeld",
     "LockLost",
     "QueueFilter",

@@ -18,6 +18,8 @@ Tables (schema version ``SCHEMA_VERSION``; ``migrate()`` brings any older file u
 - ``owners``, ``alias_nsid``, ``wikidata_flickr_ids``, ``flickr_photo_status``: caches
                     that survive runs (Flickr owners, path alias → NSID, Wikidata creator
                     items → their Flickr user ids, photos known to be gone).
+- ``licence_drift`` the licence drift report: files whose Flickr licence now differs
+                    from what Commons records (``licences.py``); read-only for the page.
 - ``locks``         a lease that keeps two runs from overlapping (a scheduled run must not
                     start while the previous one is still going).
 
@@ -30,8 +32,9 @@ from __future__ import annotations
 
 from bot.store.caches import CacheStore
 from bot.store.decisions import DecisionStore
+from bot.store.licences import LicenceStore
 from bot.store.worklist import WorklistStore
 
 
-class Store(WorklistStore, CacheStore, DecisionStore):
+class Store(WorklistStore, CacheStore, DecisionStore, LicenceStore):
     """The SQLite store. One instance per process; cheap to open."""

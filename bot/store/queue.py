@@ -69,8 +69,16 @@ class QueueStore(StoreBase):
                     conn.execute(
                         "UPDATE conflicts SET last_seen_at=?, last_seen_run_id=?, "
                         "base_revid=coalesce(?, base_revid), title=coalesce(?, title), "
-                        "updated_at=? WHERE id=?",
-                        (now, run_id, rec.base_revid or base_revid, title, now, cid),
+                        "evidence=coalesce(?, evidence), updated_at=? WHERE id=?",
+                        (
+                            now,
+                            run_id,
+                            rec.base_revid or base_revid,
+                            title,
+                            _evidence(rec),
+                            now,
+                            cid,
+                        ),
                     )
                     # An applied decision whose statement is still there is settled: the
                     # same conflict found again is not asked again. (Reverted: it is.)
@@ -92,7 +100,8 @@ class QueueStore(StoreBase):
                     "INSERT INTO conflicts(fingerprint, mid, title, flickr_photo_id, owner_nsid, "
                     "property, reason, existing, proposed, statement_id, base_revid, status, "
                     "found_at, found_run_id, found_dry_run, last_seen_at, last_seen_run_id, "
-                    "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?)",
+                    "updated_at, evidence) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)",
                     (
                         fp,
                         mid,
@@ -111,6 +120,7 @@ class QueueStore(StoreBase):
                         now,
                         run_id,
                         now,
+                        _evidence(rec),
                     ),
                 )
                 cid = int(cur.lastrowid or 0)
@@ -380,3 +390,8 @@ class QueueStore(StoreBase):
             )
             if n
         }
+
+
+def _evidence(rec: ConflictRecord) -> str | None:
+    """The conflict's evidence as stored (JSON), None when it has none."""
+    return dumps(rec.evidence.to_json()) if rec.evidence is not None else None

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Final
 import orjson
 
 from bot.core.errors import LockHeldError, UsageError
+from bot.core.exif import ExifMatch
 from bot.core.wikibase import normalise_file_title as normalise_title
 from bot.core.wikibase import strip_hashes
 
@@ -128,6 +129,8 @@ class ConflictRecord:
     statement_id: str | None = None
     base_revid: int | None = None
     """The revision ``existing`` was read from, when not the one of the whole batch."""
+    evidence: ExifMatch | None = None
+    """What backs the conflict's reason (the EXIF date behind ``commons_date_from_exif``)."""
 
 
 @dataclass(slots=True)
@@ -346,7 +349,7 @@ _CONFLICT_COLUMNS = (
     "id, mid, title, flickr_photo_id, owner_nsid, property, reason, existing, "
     "proposed, statement_id, base_revid, status, found_at, found_run_id, "
     "found_dry_run, last_seen_at, decided_by, decided_at, note, applied_revid, "
-    "applied_at, closed_reason, updated_at"
+    "applied_at, closed_reason, updated_at, evidence"
 )
 
 
@@ -356,4 +359,5 @@ def _conflict(row: Sequence[Any]) -> dict[str, Any]:
     record["existing"] = loads(record["existing"]) or []
     record["proposed"] = loads(record["proposed"])
     record["found_dry_run"] = bool(record["found_dry_run"])
+    record["evidence"] = ExifMatch.from_json(loads(record["evidence"]))
     return record

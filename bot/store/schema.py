@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     pass
 
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 BUSY_TIMEOUT_MS = 30_000
@@ -232,7 +232,33 @@ UPDATE conflicts SET decided_by = NULL, decided_at = NULL, note = NULL, applied_
 """
 
 
-MIGRATIONS: dict[int, str] = {1: _SCHEMA_V1, 2: _SCHEMA_V2, 3: _SCHEMA_V3}
+# v4 (licence-exif): a conflict's typed evidence (the EXIF field behind
+# ``commons_date_from_exif``), and the licence drift report (one row per file whose
+# Flickr licence now differs from the one Commons records).
+_SCHEMA_V4_LICENCE_EXIF = """
+ALTER TABLE conflicts ADD COLUMN evidence TEXT;
+CREATE TABLE IF NOT EXISTS licence_drift (
+    mid TEXT PRIMARY KEY,
+    title TEXT,
+    flickr_photo_id TEXT NOT NULL,
+    commons_licence TEXT NOT NULL,   -- what Commons records: P275 items or the template
+    commons_source TEXT NOT NULL,    -- 'P275' | 'wikitext'
+    flickr_licence TEXT NOT NULL,    -- Flickr's licence name now
+    flickr_license_id TEXT NOT NULL,
+    first_seen_at TEXT NOT NULL,
+    last_seen_at TEXT NOT NULL,
+    last_seen_run_id INTEGER
+);
+CREATE INDEX IF NOT EXISTS licence_drift_pair ON licence_drift(commons_licence, flickr_licence, mid);
+"""
+
+
+MIGRATIONS: dict[int, str] = {
+    1: _SCHEMA_V1,
+    2: _SCHEMA_V2,
+    3: _SCHEMA_V3,
+    4: _SCHEMA_V4_LICENCE_EXIF,
+}
 
 
 # The worklist's secondary indexes (as in the schema above). A first extract into an
