@@ -49,8 +49,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
+from bot.adapters.commons_metadata import read_exif_dates
 from bot.core.errors import RemoteError
-from bot.core.exif import exif_dates
 from bot.core.wikibase import normalise_file_title
 
 if TYPE_CHECKING:
@@ -515,37 +515,9 @@ class CommonsClient:
         return {title: texts.get(title) for title in asked}
 
     def get_exif_dates(self, titles: Sequence[str]) -> dict[str, dict[str, str]]:
-        """The EXIF date fields of each file by title as given ({}: none, or no such file).
-
-        ``prop=imageinfo&iiprop=metadata|commonmetadata``, 50 titles per request (the
-        metadata of a file can be large); the API's ``continue`` is followed.
-        """
-        asked = _unique(titles)
-        found: dict[str, dict[str, str]] = {}
-        for batch in _batches(asked, BATCH):
-            params: dict[str, Any] = {
-                "action": "query",
-                "prop": "imageinfo",
-                "iiprop": "metadata|commonmetadata",
-                "titles": batch,
-                "formatversion": 2,
-            }
-            renamed: dict[str, str] = {}
-            by_title: dict[str, dict[str, str]] = {}
-            while True:
-                data = self._submit(**params)
-                query = data.get("query") or {}
-                renamed.update({n["from"]: n["to"] for n in query.get("normalized", ())})
-                for page in query.get("pages", ()):
-                    infos = page.get("imageinfo") or [{}]
-                    dates = exif_dates(infos[0].get("metadata"), infos[0].get("commonmetadata"))
-                    by_title.setdefault(page.get("title", ""), {}).update(dates)
-                if "continue" not in data:
-                    break
-                params.update(data["continue"])
-            for raw in batch:
-                found[raw] = by_title.get(renamed.get(raw, raw), {})
-        return {title: found.get(title, {}) for title in asked}
+        """The EXIF date fields of each file by title as given ({}: none, or no such file);
+        see :func:`bot.adapters.commons_metadata.read_exif_dates`."""
+        return read_exif_dates(self._submit, titles)
 
     # ------------------------------------------------------------- writes
 
