@@ -75,14 +75,18 @@ class EvidenceSteps(FileSteps):
         self._exif_dates = {mid: dates.get(title) or {} for title, mid in titles.items()}
 
     def _with_evidence(self, mid: str, conflicts: list[ConflictRecord]) -> list[ConflictRecord]:
-        """A date conflict that Commons' EXIF explains gets ``commons_date_from_exif``."""
+        """A date conflict that Commons' EXIF explains gets ``commons_date_from_exif`` —
+        unless a maintainer already answered it under its first reason: the facts on both
+        sides are the same, so the answer stands and nothing is asked again."""
         dates = getattr(self, "_exif_dates", {}).get(mid)
         if not dates:
             return conflicts
         out = []
         for c in conflicts:
             match = conflict_exif_evidence(c.reason, c.existing, c.statement_id, c.proposed, dates)
-            out.append(dataclasses.replace(c, reason=EXIF_REASON, evidence=match) if match else c)
+            if match and not self.store.is_answered(mid, c):
+                c = dataclasses.replace(c, reason=EXIF_REASON, evidence=match)
+            out.append(c)
         return out
 
     def _record_licences(self, run_id: int, live: Live, photos: Mapping[str, Any]) -> None:

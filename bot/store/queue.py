@@ -13,6 +13,7 @@ from bot.store.base import StoreBase
 from bot.store.records import (
     _CONFLICT_COLUMNS,
     _DECISION_COLUMNS,
+    ANSWERED,
     DECISIONS,
     ConflictOutcome,
     ConflictRecord,
@@ -173,6 +174,18 @@ class QueueStore(StoreBase):
                         )
                         outcome.superseded += 1
         return outcome
+
+    def is_answered(self, mid: str, rec: ConflictRecord) -> bool:
+        """Whether a maintainer already answered this very conflict (same file, property,
+        reason and values): kept, skipped, accepted or applied. A run that learns more
+        about a conflict (its evidence) must not ask again what was answered."""
+        fp = conflict_fingerprint(
+            mid, rec, self._applied_proposals(self.conn, mid).get(rec.property, ())
+        )
+        row = self.conn.execute(
+            "SELECT status FROM conflicts WHERE fingerprint = ?", (fp,)
+        ).fetchone()
+        return row is not None and row[0] in ANSWERED
 
     @staticmethod
     def _applied_proposals(conn: sqlite3.Connection, mid: str) -> dict[str, list[dict[str, Any]]]:

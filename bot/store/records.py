@@ -53,6 +53,8 @@ class ConflictStatus(StrEnum):
 
 
 DECISIONS = (ConflictStatus.ACCEPT_FLICKR, ConflictStatus.KEEP_COMMONS, ConflictStatus.SKIP)
+# A conflict a maintainer has answered (or whose answer the bot is writing or wrote).
+ANSWERED = (*DECISIONS, ConflictStatus.APPLYING, ConflictStatus.APPLIED)
 
 
 DECIDABLE_FROM = (

@@ -61,6 +61,35 @@ def test_a_date_conflict_explained_by_exif_gets_its_own_reason(tmp_path: Path) -
     assert len(titles) == 1 and len(titles[0]) == 2  # one request, only the two conflicts
 
 
+def test_a_date_conflict_answered_before_its_exif_was_read_is_not_asked_again(
+    tmp_path: Path,
+) -> None:
+    """The answer stands while the facts on both sides are the same: the EXIF evidence
+    found on a later run does not turn a kept conflict into a new question."""
+    world = World(tmp_path)
+    scanned = world.add_file(
+        101,
+        "52810336619",
+        statements={"P571": [p571("M101", SCAN_DAY, ids.PRECISION_DAY)]},
+        taken="1965-09-01 00:00:00",
+        granularity=MONTH_GRANULARITY,
+    )
+    with world.start() as running:
+        running.run()
+        with running.store() as store:
+            [first] = store.list_conflicts(QueueFilter())
+            assert first["reason"] == "date_differs"
+            store.decide(first["id"], "keep_commons", actor="Maintainer")
+        page = running.wiki.standin.file_page(scanned)
+        assert page is not None
+        page.metadata = SCAN_EXIF  # the file's EXIF becomes known (as if read for the first time)
+        again = running.run(recheck=True)
+        with running.store() as store:
+            rows = store.list_conflicts(QueueFilter(status=None))
+    assert [(r["reason"], r["status"]) for r in rows] == [("date_differs", "keep_commons")]
+    assert again.conflicts == {} or "commons_date_from_exif" not in again.conflicts
+
+
 def test_no_date_conflict_means_no_metadata_request(tmp_path: Path) -> None:
     world = World(tmp_path)
     world.add_file(101, "52810336619")
