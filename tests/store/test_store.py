@@ -645,7 +645,7 @@ def test_v2_database_is_migrated_to_v3_clearing_stale_decisions_on_open_rows(
     conn.commit()
     conn.close()
     migrated = Store(path)
-    assert migrated.schema_version() == 3
+    assert migrated.schema_version() == SCHEMA_VERSION
     reopened, decided = migrated.get_conflict(1), migrated.get_conflict(2)
     assert reopened is not None and decided is not None
     assert [reopened[k] for k in ("decided_by", "decided_at", "note", "applied_revid")] == [
