@@ -172,9 +172,7 @@ class JournalStore(StoreBase):
             args = loads(r[5]) or {}
             undo_of = args.get("undo_of") if isinstance(args, dict) else None
             rows.append(
-                RunRow(
-                    r[0], r[1], r[2], bool(r[3]), r[4], undo_of, int(r[6]), int(r[7]), int(r[8])
-                )
+                RunRow(r[0], r[1], r[2], bool(r[3]), r[4], undo_of, int(r[6]), int(r[7]), int(r[8]))
             )
         return rows
 
