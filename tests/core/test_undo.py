@@ -143,9 +143,10 @@ CASES = [
     (
         "already undone (a resumed undo): nothing to send",
         entity(stored(SOURCE_BEFORE), stored(PLACEHOLDER)),
-        edit([SOURCE_EXTENDED, OUR_CREATOR, ADDED_DATE], {
-            "P7482": [stored(SOURCE_BEFORE)], "P170": [stored(PLACEHOLDER)], "P571": []
-        }),
+        edit(
+            [SOURCE_EXTENDED, OUR_CREATOR, ADDED_DATE],
+            {"P7482": [stored(SOURCE_BEFORE)], "P170": [stored(PLACEHOLDER)], "P571": []},
+        ),
         [],
         [],
         [],
