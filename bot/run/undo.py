@@ -132,6 +132,18 @@ class UndoSummary:
         return "\n".join(lines)
 
 
+def _landed_before(earlier: UndoPlan, now: UndoPlan) -> list[UndoItem]:
+    """What the first try took back that is gone on the re-read: it landed then."""
+    gone = {(g.property, g.statement_id) for g in now.gone}
+    gone_props = {g.property for g in now.gone if g.statement_id is None}
+    return [
+        t
+        for t in earlier.taken
+        if (t.property, t.statement_id) in gone
+        or (t.action == "remove" and t.property in gone_props)
+    ]
+
+
 def _item_words(item: UndoItem) -> str:
     where = f" {item.statement_id}" if item.statement_id else ""
     return f"{item.property}{where} {item.action}: {item.detail}".rstrip(": ")
@@ -280,15 +292,24 @@ class UndoJob(RunBase):
         rows: Sequence[JournalRow],
         state: EntityStateLike | None,
         *,
-        retry: bool = True,
+        earlier: UndoPlan | None = None,
     ) -> UndoFileResult:
+        """Plan the file's undo against ``state`` and send it; on an edit conflict re-read,
+        re-plan and send once more (``earlier``: the first try's plan, part of which may
+        have landed: Wikibase patches a stale edit and the adapter puts back only the
+        statements someone else changed)."""
         if state is None or state.gone or state.lastrevid is None:
             return UndoFileResult(mid, "file_gone")
         plan = plan_undo(state.entity, _journaled(rows))
+        if earlier is not None:
+            plan.taken = _landed_before(earlier, plan) + plan.taken
         if not plan.claims:
-            outcome = "left" if plan.left else "nothing_to_undo"
-            self._record(undo_run_id, mid, outcome, plan.taken, plan.left, state.lastrevid, None)
-            return UndoFileResult(mid, outcome, [], plan.left)
+            outcome = "undone" if plan.taken else "left" if plan.left else "nothing_to_undo"
+            new_revid = state.lastrevid if plan.taken else None  # taken by the first try
+            self._record(
+                undo_run_id, mid, outcome, plan.taken, plan.left, state.lastrevid, new_revid
+            )
+            return UndoFileResult(mid, outcome, plan.taken, plan.left, revid=state.lastrevid)
         if self.undo.dry_run:
             self.result.edits += 1
             return UndoFileResult(mid, "would_undo", plan.taken, plan.left)
@@ -337,10 +358,14 @@ class UndoJob(RunBase):
                 and self._settle(undo_run_id, row, rows, fresh)
             ):
                 return self._settled_result(mid, row, fresh)
-            self.store.close_edit(sent.intent.journal_id, state="failed", error="editconflict")
-            if not retry:
+            self.store.close_edit(
+                sent.intent.journal_id,
+                state="failed",
+                error="editconflict (Commons may have patched part of it in: see the retry)",
+            )
+            if earlier is not None:
                 return UndoFileResult(mid, "error", error="edit conflict twice")
-            return self._undo_file(undo_run_id, mid, rows, fresh, retry=False)
+            return self._undo_file(undo_run_id, mid, rows, fresh, earlier=plan)
         if isinstance(sent, Unknown | Failed):
             # Unknown: it may have landed; the intent stays open and the next undo settles it
             return UndoFileResult(mid, "error", plan.taken, plan.left, error=sent.error)

@@ -248,3 +248,81 @@ def test_undo_and_a_person_date_added_during_the_run(tmp_path: Path) -> None:
         assert [d["mainsnak"]["datavalue"]["value"]["time"] for d in dates] == [
             "+1999-01-01T00:00:00Z"
         ]
+
+
+def test_a_person_editing_while_the_undo_is_sent_keeps_their_change(tmp_path: Path) -> None:
+    """Someone corrects the bot's date just before the undo's edit arrives: Commons refuses
+    the stale removal (editconflict); the undo re-reads, re-plans and leaves the date."""
+    world = World(tmp_path)
+    mid = world.add_file(101, "52810336619", taken="2019-06-02 18:40:11")
+    with world.start() as running:
+        first = running.run()
+        (date,) = running.wiki.entity(mid)["statements"]["P571"]
+        fixed = copy.deepcopy(date)
+        fixed["mainsnak"]["datavalue"]["value"]["time"] = "+2019-06-03T00:00:00Z"
+        running.wiki.inject("concurrent_edit", mid=mid, claims=[fixed])
+        result = undo(running, first.run_id)
+        assert running.wiki.requests["fault:concurrent_edit"] == 1
+        (done,) = result.files
+        assert done.outcome == "undone" and [x.property for x in done.left] == ["P571"]
+        assert {t.property for t in done.taken} >= {"P12120", "P170"}  # by the first try
+        assert len(running.wiki.writes) == 3  # the run, the undo, the adapter's put-back
+        entity = running.wiki.entity(mid)
+        assert contents({"statements": {"P571": entity["statements"]["P571"]}}) == contents(
+            {"statements": {"P571": [fixed]}}
+        )
+        assert "P12120" not in entity["statements"]
+        with running.store() as store:
+            assert store.open_undo_edits(first.run_id) == []
+
+
+def test_a_lost_answer_is_settled_from_the_file_without_a_second_edit(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    mid = world.add_file(101, "52810336619")
+    with world.start() as running:
+        first = running.run()
+        before = len(running.wiki.writes)
+        running.wiki.inject("lost_response", 1, action="wbeditentity")
+        result = undo(running, first.run_id)
+        assert len(running.wiki.writes) == before + 1  # landed once, never resent
+        with running.store() as store:
+            settled = store.open_undo_edits(first.run_id) == [] and store.undo_files(first.run_id)
+            if not settled:  # no answer at all: the next undo finds out from the file
+                assert [f.outcome for f in result.files] == ["error"]
+                undo(running, first.run_id)
+            (row,) = store.undo_files(first.run_id)
+            assert row.outcome == "undone" and store.open_undo_edits(first.run_id) == []
+        assert set(statements_of(running.wiki.entity(mid))) == {"P7482"}
+        assert len(running.wiki.writes) == before + 1
+
+
+def test_the_run_page_stops_an_undo_before_it_writes(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    world.add_file(101, "52810336619")
+    with world.start() as running:
+        first = running.run()
+        before = len(running.wiki.writes)
+        running.wiki.set_page(f"User:{BOT}/Run", "run: no")
+        result = undo(running, first.run_id)
+        assert result.files == [] and result.stop_reason != "done"
+        assert len(running.wiki.writes) == before
+        with running.store() as store:
+            undo_run = store.get_run(result.undo_run_id)
+            assert undo_run is not None and undo_run["stop_reason"] == result.stop_reason
+
+
+def test_only_and_limit_narrow_the_undo(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    mids = three_files(world)
+    with world.start() as running:
+        first = running.run()
+        only = undo(running, first.run_id, only=[mids[1].lower()])
+        assert [f.mid for f in only.files] == [mids[1]]
+        limited = undo(running, first.run_id, limit=1)
+        assert len(limited.files) == 1 and limited.stop_reason == "limit"
+        assert limited.already_undone == 1
+        rest = undo(running, first.run_id)
+        assert len(rest.files) == 1 and rest.already_undone == 2
+        bad = undo_process(running, "--run", str(first.run_id), "--only", "File:x.jpg")
+        _out, err = bad.communicate(timeout=120)
+        assert bad.returncode == 2 and b"--only takes M-ids" in err
