@@ -234,9 +234,11 @@ UPDATE conflicts SET decided_by = NULL, decided_at = NULL, note = NULL, applied_
 
 # v4: undoing a run. Journal rows of an undo name the run they take back (``undo_of``), so
 # a normal run never settles them as its own; ``undo_files`` records, per file of the run
-# undone, what was taken back and what was left for a person (one row: never twice).
+# undone, what was taken back and what was left for a person (one row: never twice); a
+# run's edits are found by run (the undo, the runs page's counts).
 _SCHEMA_V4 = """
 ALTER TABLE edit_journal ADD COLUMN undo_of INTEGER;
+CREATE INDEX IF NOT EXISTS edit_journal_run ON edit_journal(run_id, state);
 CREATE TABLE IF NOT EXISTS undo_files (
     id INTEGER PRIMARY KEY,
     undone_run_id INTEGER NOT NULL,  -- the run taken back
