@@ -23,6 +23,8 @@ given to ``create_app`` (tests, ``backfill review``). The keys, without the pref
 ``COMMONS_URL``        the wiki every file, revision and diff link points at
                        (``https://commons.wikimedia.org``; a local stand-in's address when
                        the bot runs against one)
+``BOT_USERNAME``       the bot account whose contributions the runs page links to
+                       (``FlickrSdcBot``)
 """
 
 from __future__ import annotations
@@ -65,6 +67,7 @@ DEFAULTS: Final[dict[str, Any]] = {
     "PAGE_SIZE": 50,
     "SESSION_HOURS": 12,
     "COMMONS_URL": "https://commons.wikimedia.org",
+    "BOT_USERNAME": "FlickrSdcBot",
     "USER_AGENT": "flickr-sdc-backfill-review/0.1 (Toolforge review page of the Flickr SDC backfill bot)",
     "SESSION_COOKIE_NAME": "review_session",
     "SESSION_COOKIE_SECURE": True,
@@ -82,6 +85,7 @@ _STRING_KEYS: Final = (
     "DB_PATH",
     "MAINTAINERS_FILE",
     "COMMONS_URL",
+    "BOT_USERNAME",
 )
 
 
@@ -180,12 +184,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if proxies > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
-    from review_ui import auth, licences, views
+    from review_ui import auth, licences, runs, views
 
     auth.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(licences.bp)
+    app.register_blueprint(runs.bp)
     app.teardown_appcontext(_close_store)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)

@@ -31,6 +31,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.review",
     "bot.cli.plan",
     "bot.cli.run",
+    "bot.cli.undo",
     "bot.cli.demo",
     "bot.cli.licences",
 )

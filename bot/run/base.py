@@ -45,7 +45,8 @@ class RunBase:
         self.options = options
         self.wikidata = wikidata
         self.find_in_wikitext = find_in_wikitext
-        self.summary_builder = summary_builder or default_edit_summary
+        self._summary_base = summary_builder
+        self.summary_builder = self._edit_summary
         self.clock = clock
         self.summary = RunSummary(dry_run=options.dry_run, options=_options_json(options))
         self._stop_signal: str | None = None
@@ -62,6 +63,12 @@ class RunBase:
         self.edits = EditProtocol(
             store, commons, self.summary, self._open_edit, options.documentation_page
         )
+
+    def _edit_summary(self, properties: Sequence[str], photo_id: str | None, doc: str) -> str:
+        """The summary of an edit of this run: it names the run (``…; run 12)``)."""
+        if self._summary_base is not None:
+            return self._summary_base(properties, photo_id, doc)
+        return default_edit_summary(properties, photo_id, doc, run_id=self.summary.run_id or None)
 
     def _check_stop(self) -> None:
         """A signal or ``--max-minutes``: end the run between two files."""

@@ -104,17 +104,26 @@ class EditProtocol:
         *,
         label: str,
         conflict_ids: Sequence[int] = (),
+        undo: Mapping[str, Any] | None = None,
     ) -> EditOutcome:
-        """Journal, send and classify one edit of ``mid`` planned against ``entity``."""
+        """Journal, send and classify one edit of ``mid`` planned against ``entity``.
+
+        ``undo``: this edit takes back part of run ``undo["run"]`` (``bot.run.undo``); the
+        intent names it, in the journal and in its payload, so no run settles it as its own.
+        """
         planned = planned_against(dict(entity), claims)
         journal_kwargs: dict[str, Any] = (
             {"conflict_ids": list(conflict_ids)} if conflict_ids else {}
         )
+        payload: dict[str, Any] = {"claims": claims, "planned_against": planned}
+        if undo is not None:
+            journal_kwargs["undo_of"] = int(undo["run"])
+            payload["undo"] = dict(undo)
         journal_id = self.open_edit(
             run_id=run_id,
             mid=mid,
             base_revid=base_revid,
-            payload={"claims": claims, "planned_against": planned},
+            payload=payload,
             summary=edit_summary,
             **journal_kwargs,
         )

@@ -200,15 +200,35 @@ PROPERTY_WORDS = {
 }
 
 
+SUMMARY_CAP = 260
+"""Edit summaries are cut to this many characters (the tail naming the run always kept)."""
+
+
 def default_edit_summary(
-    properties: Sequence[str], photo_id: str | None, documentation_page: str
+    properties: Sequence[str],
+    photo_id: str | None,
+    documentation_page: str,
+    *,
+    run_id: int | None = None,
 ) -> str:
-    """ "Add Flickr photo ID, creator, inception from Flickr photo 123 ([[doc|details]])"."""
+    """ "Add Flickr photo ID, creator, inception from Flickr photo 123 ([[doc|details]]; run 12)".
+
+    Naming the run lets a run's edits be found together on-wiki (and ``backfill undo``
+    names the run it takes back the same way)."""
     words = [PROPERTY_WORDS.get(p, p) for p in sorted(properties, key=_property_order)]
     what = ", ".join(words) or "structured data"
     source = f" from Flickr photo {photo_id}" if photo_id else " from Flickr"
-    text = f"Add {what}{source} ([[{documentation_page}|details]])"
-    return text if len(text) <= 260 else text[:257] + "..."
+    return capped(f"Add {what}{source}", documentation_page, run_id)
+
+
+def capped(head: str, documentation_page: str, run_id: int | None) -> str:
+    """``head`` plus the link to the task page and the run, at most ``SUMMARY_CAP``
+    characters: only ``head`` is shortened, so the link and the run survive."""
+    tail = f" ([[{documentation_page}|details]]" + (f"; run {run_id})" if run_id else ")")
+    room = SUMMARY_CAP - len(tail)
+    if len(head) > room:
+        head = head[: max(room - 3, 0)] + "..."
+    return (head + tail)[:SUMMARY_CAP]
 
 
 def _property_order(prop: str) -> int:

@@ -6,6 +6,7 @@ import os
 import socket
 import sqlite3
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -16,8 +17,164 @@ from bot.store.base import StoreBase
 from bot.store.records import LockHeld, LockLost, _holder_is_dead, dumps, loads, utcnow
 
 
+@dataclass(frozen=True, slots=True)
+class JournalRow:
+    """One edit of the journal: what was sent to ``mid`` against which revision."""
+
+    id: int
+    run_id: int
+    mid: str
+    base_revid: int | None
+    payload: dict[str, Any]
+    new_revid: int | None
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class UndoFile:
+    """What the undo of one run did to one file (``undo_files``)."""
+
+    undone_run_id: int
+    undo_run_id: int
+    mid: str
+    outcome: str  # undone | left | nothing_to_undo
+    taken: list[dict[str, Any]]
+    left: list[dict[str, Any]]
+    base_revid: int | None
+    new_revid: int | None
+    at: str
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    """A run as the review page lists it."""
+
+    id: int
+    started_at: str
+    ended_at: str | None
+    dry_run: bool
+    stop_reason: str | None
+    undo_of: int | None
+    """Set when this run was ``backfill undo --run N``."""
+    edits: int
+    """Edits the journal holds as done for this run."""
+    files_undone: int
+    """Files of this run an undo has taken back (in whole or in part)."""
+    files_left: int
+    """Files of this run an undo left (in whole or in part) for a person."""
+
+
+_JOURNAL_COLUMNS = "id, run_id, mid, base_revid, payload, new_revid, state"
+
+
+def _journal_row(r: Sequence[Any]) -> JournalRow:
+    return JournalRow(r[0], r[1], r[2], r[3], loads(r[4]) or {}, r[5], r[6])
+
+
 class JournalStore(StoreBase):
     """Runs, the write-ahead edit journal and the run lock."""
+
+    # --- undoing a run ------------------------------------------------------------------
+
+    def run_args(self, run_id: int) -> dict[str, Any] | None:
+        """What a run was asked to do (its options; ``undo_of`` for an undo), or None."""
+        row = self.conn.execute("SELECT args FROM runs WHERE id = ?", (run_id,)).fetchone()
+        return None if row is None else (loads(row[0]) or {})
+
+    def run_edits(self, run_id: int, mids: Sequence[str] | None = None) -> list[JournalRow]:
+        """The edits a run made (journal rows closed as done), by file then in order."""
+        sql = f"SELECT {_JOURNAL_COLUMNS} FROM edit_journal WHERE run_id = ? AND state = 'done'"
+        params: list[Any] = [run_id]
+        if mids is not None:
+            sql += f" AND mid IN ({', '.join('?' * len(mids))})"
+            params += list(mids)
+        return [_journal_row(r) for r in self.conn.execute(sql + " ORDER BY mid, id", params)]
+
+    def unsettled_edits(self, run_id: int) -> int:
+        """Edits of a run still open (sent, outcome never recorded)."""
+        return int(
+            self.conn.execute(
+                "SELECT count(*) FROM edit_journal WHERE run_id = ? AND state = 'open'", (run_id,)
+            ).fetchone()[0]
+        )
+
+    def open_undo_edits(self, undone_run_id: int) -> list[JournalRow]:
+        """An undo's intents never closed: the undo died between sending and recording."""
+        return [
+            _journal_row(r)
+            for r in self.conn.execute(
+                f"SELECT {_JOURNAL_COLUMNS} FROM edit_journal "
+                "WHERE state = 'open' AND undo_of = ? ORDER BY id",
+                (undone_run_id,),
+            )
+        ]
+
+    def undo_files(self, undone_run_id: int) -> list[UndoFile]:
+        """What undoing this run did, per file."""
+        return [
+            UndoFile(r[0], r[1], r[2], r[3], loads(r[4]) or [], loads(r[5]) or [], r[6], r[7], r[8])
+            for r in self.conn.execute(
+                "SELECT undone_run_id, undo_run_id, mid, outcome, taken, left, base_revid, "
+                "new_revid, at FROM undo_files WHERE undone_run_id = ? ORDER BY mid",
+                (undone_run_id,),
+            )
+        ]
+
+    def record_undo_file(
+        self,
+        *,
+        undone_run_id: int,
+        undo_run_id: int,
+        mid: str,
+        outcome: str,
+        taken: Sequence[Mapping[str, Any]],
+        left: Sequence[Mapping[str, Any]],
+        base_revid: int | None,
+        new_revid: int | None,
+        journal_ids: Sequence[int] = (),
+        journal_note: str | None = None,
+    ) -> None:
+        """Record one file's undo and close its journal intents, in one transaction."""
+        with self.transaction() as conn:
+            for journal_id in journal_ids:
+                self.close_edit(
+                    journal_id, state="done", new_revid=new_revid, error=journal_note, conn=conn
+                )
+            conn.execute(
+                "INSERT INTO undo_files(undone_run_id, undo_run_id, mid, outcome, taken, left, "
+                "base_revid, new_revid, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    undone_run_id,
+                    undo_run_id,
+                    mid,
+                    outcome,
+                    dumps(list(taken)),
+                    dumps(list(left)),
+                    base_revid,
+                    new_revid,
+                    utcnow(),
+                ),
+            )
+
+    def list_runs(self, limit: int = 200) -> list[RunRow]:
+        """The latest runs, newest first, with their edit counts and what undoing did."""
+        sql = """
+            SELECT r.id, r.started_at, r.ended_at, r.dry_run, r.stop_reason, r.args,
+                (SELECT count(*) FROM edit_journal j WHERE j.run_id = r.id AND j.state = 'done'),
+                (SELECT count(*) FROM undo_files u WHERE u.undone_run_id = r.id
+                    AND u.taken != '[]'),
+                (SELECT count(*) FROM undo_files u WHERE u.undone_run_id = r.id
+                    AND u.left != '[]')
+            FROM runs r ORDER BY r.id DESC LIMIT ?
+        """
+        rows = []
+        for r in self.conn.execute(sql, (limit,)):
+            args = loads(r[5]) or {}
+            undo_of = args.get("undo_of") if isinstance(args, dict) else None
+            rows.append(
+                RunRow(r[0], r[1], r[2], bool(r[3]), r[4], undo_of, int(r[6]), int(r[7]), int(r[8]))
+            )
+        return rows
 
     def start_run(self, *, dry_run: bool, args: Mapping[str, Any] | None = None) -> int:
         with self.transaction() as conn:
@@ -60,6 +217,7 @@ class JournalStore(StoreBase):
         summary: str,
         conflict_ids: Sequence[int] = (),
         lock: tuple[str, str] | None = None,
+        undo_of: int | None = None,
     ) -> int:
         """Write the intent to edit (committed) before the request is sent.
 
@@ -71,7 +229,7 @@ class JournalStore(StoreBase):
                 raise LockLost(f"the {lock[1]!r} lock is no longer held by {lock[0]}")
             cur = conn.execute(
                 "INSERT INTO edit_journal(run_id, mid, base_revid, payload, summary, conflict_ids, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "created_at, undo_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     mid,
@@ -80,6 +238,7 @@ class JournalStore(StoreBase):
                     summary,
                     dumps(list(conflict_ids)),
                     utcnow(),
+                    undo_of,
                 ),
             )
             return int(cur.lastrowid or 0)
@@ -107,10 +266,11 @@ class JournalStore(StoreBase):
             conn.execute("UPDATE edit_journal SET error=? WHERE id=?", (note, journal_id))
 
     def open_edits(self, mid: str | None = None) -> list[dict[str, Any]]:
-        """Intents never closed: a previous run died between sending and recording."""
+        """Intents never closed: a previous run died between sending and recording.
+        An undo's intents are not a run's (``open_undo_edits``)."""
         sql = (
             "SELECT id, run_id, mid, base_revid, payload, conflict_ids FROM edit_journal "
-            "WHERE state = 'open'"
+            "WHERE state = 'open' AND undo_of IS NULL"
         )
         params: tuple[Any, ...] = ()
         if mid is not None:

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     pass
 
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 BUSY_TIMEOUT_MS = 30_000
@@ -253,11 +253,35 @@ CREATE INDEX IF NOT EXISTS licence_drift_pair ON licence_drift(commons_licence, 
 """
 
 
+# v5: undoing a run. Journal rows of an undo name the run they take back (``undo_of``), so
+# a normal run never settles them as its own; ``undo_files`` records, per file of the run
+# undone, what was taken back and what was left for a person (one row: never twice); a
+# run's edits are found by run (the undo, the runs page's counts).
+_SCHEMA_V5_UNDO = """
+ALTER TABLE edit_journal ADD COLUMN undo_of INTEGER;
+CREATE INDEX IF NOT EXISTS edit_journal_run ON edit_journal(run_id, state);
+CREATE TABLE IF NOT EXISTS undo_files (
+    id INTEGER PRIMARY KEY,
+    undone_run_id INTEGER NOT NULL,  -- the run taken back
+    undo_run_id INTEGER NOT NULL,    -- the runs row of the undo itself
+    mid TEXT NOT NULL,
+    outcome TEXT NOT NULL,           -- undone | left | nothing_to_undo
+    taken TEXT NOT NULL DEFAULT '[]',  -- JSON: what was removed or put back
+    left TEXT NOT NULL DEFAULT '[]',   -- JSON: changed since, left for a person
+    base_revid INTEGER,
+    new_revid INTEGER,
+    at TEXT NOT NULL,
+    UNIQUE (undone_run_id, mid)
+);
+"""
+
+
 MIGRATIONS: dict[int, str] = {
     1: _SCHEMA_V1,
     2: _SCHEMA_V2,
     3: _SCHEMA_V3,
     4: _SCHEMA_V4_LICENCE_EXIF,
+    5: _SCHEMA_V5_UNDO,
 }
 
 

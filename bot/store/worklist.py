@@ -228,7 +228,7 @@ class WorklistStore(StoreBase):
         if not recheck:
             clauses.append(
                 "(status = 'pending' OR (status = 'error' AND attempts < ?) OR mid IN "
-                "(SELECT mid FROM edit_journal WHERE state = 'open'))"
+                "(SELECT mid FROM edit_journal WHERE state = 'open' AND undo_of IS NULL))"
             )
             params.append(max_attempts)
         _narrow(clauses, params, owner=owner, only=only)

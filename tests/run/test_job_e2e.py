@@ -30,6 +30,8 @@ def test_edits_land_with_the_right_claims_and_baserevid(world: World) -> None:
             assert write["params"]["bot"] in ("1", "")
             assert write["params"]["maxlag"] == "5"
             assert "Flickr photo" in write["params"]["summary"]
+            # the run is named, so its edits can be found together on-wiki
+            assert write["params"]["summary"].endswith(f"|details]]; run {summary.run_id})")
         e1 = running.wiki.entity(m1)
         assert {"P12120", "P170", "P7482", "P571", "P1259", "P1433"} <= statement_props(e1)
         (photo_id,) = e1["statements"]["P12120"]
