@@ -222,9 +222,17 @@ class WorklistStore(StoreBase):
         Pending files, files whose last attempt was an error (fewer than ``max_attempts``),
         and files with an open edit intent (a crash between send and record). With
         ``recheck`` every file qualifies. ``only`` takes M-ids or titles.
+
+        A file whose edits a maintainer took back with ``backfill undo`` is not chosen
+        again, not even by ``recheck``: the bot would write the same statements anew. Only
+        naming it in ``only`` plans it again.
         """
         clauses: list[str] = []
         params: list[Any] = []
+        if not only:
+            clauses.append(
+                "(mid IS NULL OR mid NOT IN (SELECT mid FROM undo_files WHERE outcome = 'undone'))"
+            )
         if not recheck:
             clauses.append(
                 "(status = 'pending' OR (status = 'error' AND attempts < ?) OR mid IN "

@@ -109,6 +109,12 @@ def test_undo_takes_back_exactly_what_the_run_wrote(tmp_path: Path) -> None:
         assert len(running.wiki.writes) == edits_of_run + 3
         # nor does a normal run put it all back by itself: the files are done
         assert running.run().files == 0
+        # not even a recheck of every file: an undone file is left alone ...
+        assert running.run(recheck=True).files == 0
+        assert len(running.wiki.writes) == edits_of_run + 3
+        # ... until a maintainer names it
+        named = running.run(recheck=True, only=[mids[0]])
+        assert named.files == 1 and named.outcomes == {"edited": 1}
 
 
 def test_a_statement_a_person_changed_since_is_left_and_listed(tmp_path: Path) -> None:
