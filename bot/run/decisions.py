@@ -24,6 +24,7 @@ from bot.run.base import RunBase
 from bot.run.common import StopRun, _chunks
 from bot.run.edits import Failed, Refused, Unknown
 from bot.run.ports import EntityStateLike
+from bot.run.summary import with_prefix
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +190,7 @@ class DecisionSteps(RunBase):
         summary = self.summary_builder(
             props, still_valid[0]["flickr_photo_id"], self.options.documentation_page
         )
-        summary = "Per review decision: " + summary
+        summary = with_prefix("Per review decision: ", summary)
         try:
             sent = self.edits.send(
                 run_id,

@@ -221,6 +221,19 @@ def default_edit_summary(
     return capped(f"Add {what}{source}", documentation_page, run_id)
 
 
+def with_prefix(prefix: str, summary: str) -> str:
+    """``prefix`` before an edit summary, still at most ``SUMMARY_CAP`` characters: the
+    summary's head is shortened, so its link and run survive (a plain cut would drop them)."""
+    text = prefix + summary
+    if len(text) <= SUMMARY_CAP:
+        return text
+    cut = text.rfind(" ([[")
+    tail = text[cut:] if cut > len(prefix) else ""
+    head = text[: len(text) - len(tail)]
+    room = SUMMARY_CAP - len(tail)
+    return (head[: max(room - 3, 0)] + "..." + tail)[:SUMMARY_CAP]
+
+
 def capped(head: str, documentation_page: str, run_id: int | None) -> str:
     """``head`` plus the link to the task page and the run, at most ``SUMMARY_CAP``
     characters: only ``head`` is shortened, so the link and the run survive."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.run.summary import SUMMARY_CAP, capped, default_edit_summary
+from bot.run.summary import SUMMARY_CAP, capped, default_edit_summary, with_prefix
 
 DOC = "Commons:Flickr SDC backfill bot"
 
@@ -37,3 +37,18 @@ def test_a_long_summary_is_cut_in_its_head_keeping_link_and_run() -> None:
     text = capped("Add " + "x" * 400, DOC, 123456)
     assert len(text) == SUMMARY_CAP
     assert text.endswith(f"... ([[{DOC}|details]]; run 123456)")
+
+
+@pytest.mark.parametrize(
+    ("head_len", "cut"),
+    [
+        (20, False),  # short: the prefix is simply put in front
+        (SUMMARY_CAP, True),  # a summary at the cap: the prefix would push the run off
+    ],
+)
+def test_a_decision_prefix_keeps_the_link_and_the_run(head_len: int, cut: bool) -> None:
+    summary = capped("Add " + "x" * head_len, DOC, 77)
+    text = with_prefix("Per review decision: ", summary)
+    assert text.startswith("Per review decision: Add x")
+    assert text.endswith(f" ([[{DOC}|details]]; run 77)") and len(text) <= SUMMARY_CAP
+    assert ("..." in text) == cut
