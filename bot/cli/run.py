@@ -103,10 +103,16 @@ def register(subparsers: Any) -> None:
 
 
 def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", help="the SQLite store (default: settings db_path)")
-    parser.add_argument("--commons-api", help="Commons API URL (default: commons.wikimedia.org)")
+    """The store, Commons, Flickr and Wikidata: what ``run`` and ``explain`` connect to."""
+    add_commons_arguments(parser)
     parser.add_argument("--flickr-api", help="Flickr REST endpoint URL")
     parser.add_argument("--wikidata-api", help="Wikidata API URL")
+
+
+def add_commons_arguments(parser: argparse.ArgumentParser) -> None:
+    """The store and Commons (for commands that need no Flickr, such as ``undo``)."""
+    parser.add_argument("--db", help="the SQLite store (default: settings db_path)")
+    parser.add_argument("--commons-api", help="Commons API URL (default: commons.wikimedia.org)")
     parser.add_argument(
         "--username",
         help="bot account (default: $COMMONS_BOT_USERNAME, "

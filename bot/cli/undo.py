@@ -18,6 +18,7 @@ import orjson
 
 from bot.adapters.config import Settings, load_settings
 from bot.cli.args import existing_store, non_negative_float, non_negative_int
+from bot.cli.run import add_commons_arguments
 from bot.core.errors import ConfigError, UsageError
 from bot.store import Store
 
@@ -61,22 +62,7 @@ def register(subparsers: Any) -> None:
     undo.add_argument("--limit", type=non_negative_int, metavar="K", help="at most K files")
     undo.add_argument("--max-minutes", type=non_negative_float, help="stop cleanly after M minutes")
     undo.add_argument("--json", action="store_true", help="print the summary as JSON")
-    undo.add_argument("--db", help="the SQLite store (default: settings db_path)")
-    undo.add_argument("--commons-api", help="Commons API URL (default: commons.wikimedia.org)")
-    undo.add_argument(
-        "--username",
-        help="bot account (default: $COMMONS_BOT_USERNAME, "
-        "$COMMONS_BOTPASSWORD_NAME or user-config.py)",
-    )
-    undo.add_argument(
-        "--pywikibot-dir", help="pywikibot config dir (default: $PYWIKIBOT_DIR or settings)"
-    )
-    undo.add_argument(
-        "--put-throttle",
-        type=non_negative_float,
-        metavar="SECONDS",
-        help="seconds between edits (default: settings put_throttle)",
-    )
+    add_commons_arguments(undo)
     undo.set_defaults(func=cmd_undo)
 
 
@@ -103,21 +89,9 @@ def only_mids(values: list[str] | None) -> list[str] | None:
 def commons_client(settings: Settings, username: str | None) -> Iterator[Any]:
     """The Commons adapter as a run builds it (logged in unless ``username`` is None)."""
     from bot.adapters.commons import CommonsClient
-    from bot.adapters.pywikibot_setup import setup_pywikibot
+    from bot.run.wiring import commons_site
 
-    config_dir = Path(os.environ.get("PYWIKIBOT_DIR") or settings.pywikibot_dir)
-    site = setup_pywikibot(
-        settings.commons_api_url or None,
-        config_dir,
-        username,
-        put_throttle=settings.put_throttle,
-        max_retries=settings.max_retries,
-        retry_wait=settings.retry_wait,
-        retry_max=settings.retry_max,
-        connect_timeout=settings.connect_timeout,
-        maxlag=settings.maxlag,
-        user_agent=settings.user_agent,
-    )
+    site = commons_site(settings, username)
     yield CommonsClient(site, run_page=settings.run_page, tags=settings.edit_tags)
 
 

@@ -71,6 +71,29 @@ class Adapters:
     wikidata: Any
 
 
+def commons_site(
+    settings: Settings, username: str | None, *, environ: Mapping[str, str] | None = None
+) -> Any:
+    """pywikibot's Commons site as every command sets it up from the settings (logged in
+    as ``username``; anonymous when it is None): pacing, bounded retries, maxlag."""
+    from bot.adapters.pywikibot_setup import setup_pywikibot
+
+    config_dir = Path(os.environ.get("PYWIKIBOT_DIR") or settings.pywikibot_dir)
+    return setup_pywikibot(
+        settings.commons_api_url or None,
+        config_dir,
+        username,
+        put_throttle=settings.put_throttle,
+        max_retries=settings.max_retries,
+        retry_wait=settings.retry_wait,
+        retry_max=settings.retry_max,
+        connect_timeout=settings.connect_timeout,
+        maxlag=settings.maxlag,
+        user_agent=settings.user_agent,
+        environ=environ,
+    )
+
+
 @contextmanager
 def build_adapters(
     settings: Settings,
@@ -85,25 +108,11 @@ def build_adapters(
     The Flickr key is checked first: a missing one is named before any login."""
     from bot.adapters.commons import CommonsClient
     from bot.adapters.flickr import FlickrClient, api_key_from_env
-    from bot.adapters.pywikibot_setup import setup_pywikibot
     from bot.adapters.ratelimit import TokenBucket
     from bot.adapters.wikidata import WikidataClient
 
     key = flickr_api_key if flickr_api_key is not None else api_key_from_env()
-    config_dir = Path(os.environ.get("PYWIKIBOT_DIR") or settings.pywikibot_dir)
-    site = setup_pywikibot(
-        settings.commons_api_url or None,
-        config_dir,
-        None if anonymous else username,
-        put_throttle=settings.put_throttle,
-        max_retries=settings.max_retries,
-        retry_wait=settings.retry_wait,
-        retry_max=settings.retry_max,
-        connect_timeout=settings.connect_timeout,
-        maxlag=settings.maxlag,
-        user_agent=settings.user_agent,
-        environ=environ,
-    )
+    site = commons_site(settings, None if anonymous else username, environ=environ)
     store = Store(settings.db_path)
     flickr = FlickrClient(
         key,
