@@ -6,7 +6,9 @@ import struct
 import uuid
 import zlib
 
-from commons_fixtures import (
+from bot.adapters.commons import CommonsClient
+from bot.standins.commons import StandinData
+from tests.support.commons import (
     SiteFactory,
     StandinFactory,
     commons_site_fixture,  # noqa: F401 - fixture
@@ -15,13 +17,10 @@ from commons_fixtures import (
     pywikibot_dir_fixture,  # noqa: F401 - fixture
     standin_fixture,  # noqa: F401 - fixture
 )
-from wikibase_backends import (
+from tests.support.wikibase import (
     Backend,
     real_backend_fixture,  # noqa: F401 - fixture
 )
-
-from bot.adapters.commons import CommonsClient
-from bot.standins.commons import StandinData
 
 # The shape MediaWiki gives a scanned JPEG (EXIF in ``metadata``; ``commonmetadata`` the
 # format-neutral fields) and a file without EXIF (``metadata`` null).

@@ -10,8 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from commons_fixtures import offline_fixture, pywikibot_dir_fixture  # noqa: F401 - fixtures
-from wikibase_backends import (
+from bot.core import ids
+from bot.core.concurrency import planned_against
+from bot.core.reconcile import apply_edit
+from bot.core.undo import JournaledEdit, plan_undo
+from bot.core.wikibase import item_snak, new_statement, somevalue_snak, string_snak
+from tests.support.commons import offline_fixture, pywikibot_dir_fixture  # noqa: F401 - fixtures
+from tests.support.wikibase import (
     Backend,
     backend_fixture,  # noqa: F401 - fixture
     ids_of,
@@ -19,12 +24,6 @@ from wikibase_backends import (
     shape,
     standin_backend_fixture,  # noqa: F401 - fixture
 )
-
-from bot.core import ids
-from bot.core.concurrency import planned_against
-from bot.core.reconcile import apply_edit
-from bot.core.undo import JournaledEdit, plan_undo
-from bot.core.wikibase import item_snak, new_statement, somevalue_snak, string_snak
 
 REFERENCE = {"snaks": {"P973": [string_snak("P973", "https://example.org/source")]}}
 

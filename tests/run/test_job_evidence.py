@@ -6,12 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from job_world import World, p571
-
 from bot.core import ids
 from bot.core.exif import ExifMatch
 from bot.core.wikibase import item_snak, new_statement
 from bot.store import QueueFilter
+from tests.support.world import World, p571
 
 # A scan's EXIF as imageinfo gives it: the scanner wrote the date of the scan.
 SCAN_EXIF = [

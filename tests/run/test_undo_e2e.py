@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from job_world import BOT, Running, World, p571
-from run.test_job_crash import backfill_command, hold_edit_number
 
 from bot.cli.undo import commons_client
 from bot.core.concurrency import content_key, statements_of
 from bot.run.undo import UndoJob, UndoOptions, UndoSummary
+from tests.run.test_job_crash import backfill_command, hold_edit_number
+from tests.support.world import BOT, Running, World, p571
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -10,7 +10,7 @@
 # `pytest -m real_wikibase`. The recipe itself is ../shared/wikibase/start-wikibase.sh
 # (beside the checkout, as CI places it; WIKIBASE_START_SCRIPT overrides), whose
 # NOTES.md describes the wiki and the accounts. The shared entities.json covers every
-# id in bot/ids.py (tests/test_commons_conformance.py checks that); WIKIBASE_ENTITIES
+# id in bot/core/ids.py (tests/adapters/test_commons_conformance.py checks that); WIKIBASE_ENTITIES
 # passes another file through. One addition is made here (below): the wiki is
 # registered as a site of its own, for reads by title.
 set -euo pipefail
