@@ -19,6 +19,7 @@ from bot.core.errors import ConfigError, StoreMissing
 from bot.store import ConflictRecord, ConflictStatus, Store
 from review_ui import sample
 from review_ui.app import create_app
+from review_ui.bulk_tasks import run_pending
 from tests.support.conflicts import ConflictBuilder
 
 SECRET = "test-secret-key-0123456789"
@@ -52,7 +53,12 @@ def db(seeded: Path, tmp_path: Path) -> Path:
 
 
 def make_app(db: Path, **config: Any) -> Flask:
-    settings: dict[str, Any] = {"DB_PATH": str(db), "SECRET_KEY": SECRET, "MAINTAINERS": "Alice"}
+    settings: dict[str, Any] = {
+        "DB_PATH": str(db),
+        "SECRET_KEY": SECRET,
+        "MAINTAINERS": "Alice",
+        "BULK_WORKER": False,  # bulk tasks run when a test calls run_bulk (one: the thread)
+    }
     settings.update(config)
     return create_app(settings)
 
@@ -73,6 +79,11 @@ def login(client: FlaskClient, name: str = "Alice") -> None:
         session["user"] = {"name": name, "sub": "1", "via": "oauth", "blocked": False}
         session["login_at"] = int(time.time())
         session["csrf"] = TOKEN
+
+
+def run_bulk(db: Path) -> list[int]:
+    """Run the queued bulk tasks now, as the worker thread would (deterministic)."""
+    return run_pending(str(db))
 
 
 @pytest.fixture()
@@ -484,10 +495,17 @@ def test_bulk_decision_with_confirmation(maintainer: FlaskClient, db: Path) -> N
             "note": "precision only",
         },
     )
-    assert response.status_code == 303
-    assert response.headers["Location"] == "/?reason=date_precision_differs"
+    assert response.status_code == 303 and response.headers["Location"] == "/bulk/1"
+    queued = html(maintainer.get("/bulk/1"))
+    assert "Waiting to start" in queued and '<meta http-equiv="refresh"' in queued
+    assert "/bulk/1" in html(maintainer.get("/"))  # the queue links to it while it waits
+    assert (status_of(db, 3), status_of(db, 11)) == ("open", "open")  # nothing done yet
+    assert run_bulk(db) == [1]
     assert (status_of(db, 3), status_of(db, 11)) == ("keep_commons", "keep_commons")
-    assert "2 conflicts marked" in html(maintainer.get(response.headers["Location"]))
+    done = html(maintainer.get("/bulk/1"))
+    assert "Done." in done and "2 conflicts marked" in done and "refresh" not in done
+    assert 'href="/?reason=date_precision_differs"' in done
+    assert "/bulk/1" not in html(maintainer.get("/"))
     with Store(db, migrate=False) as store:
         assert store.conflict_history(3)[-1]["note"] == "precision only"
     again = html(maintainer.get("/bulk?reason=date_precision_differs&decision=keep_commons"))
@@ -522,7 +540,8 @@ def test_bulk_decision_says_what_changed_meanwhile(
             "max_id": "9",
         },
     )
-    assert response.status_code == 303 and response.headers["Location"] == "/?property=P170"
+    assert response.status_code == 303 and response.headers["Location"] == "/bulk/1"
+    assert run_bulk(db) == [1]
     page = html(maintainer.get(response.headers["Location"]))
     assert "1 conflict marked “Skip for now”." in page
     assert "1 of those you confirmed changed meanwhile" in page and "left as it is" in page
@@ -578,6 +597,7 @@ def test_bulk_accept_of_everything_leaves_the_photo_id_candidates_out(
         data={"csrf_token": TOKEN, "decision": "accept_flickr", "expected": "16", "max_id": "18"},
     )
     assert response.status_code == 303
+    assert run_bulk(db) == [1]
     page = html(maintainer.get(response.headers["Location"]))
     assert "16 conflicts marked" in page and "are left out" in page
     assert [status_of(db, c) for c in candidates] == ["open", "open"]
