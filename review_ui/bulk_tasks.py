@@ -24,6 +24,7 @@ from typing import Final
 from flask import Flask, current_app
 
 from bot.store import (
+    BULK_CHUNK_ROWS,
     BULK_STALE_SECONDS,
     SCHEMA_VERSION,
     BulkRefused,
@@ -43,7 +44,9 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
-def run_task(store: Store, task: BulkTask, worker: str) -> None:
+def run_task(
+    store: Store, task: BulkTask, worker: str, *, chunk_size: int = BULK_CHUNK_ROWS
+) -> None:
     """Run one claimed task to its end, recording progress after every chunk. A task
     taken up again continues from the counts it had: the rows it decided before no
     longer match, so ``bulk_decide`` goes on with the rest."""
@@ -61,6 +64,7 @@ def run_task(store: Store, task: BulkTask, worker: str) -> None:
             actor=task.actor,
             note=task.note,
             max_id=task.max_id,
+            chunk_size=chunk_size,
             between_chunks=progress,
         )
     except TaskLost:
@@ -93,7 +97,12 @@ def run_task(store: Store, task: BulkTask, worker: str) -> None:
     )
 
 
-def run_pending(db_path: str, *, stale_seconds: float = BULK_STALE_SECONDS) -> list[int]:
+def run_pending(
+    db_path: str,
+    *,
+    stale_seconds: float = BULK_STALE_SECONDS,
+    chunk_size: int = BULK_CHUNK_ROWS,
+) -> list[int]:
     """Claim and run tasks until none is left to this worker; the ids it ran, in order.
     The thread's loop, and the tests' synchronous hook."""
     worker = worker_name()
@@ -104,7 +113,7 @@ def run_pending(db_path: str, *, stale_seconds: float = BULK_STALE_SECONDS) -> l
         if store.schema_version() != SCHEMA_VERSION:
             return ran
         while (task := store.claim_bulk_task(worker, stale_seconds=stale_seconds)) is not None:
-            run_task(store, task, worker)
+            run_task(store, task, worker, chunk_size=chunk_size)
             ran.append(task.id)
     return ran
 
