@@ -84,6 +84,7 @@ def run_task(
         decided=decided,
         chunks=base_chunks + result.chunks,
         left_out=result.left_out,
+        longest_transaction_ms=result.longest_transaction_s * 1000,
     )
     log.info(
         "bulk task %d (%s by %s): %d decided, %d chunks, longest transaction %.1f ms, %.1f s",

@@ -32,7 +32,7 @@ wait for the lock (the busy timeout, 30 s) plus a chunk and its pause."""
 
 _TASK_COLUMNS: Final = (
     "id, actor, filter, decision, note, max_id, expected, state, decided, chunks, "
-    "changed_meanwhile, left_out, worker, created_at, started_at, heartbeat_at, "
+    "changed_meanwhile, left_out, longest_transaction_ms, worker, created_at, started_at, heartbeat_at, "
     "finished_at, error"
 )
 
@@ -64,6 +64,7 @@ class BulkTask:
     chunks: int
     changed_meanwhile: int | None
     left_out: int | None
+    longest_transaction_ms: float | None
     worker: str | None
     created_at: str
     started_at: str | None
@@ -173,15 +174,34 @@ class BulkTaskStore(StoreBase):
             raise TaskLost(f"bulk task {task_id} is no longer held by {worker}")
 
     def finish_bulk_task(
-        self, task_id: int, worker: str, *, decided: int, chunks: int, left_out: int
+        self,
+        task_id: int,
+        worker: str,
+        *,
+        decided: int,
+        chunks: int,
+        left_out: int,
+        longest_transaction_ms: float = 0.0,
     ) -> None:
         """Done: the final counts, and how many of those confirmed changed meanwhile."""
+        now = utcnow()
         with self.transaction() as conn:
             cur = conn.execute(
                 "UPDATE bulk_tasks SET state = 'done', decided = ?, chunks = ?, left_out = ?, "
-                "changed_meanwhile = max(0, expected - ?), finished_at = ?, heartbeat_at = ? "
+                "changed_meanwhile = max(0, expected - ?), finished_at = ?, heartbeat_at = ?, "
+                "longest_transaction_ms = max(coalesce(longest_transaction_ms, 0), ?) "
                 "WHERE id = ? AND worker = ? AND state = 'running'",
-                (decided, chunks, left_out, decided, utcnow(), utcnow(), task_id, worker),
+                (
+                    decided,
+                    chunks,
+                    left_out,
+                    decided,
+                    now,
+                    now,
+                    longest_transaction_ms,
+                    task_id,
+                    worker,
+                ),
             )
         if cur.rowcount != 1:
             raise TaskLost(f"bulk task {task_id} is no longer held by {worker}")

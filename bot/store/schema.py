@@ -294,6 +294,7 @@ CREATE TABLE IF NOT EXISTS bulk_tasks (
     chunks INTEGER NOT NULL DEFAULT 0,
     changed_meanwhile INTEGER,
     left_out INTEGER,
+    longest_transaction_ms REAL,     -- the longest chunk's hold on the write lock
     worker TEXT,                     -- host:pid:thread of the worker holding it
     created_at TEXT NOT NULL,
     started_at TEXT,
