@@ -13,17 +13,20 @@ which no run ever modifies, and starts every run from a fresh copy of it
   filtered page is checked against the seed's definition (``sample.sample_facts``): the
   conflict ids it lists must be exactly the ones that match, so a fast wrong page fails.
 - **decision POSTs**, each checked to have changed its conflict.
-- **a bulk decision** over every conflict of one reason (125,000 at 1M), through
-  ``Store.bulk_decide`` (what the bulk POST calls), while another process writes to the
-  store the way the job does (``record_conflicts`` every 20 ms): the total time, the
-  longest single transaction, and the longest write of that other process, against its
-  own figure before the bulk started. The other process's new conflicts have ids above
-  the confirmed ``max_id`` and must stay open.
+- **a bulk decision** over every conflict of one reason (125,000 at 1M) as the page
+  makes it now: the POST that records the task (timed: it must answer at once), then
+  the app's worker thread running ``Store.bulk_decide`` in the background while the
+  progress page is polled, and while another process writes to the store the way the
+  job does (``record_conflicts`` every 20 ms): the time to completion, the longest
+  single transaction, and the longest write of that other process, against its own
+  figure before the bulk started. The other process's new conflicts have ids above the
+  confirmed ``max_id`` and must stay open.
 
 Reports p50/p95/max per scenario and checks the targets: p95 < 50 ms for pages, < 20 ms
-for a decision; for the bulk decision, no transaction longer than 500 ms and no write of
-the other process longer than 1 s (the job's busy timeout is 30 s; before chunking, one
-bulk decision held the lock for 23 s).
+for a decision; for the bulk decision, the POST under 100 ms, no transaction longer
+than 500 ms and no write of the other process waiting longer than 250 ms (the job's
+busy timeout is 30 s; before chunking, one bulk decision held the lock for 23 s; before
+the background worker, its POST kept the maintainer waiting 25 s).
 
 Seeding speed: the store opens every connection with ``synchronous=FULL`` and a rollback
 journal, which costs an fsync per transaction; for the throwaway seeding connection only,
@@ -59,8 +62,9 @@ from review_ui.app import create_app
 OUT = Path(__file__).resolve().parent / "out"
 PAGE_TARGET_MS = 50.0
 DECISION_TARGET_MS = 20.0
+BULK_POST_TARGET_MS = 100.0
 BULK_TRANSACTION_TARGET_MS = 500.0
-CONCURRENT_WRITE_TARGET_MS = 1000.0
+CONCURRENT_WRITE_TARGET_MS = 250.0
 PAGE_SIZE = 50
 SEED_VERSION = 2  # v2: schema v3; the seed is never modified, runs use a copy
 _ROW_ID = re.compile(r'href="/conflict/(\d+)[?"]')
@@ -196,8 +200,10 @@ def job_like_writer(db: str, ready: Any, start_bulk: Any, stop: Any, out: Connec
     out.close()
 
 
-def bulk_scenario(db: Path, count: int, chunk: int) -> dict[str, Any]:
-    """One bulk decision over every open ``date_differs`` conflict, with the job writing."""
+def bulk_scenario(app: Any, client: Any, db: Path, chunk: int) -> dict[str, Any]:
+    """One bulk decision over every open ``date_differs`` conflict, with the job writing:
+    the POST that records it (timed: it must answer at once), then the app's worker
+    thread running it in the background while the progress page is polled."""
     flt = QueueFilter(reason="date_differs")
     with Store(db, migrate=False) as store:
         scope = store.bulk_scope(flt, ConflictStatus.KEEP_COMMONS)
@@ -208,25 +214,50 @@ def bulk_scenario(db: Path, count: int, chunk: int) -> dict[str, Any]:
     writer.start()
     if not ready.wait(60):
         raise SystemExit("the concurrent writer did not start")
+    start_bulk.set()
+    time.sleep(0.1)  # let it get going
+    form = {
+        "csrf_token": "bench-token",
+        "decision": ConflictStatus.KEEP_COMMONS,
+        "reason": "date_differs",
+        "expected": str(scope.count),
+        "max_id": str(scope.max_id),
+        "note": "bulk benchmark",
+    }
+    started = time.perf_counter()
+    response = client.post("/bulk", data=form)
+    post_ms = (time.perf_counter() - started) * 1000
+    if response.status_code != 303 or not response.headers["Location"].startswith("/bulk/"):
+        raise SystemExit(f"bulk POST: HTTP {response.status_code}")
+    task_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    worker = app.extensions["bulk_worker"]
+    progress_ms: list[float] = []
+    deadline = time.monotonic() + 3600
+    while True:  # the progress page, as a maintainer's browser reloads it
+        done = worker.wait_for(task_id, timeout=0.5)
+        began = time.perf_counter()
+        page = client.get(f"/bulk/{task_id}")
+        progress_ms.append((time.perf_counter() - began) * 1000)
+        if page.status_code != 200:
+            raise SystemExit(f"progress page: HTTP {page.status_code}")
+        if done:
+            break
+        if time.monotonic() > deadline:
+            raise SystemExit("the bulk task did not finish within an hour")
+    background_s = time.perf_counter() - started
+    stop.set()
+    report = receive.recv()
+    writer.join(30)
     with Store(db, migrate=False) as store:
-        start_bulk.set()
-        time.sleep(0.1)  # let it get going
-        result = store.bulk_decide(
-            flt,
-            ConflictStatus.KEEP_COMMONS,
-            actor="Bench",
-            note="bulk benchmark",
-            max_id=scope.max_id,
-            expected=scope.count,
-            chunk_size=chunk,
-        )
-        stop.set()
-        report = receive.recv()
-        writer.join(30)
+        task = store.get_bulk_task(task_id)
         # checks: every confirmed conflict decided, the other process's ones left open,
         # the trigger-kept counts equal to counting the table
-        if result.decided != scope.count or result.changed_meanwhile:
-            raise SystemExit(f"bulk decided {result.decided} of {scope.count}")
+        if task is None or task.state != "done":
+            raise SystemExit(f"bulk task {task_id}: {task}")
+        if task.decided != scope.count or task.changed_meanwhile:
+            raise SystemExit(f"bulk decided {task.decided} of {scope.count}")
+        if f"{scope.count:,} conflicts marked" not in page.get_data(as_text=True):
+            raise SystemExit("the progress page does not state the result")
         written = report["ids"]
         if not written or min(written) <= (scope.max_id or 0):
             raise SystemExit("the concurrent writer's conflicts are not above max_id")
@@ -249,19 +280,25 @@ def bulk_scenario(db: Path, count: int, chunk: int) -> dict[str, Any]:
         if counted != kept:
             raise SystemExit("conflict_counts differs from a GROUP BY after the bulk decision")
     during, baseline = report["calls"]["during"], report["calls"]["baseline"]
+    longest_ms = task.longest_transaction_ms or 0.0
     return {
-        "rows": result.decided,
+        "rows": task.decided,
         "chunk_rows": chunk,
-        "chunks": result.chunks,
-        "seconds": round(result.seconds, 2),
-        "rows_per_s": round(result.decided / result.seconds),
-        "longest_transaction_ms": round(result.longest_transaction_s * 1000, 1),
+        "chunks": task.chunks,
+        "post_ms": round(post_ms, 1),
+        "seconds": round(background_s, 2),
+        "rows_per_s": round(task.decided / background_s),
+        "longest_transaction_ms": round(longest_ms, 1),
+        "progress_requests": len(progress_ms),
+        "progress_p50_ms": round(statistics.median(progress_ms), 1),
+        "progress_max_ms": round(max(progress_ms), 1),
         "writer_calls_during": len(during),
         "writer_p50_ms": round(statistics.median(during), 1),
         "writer_max_ms": round(max(during), 1),
         "writer_baseline_p50_ms": round(statistics.median(baseline), 1),
         "writer_baseline_max_ms": round(max(baseline), 1),
-        "ok": result.longest_transaction_s * 1000 < BULK_TRANSACTION_TARGET_MS
+        "ok": post_ms < BULK_POST_TARGET_MS
+        and longest_ms < BULK_TRANSACTION_TARGET_MS
         and max(during) < CONCURRENT_WRITE_TARGET_MS,
     }
 
@@ -299,6 +336,8 @@ def main(argv: list[str] | None = None) -> int:
             "MAINTAINERS": "Bench",
             "PROXY_FIX": 0,
             "PAGE_SIZE": PAGE_SIZE,
+            "BULK_WORKER": True,  # bulk decisions run in this process's worker thread
+            "BULK_CHUNK_ROWS": args.chunk,
         }
     )
     client = app.test_client()
@@ -441,7 +480,7 @@ def main(argv: list[str] | None = None) -> int:
     results.append(summary("decision POST", "decision", ms, DECISION_TARGET_MS))
 
     print("bulk decision with a concurrent writer ...", file=sys.stderr)
-    bulk = bulk_scenario(db, args.conflicts, args.chunk)
+    bulk = bulk_scenario(app, client, db, args.chunk)
 
     print(
         f"\nreview page, {args.conflicts:,} conflicts, Flask test client, SQLite "
@@ -455,10 +494,16 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['max_ms']:8.2f}  p95 < {r['target_p95_ms']:.0f} {verdict}"
         )
     print(
-        f"\nbulk decision, {bulk['rows']:,} rows in {bulk['chunks']} chunks of "
+        f"\nbulk decision POST (records the task, 303 to its progress page): "
+        f"{bulk['post_ms']:.1f} ms (target < {BULK_POST_TARGET_MS:.0f})"
+    )
+    print(
+        f"bulk decision in the background, {bulk['rows']:,} rows in {bulk['chunks']} chunks of "
         f"{bulk['chunk_rows']:,}: {bulk['seconds']:.1f} s ({bulk['rows_per_s']:,} rows/s), "
         f"longest transaction {bulk['longest_transaction_ms']:.1f} ms "
-        f"(target < {BULK_TRANSACTION_TARGET_MS:.0f})"
+        f"(target < {BULK_TRANSACTION_TARGET_MS:.0f}); progress page polled "
+        f"{bulk['progress_requests']} times meanwhile: p50 {bulk['progress_p50_ms']:.1f} ms, "
+        f"longest {bulk['progress_max_ms']:.1f} ms"
     )
     print(
         f"concurrent job-like writer, {bulk['writer_calls_during']} record_conflicts calls "

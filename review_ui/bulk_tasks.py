@@ -124,8 +124,11 @@ class BulkWorker:
     (a task was recorded here) or ``poll`` seconds pass (one recorded elsewhere, or one
     whose worker died)."""
 
-    def __init__(self, db_path: str, *, poll: float, stale_seconds: float) -> None:
+    def __init__(
+        self, db_path: str, *, poll: float, stale_seconds: float, chunk_size: int = BULK_CHUNK_ROWS
+    ) -> None:
         self.db_path = db_path
+        self.chunk_size = chunk_size
         self.poll = poll
         self.stale_seconds = stale_seconds
         self._wake = threading.Event()
@@ -134,6 +137,7 @@ class BulkWorker:
         self._thread: threading.Thread | None = None
         self._pid: int | None = None
         self._lock = threading.Lock()
+        self._stopping = False
 
     def ensure_started(self) -> None:
         """Start the thread in this process if it is not running (cheap when it is)."""
@@ -149,16 +153,25 @@ class BulkWorker:
     def wake(self) -> None:
         self._wake.set()
 
+    def stop(self, timeout: float = 30) -> None:
+        """End the thread after the task it is running, if any (tests; a clean shutdown)."""
+        self._stopping = True
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
     def wait_for(self, task_id: int, timeout: float) -> bool:
         """Block until this worker has run ``task_id`` (tests); False on timeout."""
         with self._done:
             return self._done.wait_for(lambda: task_id in self._finished, timeout)
 
     def _loop(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
-                ran = run_pending(self.db_path, stale_seconds=self.stale_seconds)
+                ran = run_pending(
+                    self.db_path, stale_seconds=self.stale_seconds, chunk_size=self.chunk_size
+                )
             except Exception:  # the store was unreachable: try again at the next poll
                 log.exception("bulk worker pass failed")
                 ran = []
@@ -179,6 +192,7 @@ def init_app(app: Flask) -> None:
         str(app.config["DB_PATH"]),
         poll=float(app.config["BULK_POLL_SECONDS"]),
         stale_seconds=float(app.config["BULK_STALE_SECONDS"]),
+        chunk_size=int(app.config["BULK_CHUNK_ROWS"]),
     )
     app.extensions[EXTENSION] = worker
     app.before_request(worker.ensure_started)

@@ -691,7 +691,11 @@ def test_the_worker_thread_runs_a_posted_task(db: Path) -> None:
     login(client)
     response = client.post("/bulk", data=bulk_form())
     assert response.status_code == 303 and response.headers["Location"] == "/bulk/1"
-    assert app.extensions["bulk_worker"].wait_for(1, timeout=30)
+    worker = app.extensions["bulk_worker"]
+    try:
+        assert worker.wait_for(1, timeout=30)
+    finally:
+        worker.stop()
     assert (status_of(db, 1), status_of(db, 9)) == ("skip", "skip")
     page = html(client.get("/bulk/1"))
     assert "Done." in page and "2 conflicts marked “Skip for now”." in page
