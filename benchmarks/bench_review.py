@@ -57,9 +57,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.store import BULK_CHUNK_ROWS, ConflictRecord, ConflictStatus, QueueFilter, Store
+from bot.store import ConflictRecord, ConflictStatus, QueueFilter, Store
 from review_ui import sample
 from review_ui.app import create_app
+from review_ui.bulk_tasks import BACKGROUND_CHUNK_ROWS
 
 OUT = Path(__file__).resolve().parent / "out"
 PAGE_TARGET_MS = 50.0
@@ -374,7 +375,9 @@ def main(argv: list[str] | None = None) -> int:
         "--seed-db", type=Path, help="the pristine seed to make/keep (default in benchmarks/out)"
     )
     parser.add_argument("--rebuild", action="store_true", help="seed again even if the file exists")
-    parser.add_argument("--chunk", type=int, default=BULK_CHUNK_ROWS, help="bulk rows per chunk")
+    parser.add_argument(
+        "--chunk", type=int, default=BACKGROUND_CHUNK_ROWS, help="bulk rows per chunk"
+    )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = parser.parse_args(argv)
     if args.conflicts < 1000:

@@ -26,7 +26,7 @@ given to ``create_app`` (tests, ``backfill review``). The keys, without the pref
 ``BULK_WORKER``        1 (default): bulk decisions run in a thread of this process
                        (``bulk_tasks.py``); 0: they stay queued for another process's worker
 ``BULK_POLL_SECONDS``  how often an idle worker looks for tasks recorded elsewhere (5)
-``BULK_CHUNK_ROWS``    rows per transaction of a bulk decision (``bot.store.BULK_CHUNK_ROWS``)
+``BULK_CHUNK_ROWS``    rows per transaction of a background bulk decision (500)
 ``BULK_STALE_SECONDS`` a running task without a heartbeat for this long lost its worker
                        and is taken up again (120)
 ``BOT_USERNAME``       the bot account whose contributions the runs page links to
@@ -48,7 +48,8 @@ from flask import Flask, Response, current_app, g, render_template, request
 from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from bot.store import BULK_CHUNK_ROWS, SCHEMA_VERSION, Store
+from bot.store import SCHEMA_VERSION, Store
+from review_ui.bulk_tasks import BACKGROUND_CHUNK_ROWS
 from review_ui.render import site_url
 
 log = logging.getLogger(__name__)
@@ -77,7 +78,7 @@ DEFAULTS: Final[dict[str, Any]] = {
     "BULK_WORKER": True,
     "BULK_POLL_SECONDS": 5,
     "BULK_STALE_SECONDS": 120,
-    "BULK_CHUNK_ROWS": BULK_CHUNK_ROWS,
+    "BULK_CHUNK_ROWS": BACKGROUND_CHUNK_ROWS,
     "USER_AGENT": "flickr-sdc-backfill-review/0.1 (Toolforge review page of the Flickr SDC backfill bot)",
     "SESSION_COOKIE_NAME": "review_session",
     "SESSION_COOKIE_SECURE": True,
