@@ -23,6 +23,12 @@ given to ``create_app`` (tests, ``backfill review``). The keys, without the pref
 ``COMMONS_URL``        the wiki every file, revision and diff link points at
                        (``https://commons.wikimedia.org``; a local stand-in's address when
                        the bot runs against one)
+``BULK_WORKER``        1 (default): bulk decisions run in a thread of this process
+                       (``bulk_tasks.py``); 0: they stay queued for another process's worker
+``BULK_POLL_SECONDS``  how often an idle worker looks for tasks recorded elsewhere (5)
+``BULK_CHUNK_ROWS``    rows per transaction of a background bulk decision (500)
+``BULK_STALE_SECONDS`` a running task without a heartbeat for this long lost its worker
+                       and is taken up again (120)
 ``BOT_USERNAME``       the bot account whose contributions the runs page links to
                        (``FlickrSdcBot``)
 """
@@ -43,6 +49,7 @@ from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.store import SCHEMA_VERSION, Store
+from review_ui.bulk_tasks import BACKGROUND_CHUNK_ROWS
 from review_ui.render import site_url
 
 log = logging.getLogger(__name__)
@@ -68,6 +75,10 @@ DEFAULTS: Final[dict[str, Any]] = {
     "SESSION_HOURS": 12,
     "COMMONS_URL": "https://commons.wikimedia.org",
     "BOT_USERNAME": "FlickrSdcBot",
+    "BULK_WORKER": True,
+    "BULK_POLL_SECONDS": 5,
+    "BULK_STALE_SECONDS": 120,
+    "BULK_CHUNK_ROWS": BACKGROUND_CHUNK_ROWS,
     "USER_AGENT": "flickr-sdc-backfill-review/0.1 (Toolforge review page of the Flickr SDC backfill bot)",
     "SESSION_COOKIE_NAME": "review_session",
     "SESSION_COOKIE_SECURE": True,
@@ -184,13 +195,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if proxies > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
-    from review_ui import auth, licences, runs, views
+    from review_ui import auth, bulk_tasks, licences, runs, views
 
     auth.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(licences.bp)
     app.register_blueprint(runs.bp)
+    bulk_tasks.init_app(app)
     app.teardown_appcontext(_close_store)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)

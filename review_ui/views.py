@@ -26,10 +26,12 @@ from bot.store import (
     ConflictStatus,
     InvalidTransition,
     QueueFilter,
+    TaskState,
 )
 from review_ui import render
 from review_ui.app import get_store
 from review_ui.auth import actor_name, maintainer_required
+from review_ui.bulk_tasks import wake_worker
 
 log = logging.getLogger(__name__)
 
@@ -308,6 +310,7 @@ def queue() -> str:
         properties=[render.entity_ref(p) for p in properties],
         decision_labels=DECISION_LABELS,
         bulk_allowed=view.flt.status in BULK_STATUSES,
+        bulk_tasks=store.active_bulk_tasks(),
     )
 
 
@@ -499,35 +502,58 @@ def _form_int(name: str, what: str) -> int:
 @bp.post("/bulk")
 @maintainer_required
 def bulk_apply() -> Response | tuple[str, int]:
-    """Apply it to the conflicts the confirmation page counted: none found later (ids
-    above the confirmed ``max_id``), and none someone else decided meanwhile."""
+    """Record the decision of the conflicts the confirmation page counted (none found
+    later: ids above the confirmed ``max_id``; none someone else decided meanwhile) as a
+    task, and answer at once: the worker runs it in the background (``bulk_tasks``)."""
     view, decision = _bulk_view(request.form)
     expected = _form_int("expected", "confirmed count")
     max_id = _form_int("max_id", "confirmed range")
     note = (request.form.get("note") or "").strip()[:NOTE_MAX] or None
     actor = actor_name()
     try:
-        result = get_store().bulk_decide(
+        task_id = get_store().create_bulk_task(
             view.flt, decision, actor=actor, note=note, max_id=max_id, expected=expected
         )
     except BulkRefused as exc:
         return _refused(str(exc), url_for("review.queue", **view.args()))
     log.info(
-        "bulk decision %s by %s on %s: %d decided, %d changed meanwhile, %d chunks, "
-        "longest transaction %.1f ms, %.1f s in all",
+        "bulk task %d: %s by %s on %s, %d confirmed up to id %d",
+        task_id,
         decision,
         actor,
         view.describe(),
-        result.decided,
-        result.changed_meanwhile,
-        result.chunks,
-        result.longest_transaction_s * 1000,
-        result.seconds,
+        expected,
+        max_id,
     )
-    flash(bulk_message(result, DECISION_LABELS[ConflictStatus(decision)]), "success")
-    if result.left_out:
-        flash(_left_out_message(result.left_out), "info")
-    return redirect(url_for("review.queue", **view.args()), 303)
+    wake_worker()
+    return redirect(url_for("review.bulk_progress", task_id=task_id), 303)
+
+
+@bp.get("/bulk/<int:task_id>")
+def bulk_progress(task_id: int) -> str:
+    """A bulk decision's state and counts; reloads itself (``<meta refresh>``) until done."""
+    store = get_store()
+    task = store.get_bulk_task(task_id)
+    if task is None:
+        abort(404, f"There is no bulk decision {task_id}.")
+    ahead = sum(1 for t in store.active_bulk_tasks() if t.id < task.id)
+    label = DECISION_LABELS[ConflictStatus(task.decision)]
+    messages: list[str] = []
+    if task.state == TaskState.DONE:
+        result = BulkResult(decided=task.decided, changed_meanwhile=task.changed_meanwhile or 0)
+        messages.append(bulk_message(result, label))
+        if task.left_out:
+            messages.append(_left_out_message(task.left_out))
+    return render_template(
+        "bulk_task.html",
+        task=task,
+        view=View(flt=task.filter),
+        decision_label=label,
+        ahead=ahead,
+        messages=messages,
+        percent=min(100, task.decided * 100 // task.expected) if task.expected else 100,
+        refresh_seconds=int(current_app.config.get("BULK_REFRESH_SECONDS", 2)),
+    )
 
 
 def _left_out_message(n: int) -> str:

@@ -5,6 +5,7 @@ It may import ``bot.core``; never adapters, the job or the CLI.
 """
 
 from bot.core.evidence import FileEvidence
+from bot.store.bulk_tasks import BULK_STALE_SECONDS, BulkTask, TaskLost, TaskState
 from bot.store.database import Store
 from bot.store.licences import LicenceDrift
 from bot.store.records import (
@@ -39,6 +40,7 @@ from bot.store.schema import BUSY_TIMEOUT_MS, MIGRATIONS, SCHEMA_VERSION
 
 __all__ = [
     "BULK_CHUNK_ROWS",
+    "BULK_STALE_SECONDS",
     "BUSY_TIMEOUT_MS",
     "DECIDABLE_FROM",
     "DECISIONS",
@@ -50,6 +52,7 @@ __all__ = [
     "BulkRefused",
     "BulkResult",
     "BulkScope",
+    "BulkTask",
     "ConflictOutcome",
     "ConflictRecord",
     "ConflictStatus",
@@ -61,6 +64,8 @@ __all__ = [
     "LockLost",
     "QueueFilter",
     "Store",
+    "TaskLost",
+    "TaskState",
     "WorkFile",
     "bulk_pause",
     "conflict_fingerprint",

@@ -20,6 +20,8 @@ Tables (schema version ``SCHEMA_VERSION``; ``migrate()`` brings any older file u
                     items → their Flickr user ids, photos known to be gone).
 - ``licence_drift`` the licence drift report: files whose Flickr licence now differs
                     from what Commons records (``licences.py``); read-only for the page.
+- ``bulk_tasks``    bulk decisions confirmed on the review page, run in the background by
+                    its worker (``bulk_tasks.py``): state, progress and a heartbeat.
 - ``locks``         a lease that keeps two runs from overlapping (a scheduled run must not
                     start while the previous one is still going).
 
@@ -30,11 +32,12 @@ Toolforge hosts sharing the file over NFS, where WAL's shared memory does not wo
 
 from __future__ import annotations
 
+from bot.store.bulk_tasks import BulkTaskStore
 from bot.store.caches import CacheStore
 from bot.store.decisions import DecisionStore
 from bot.store.licences import LicenceStore
 from bot.store.worklist import WorklistStore
 
 
-class Store(WorklistStore, CacheStore, DecisionStore, LicenceStore):
+class Store(WorklistStore, CacheStore, DecisionStore, LicenceStore, BulkTaskStore):
     """The SQLite store. One instance per process; cheap to open."""

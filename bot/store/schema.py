@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     pass
 
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 
 BUSY_TIMEOUT_MS = 30_000
@@ -276,12 +276,43 @@ CREATE TABLE IF NOT EXISTS undo_files (
 """
 
 
+# v6: bulk decisions in the background. The POST records the task and answers at once;
+# a worker thread of the web process runs it in chunks, writing its progress and a
+# heartbeat here, so the progress page (any process) can show it and a task left
+# ``running`` by a dead process is taken up again once its heartbeat is stale.
+_SCHEMA_V6_BULK_TASKS = """
+CREATE TABLE IF NOT EXISTS bulk_tasks (
+    id INTEGER PRIMARY KEY,
+    actor TEXT NOT NULL,             -- the maintainer who confirmed it
+    filter TEXT NOT NULL,            -- JSON: the QueueFilter's fields
+    decision TEXT NOT NULL,
+    note TEXT,
+    max_id INTEGER NOT NULL,         -- the largest id the confirmation page counted
+    expected INTEGER NOT NULL,       -- the count it showed
+    state TEXT NOT NULL DEFAULT 'queued', -- queued | running | done | failed
+    decided INTEGER NOT NULL DEFAULT 0,
+    chunks INTEGER NOT NULL DEFAULT 0,
+    changed_meanwhile INTEGER,
+    left_out INTEGER,
+    longest_transaction_ms REAL,     -- the longest chunk's hold on the write lock
+    worker TEXT,                     -- host:pid:thread of the worker holding it
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    heartbeat_at TEXT,
+    finished_at TEXT,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS bulk_tasks_state ON bulk_tasks(state, id);
+"""
+
+
 MIGRATIONS: dict[int, str] = {
     1: _SCHEMA_V1,
     2: _SCHEMA_V2,
     3: _SCHEMA_V3,
     4: _SCHEMA_V4_LICENCE_EXIF,
     5: _SCHEMA_V5_UNDO,
+    6: _SCHEMA_V6_BULK_TASKS,
 }
 
 

@@ -403,3 +403,29 @@ def test_a_bulk_decision_must_be_chosen(page: Any, server: str, errors: list[str
     assert "decision=skip" in page.url
     assert "2" in page.locator(".confirm__count").inner_text()
     assert errors == []
+
+
+def test_a_bulk_decision_runs_in_the_background(page: Any, server: str, errors: list[str]) -> None:
+    dev_login(page, server)
+    page.goto(server + "/?reason=date_differs")
+    page.get_by_label("Keep Commons' value").check()
+    page.get_by_role("button", name="Review bulk decision…").click()
+    page.wait_for_url(re.compile(r"/bulk\?"))
+    page.get_by_label("Note").fill("checked in the browser")
+    page.get_by_role("button", name=re.compile("Mark all 2")).click()
+    page.wait_for_url(re.compile(r"/bulk/1$"))  # the POST answered with the progress page
+    assert page.locator("h1").inner_text() == "Bulk decision #1"
+    # waiting or running, the page reloads itself until the worker thread is done
+    page.locator('.bulk-task[data-state="done"]').wait_for(timeout=30_000)
+    assert page.locator(".bulk-task__state").inner_text() == "Done."
+    assert (
+        "2 conflicts marked “Keep Commons' value”."
+        in page.locator(".bulk-task__result").inner_text()
+    )
+    assert page.locator('meta[http-equiv="refresh"]').count() == 0
+    page.get_by_role("link", name=re.compile("Queue:")).click()
+    assert page.locator("a.row-link").count() == 0
+    assert page.locator(".bulk-tasks").count() == 0
+    page.goto(server + "/?status=keep_commons")
+    assert page.locator("a.row-link").count() == 2
+    assert errors == []

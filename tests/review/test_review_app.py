@@ -16,9 +16,10 @@ from flask.testing import FlaskClient
 
 from bot.core import ids
 from bot.core.errors import ConfigError, StoreMissing
-from bot.store import ConflictRecord, ConflictStatus, Store
+from bot.store import BulkResult, ConflictRecord, ConflictStatus, Store
 from review_ui import sample
 from review_ui.app import create_app
+from review_ui.bulk_tasks import run_pending
 from tests.support.conflicts import ConflictBuilder
 
 SECRET = "test-secret-key-0123456789"
@@ -52,7 +53,12 @@ def db(seeded: Path, tmp_path: Path) -> Path:
 
 
 def make_app(db: Path, **config: Any) -> Flask:
-    settings: dict[str, Any] = {"DB_PATH": str(db), "SECRET_KEY": SECRET, "MAINTAINERS": "Alice"}
+    settings: dict[str, Any] = {
+        "DB_PATH": str(db),
+        "SECRET_KEY": SECRET,
+        "MAINTAINERS": "Alice",
+        "BULK_WORKER": False,  # bulk tasks run when a test calls run_bulk (one: the thread)
+    }
     settings.update(config)
     return create_app(settings)
 
@@ -73,6 +79,11 @@ def login(client: FlaskClient, name: str = "Alice") -> None:
         session["user"] = {"name": name, "sub": "1", "via": "oauth", "blocked": False}
         session["login_at"] = int(time.time())
         session["csrf"] = TOKEN
+
+
+def run_bulk(db: Path) -> list[int]:
+    """Run the queued bulk tasks now, as the worker thread would (deterministic)."""
+    return run_pending(str(db))
 
 
 @pytest.fixture()
@@ -484,10 +495,17 @@ def test_bulk_decision_with_confirmation(maintainer: FlaskClient, db: Path) -> N
             "note": "precision only",
         },
     )
-    assert response.status_code == 303
-    assert response.headers["Location"] == "/?reason=date_precision_differs"
+    assert response.status_code == 303 and response.headers["Location"] == "/bulk/1"
+    queued = html(maintainer.get("/bulk/1"))
+    assert "Waiting to start" in queued and '<meta http-equiv="refresh"' in queued
+    assert "/bulk/1" in html(maintainer.get("/"))  # the queue links to it while it waits
+    assert (status_of(db, 3), status_of(db, 11)) == ("open", "open")  # nothing done yet
+    assert run_bulk(db) == [1]
     assert (status_of(db, 3), status_of(db, 11)) == ("keep_commons", "keep_commons")
-    assert "2 conflicts marked" in html(maintainer.get(response.headers["Location"]))
+    done = html(maintainer.get("/bulk/1"))
+    assert "Done." in done and "2 conflicts marked" in done and "refresh" not in done
+    assert 'href="/?reason=date_precision_differs"' in done
+    assert "/bulk/1" not in html(maintainer.get("/"))
     with Store(db, migrate=False) as store:
         assert store.conflict_history(3)[-1]["note"] == "precision only"
     again = html(maintainer.get("/bulk?reason=date_precision_differs&decision=keep_commons"))
@@ -522,7 +540,8 @@ def test_bulk_decision_says_what_changed_meanwhile(
             "max_id": "9",
         },
     )
-    assert response.status_code == 303 and response.headers["Location"] == "/?property=P170"
+    assert response.status_code == 303 and response.headers["Location"] == "/bulk/1"
+    assert run_bulk(db) == [1]
     page = html(maintainer.get(response.headers["Location"]))
     assert "1 conflict marked “Skip for now”." in page
     assert "1 of those you confirmed changed meanwhile" in page and "left as it is" in page
@@ -578,9 +597,147 @@ def test_bulk_accept_of_everything_leaves_the_photo_id_candidates_out(
         data={"csrf_token": TOKEN, "decision": "accept_flickr", "expected": "16", "max_id": "18"},
     )
     assert response.status_code == 303
+    assert run_bulk(db) == [1]
     page = html(maintainer.get(response.headers["Location"]))
     assert "16 conflicts marked" in page and "are left out" in page
     assert [status_of(db, c) for c in candidates] == ["open", "open"]
+
+
+def bulk_form(**fields: str) -> dict[str, str]:
+    """The confirmation form of a bulk "skip" of every open creator conflict (ids 1 and 9)."""
+    return {
+        "csrf_token": TOKEN,
+        "decision": "skip",
+        "property": "P170",
+        "expected": "2",
+        "max_id": "9",
+        **fields,
+    }
+
+
+def words(text: str) -> str:
+    """A page's text as a reader sees it: no tags, single spaces."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", text))
+
+
+def tasks_in(db: Path) -> list[int]:
+    with Store(db, migrate=False) as store:
+        return [t.id for t in store.active_bulk_tasks()]
+
+
+def test_the_bulk_post_only_records_a_task(maintainer: FlaskClient, db: Path) -> None:
+    response = maintainer.post("/bulk", data=bulk_form(note="later"))
+    assert response.status_code == 303 and response.headers["Location"] == "/bulk/1"
+    with Store(db, migrate=False) as store:
+        task = store.get_bulk_task(1)
+    assert task is not None and task.state == "queued"
+    assert (task.actor, task.decision, task.max_id, task.expected) == ("Alice", "skip", 9, 2)
+    assert task.filter.property == "P170" and task.note == "later"
+    assert (status_of(db, 1), status_of(db, 9)) == ("open", "open")
+
+
+@pytest.mark.parametrize(("who", "token"), [("Mallory", TOKEN), ("Alice", "forged"), (None, TOKEN)])
+def test_only_a_maintainer_with_the_form_token_starts_a_bulk_task(
+    client: FlaskClient, db: Path, who: str | None, token: str
+) -> None:
+    if who:
+        login(client, who)
+    response = client.post("/bulk", data=bulk_form(csrf_token=token))
+    assert response.status_code in (400, 403)
+    assert tasks_in(db) == []
+
+
+def test_the_progress_page_shows_the_counts_so_far(maintainer: FlaskClient, db: Path) -> None:
+    maintainer.post("/bulk", data=bulk_form())
+    maintainer.post("/bulk", data=bulk_form(decision="keep_commons"))
+    with Store(db, migrate=False) as store:
+        store.claim_bulk_task("w1")
+        store.bulk_task_progress(1, "w1", decided=1, chunks=1)
+    running = html(maintainer.get("/bulk/1"))
+    assert "Running: 1 of 2 confirmed conflicts decided so far." in words(running)
+    assert '<progress max="100" value="50"' in running
+    assert '<meta http-equiv="refresh" content="2">' in running  # no script needed
+    assert "You can leave this page" in running
+    waiting = html(maintainer.get("/bulk/2"))
+    assert "Waiting to start (1 bulk decision before it)." in waiting
+    queue = html(maintainer.get("/"))
+    assert 'href="/bulk/1"' in queue and "1 of 2 done" in queue
+    assert 'href="/bulk/2"' in queue and "waiting to start" in queue
+
+
+def test_the_progress_page_escapes_what_people_typed(
+    app: Flask, client: FlaskClient, db: Path
+) -> None:
+    app.config["MAINTAINERS"] = "<b>Eve</b>"
+    login(client, "<b>Eve</b>")
+    client.post("/bulk", data=bulk_form(note="<script>alert(1)</script>"))
+    with Store(db, migrate=False) as store:
+        store.claim_bulk_task("w1")
+        store.fail_bulk_task(1, "w1", "OperationalError: <img src=x onerror=alert(1)>")
+    page = html(client.get("/bulk/1"))
+    assert "<script>alert" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<b>Eve</b>" not in page and "&lt;b&gt;Eve&lt;/b&gt;" in page
+    assert "<img src=x" not in page and "&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "Stopped by an error after 0 of 2" in page and "refresh" not in page
+
+
+def test_an_unknown_bulk_task_is_404(client: FlaskClient) -> None:
+    assert client.get("/bulk/99").status_code == 404
+
+
+def test_the_worker_thread_runs_a_posted_task(db: Path) -> None:
+    app = make_app(db, BULK_WORKER=True, BULK_POLL_SECONDS=60)
+    client = app.test_client()
+    login(client)
+    response = client.post("/bulk", data=bulk_form())
+    assert response.status_code == 303 and response.headers["Location"] == "/bulk/1"
+    worker = app.extensions["bulk_worker"]
+    try:
+        assert worker.wait_for(1, timeout=30)
+    finally:
+        worker.stop()
+    assert (status_of(db, 1), status_of(db, 9)) == ("skip", "skip")
+    page = html(client.get("/bulk/1"))
+    assert "Done." in page and "2 conflicts marked “Skip for now”." in page
+
+
+class Died(Exception):
+    """The web process stopping in the middle of a bulk decision."""
+
+
+def test_a_task_left_running_by_a_dead_process_is_finished(
+    maintainer: FlaskClient, db: Path
+) -> None:
+    maintainer.post("/bulk", data=bulk_form(property="", expected="16", max_id="16"))
+    with Store(db, migrate=False) as store:
+        task = store.claim_bulk_task("dead-host:1:1")
+        assert task is not None
+
+        def die_after_two_chunks(result: BulkResult) -> None:
+            store.bulk_task_progress(task.id, "dead-host:1:1", result.decided, result.chunks)
+            if result.chunks == 2:
+                raise Died
+
+        with pytest.raises(Died):
+            store.bulk_decide(
+                task.filter,
+                task.decision,
+                actor=task.actor,
+                max_id=task.max_id,
+                chunk_size=3,
+                between_chunks=die_after_two_chunks,
+            )
+    assert "6 of 16 confirmed" in words(html(maintainer.get("/bulk/1")))
+    assert run_pending(str(db), chunk_size=3) == []  # its heartbeat is fresh: not yet
+    assert run_pending(str(db), chunk_size=3, stale_seconds=0) == [1]
+    with Store(db, migrate=False) as store:
+        done = store.get_bulk_task(1)
+        assert done is not None and (done.state, done.decided, done.chunks) == ("done", 16, 6)
+        assert done.changed_meanwhile == 0
+        for cid in range(1, 17):  # each decided once, by the maintainer who confirmed
+            events = [e for e in store.conflict_history(cid) if e["to_status"] == "skip"]
+            assert [e["actor"] for e in events] == ["Alice"]
+    assert "16 conflicts marked" in html(maintainer.get("/bulk/1"))
 
 
 def test_bulk_message_in_words() -> None:
