@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping, Sequence
 from types import FrameType
 from typing import IO, Any
 
+from bot.core.reconcile import Plan
 from bot.run.common import StopRun
 from bot.run.edits import EditProtocol
 from bot.run.ports import CommonsPort, FlickrPort, RunOptions, WikidataLookup, WikitextFinder
@@ -57,6 +58,9 @@ class RunBase:
         self._last_beat = 0.0
         self._decision_edits = 0
         self._rechecked_dry: list[WorkFile] = []
+        # plans a batch step already made (by M-id, with the state and photo they were made
+        # from): the file step uses them instead of planning the same file twice
+        self._batch_plans: dict[str, tuple[object, object, Plan]] = {}
         self._owner_left: Counter[str | None] = Counter()  # files per owner still to come
         self.wikidata_unchecked: tuple[set[str], str] = (set(), "")  # items, why
         # every edit of the run, of a file or of a decision, goes through this one protocol

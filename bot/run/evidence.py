@@ -47,6 +47,7 @@ class EvidenceSteps(FileSteps):
         """Read the batch's EXIF dates (where a plan has a date conflict) and record its
         licence drift."""
         self._exif_dates = {}
+        self._batch_plans = {}
         self._read_exif_dates(live, photos, creators)
         self._record_licences(run_id, live, photos)
         self._wikitexts = {}
@@ -59,7 +60,9 @@ class EvidenceSteps(FileSteps):
             photo = self._photo_of(f, photos)
             if photo is None or not f.mid or not statements_for(state.entity, ids.P_INCEPTION):
                 continue
-            if _has_date_conflict(self.plan_file(f, state, photo, creators)):
+            the_plan = self.plan_file(f, state, photo, creators)
+            self._batch_plans[f.mid] = (state, photo, the_plan)  # the file step reuses it
+            if _has_date_conflict(the_plan):
                 titles[state.title or f.title or ""] = f.mid
         titles.pop("", None)
         if not titles:

@@ -63,7 +63,7 @@ class FileSteps(RunBase):
                 return FileResult(f, FileStatus.ERROR, error=f"flickr: {message}")
             if isinstance(photo, FlickrPhotoGone) and not self.options.dry_run:
                 self.store.put_photo_gone(photo.id, str(photo.reason), photo.code)
-        the_plan = self.plan_file(f, state, photo, creators)
+        the_plan = self._plan_once(f, state, photo, creators)
         if intents:
             resumed = self._resume_file_intents(run_id, f, state, intents, the_plan, photo)
             if resumed is not None:
@@ -159,6 +159,15 @@ class FileSteps(RunBase):
             checked_revid=state.lastrevid,
             queued=_waiting([record], recorded.waiting()),
         )
+
+    def _plan_once(
+        self, f: WorkFile, state: EntityStateLike, photo: Any, creators: Mapping[str, Sequence[str]]
+    ) -> Plan:
+        """The plan a batch step made of this file from the same state and photo, or a new one."""
+        made = self._batch_plans.pop(f.mid or "", None)
+        if made is not None and made[0] is state and made[1] is photo:
+            return made[2]
+        return self.plan_file(f, state, photo, creators)
 
     def plan_file(
         self, f: WorkFile, state: EntityStateLike, photo: Any, creators: Mapping[str, Sequence[str]]
