@@ -359,6 +359,16 @@ def wanted_statements(
 # --- licence information ------------------------------------------------------------
 
 
+def licence_items(entity: Mapping[str, Any]) -> list[str]:
+    """The licence items (P275) the file states, deprecated ones left out."""
+    return [
+        qid
+        for statement in statements_for(entity, ids.P_COPYRIGHT_LICENSE)
+        if rank_of(statement) != "deprecated"
+        and (qid := item_value(statement["mainsnak"])) is not None
+    ]
+
+
 def licence_info(
     photo: FlickrPhoto | FlickrPhotoGone, entity: Mapping[str, Any]
 ) -> dict[str, Any] | None:
@@ -374,12 +384,7 @@ def licence_info(
     licence = FLICKR_LICENCES.get(str(photo.license_id))
     if licence is None or not licence.is_licence:
         return None
-    file_items = [
-        qid
-        for statement in statements_for(entity, ids.P_COPYRIGHT_LICENSE)
-        if rank_of(statement) != "deprecated"
-        and (qid := item_value(statement["mainsnak"])) is not None
-    ]
+    file_items = licence_items(entity)
     if not file_items or (licence.item is not None and licence.item in file_items):
         return None
     return {

@@ -15,9 +15,8 @@ from enum import StrEnum
 from typing import Any, Final
 
 from bot.core import ids
-from bot.core.claims import FLICKR_LICENCES, FlickrLicence
+from bot.core.claims import FLICKR_LICENCES, FlickrLicence, licence_items
 from bot.core.flickr_photo import FlickrPhoto
-from bot.core.wikibase import item_value, rank_of, statements_for
 
 
 class LicenceStatus(StrEnum):
@@ -71,15 +70,6 @@ def wikitext_licence_items(text: str) -> list[str]:
     return list(found)
 
 
-def _p275_items(entity: Mapping[str, Any]) -> list[str]:
-    return [
-        qid
-        for statement in statements_for(entity, ids.P_COPYRIGHT_LICENSE)
-        if rank_of(statement) != "deprecated"
-        and (qid := item_value(statement["mainsnak"])) is not None
-    ]
-
-
 def _name(qid: str) -> str:
     lic = _BY_ITEM.get(qid)
     return lic.name if lic is not None else qid
@@ -97,7 +87,7 @@ def licence_check(
     lic = FLICKR_LICENCES.get(str(photo.license_id)) if photo.license_id is not None else None
     if lic is None or not lic.is_licence:
         return LicenceCheck(LicenceStatus.UNKNOWN)
-    items, source = _p275_items(entity), "P275"
+    items, source = licence_items(entity), "P275"
     if not items:
         items, source = wikitext_licence_items(wikitext or ""), "wikitext"
     if not items:
