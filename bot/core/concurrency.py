@@ -27,6 +27,8 @@ from typing import Any
 
 import orjson
 
+from bot.core.wikibase import strip_hashes
+
 Statement = dict[str, Any]
 
 
@@ -39,11 +41,8 @@ def statements_of(entity: Mapping[str, Any] | None) -> dict[str, list[Statement]
 
 
 def _strip(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _strip(v) for k, v in value.items() if k not in ("hash", "datatype")}
-    if isinstance(value, list | tuple):
-        return [_strip(v) for v in value]
-    return value
+    """Content for comparing: no hashes, and no ``datatype`` (Wikibase drops it from snaks)."""
+    return strip_hashes(value, ("hash", "datatype"))
 
 
 def content_key(statement: Mapping[str, Any]) -> bytes:

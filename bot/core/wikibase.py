@@ -355,14 +355,14 @@ def coordinates_equivalent(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
 # --- comparing snaks ---------------------------------------------------------------
 
 
-def strip_hashes(value: Any) -> Any:
-    """A deep copy without the server-computed ``hash`` keys, for comparing content (snak
-    hashes differ between the snapshot and the API; they are not data). Tuples become
-    lists, as in JSON."""
+def strip_hashes(value: Any, drop: tuple[str, ...] = ("hash",)) -> Any:
+    """A deep copy without the server-computed ``hash`` keys (and any other ``drop`` keys),
+    for comparing content: snak hashes differ between the snapshot and the API; they are
+    not data. Tuples become lists, as in JSON."""
     if isinstance(value, Mapping):
-        return {k: strip_hashes(v) for k, v in value.items() if k != "hash"}
+        return {k: strip_hashes(v, drop) for k, v in value.items() if k not in drop}
     if isinstance(value, list | tuple):
-        return [strip_hashes(v) for v in value]
+        return [strip_hashes(v, drop) for v in value]
     return value
 
 
