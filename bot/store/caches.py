@@ -45,10 +45,13 @@ class CacheStore(StoreBase):
         with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO owners(nsid, username, realname, path_alias, photos_count, "
-                "is_deleted, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(nsid) DO UPDATE "
-                "SET username=excluded.username, realname=excluded.realname, "
-                "path_alias=excluded.path_alias, photos_count=excluded.photos_count, "
-                "is_deleted=excluded.is_deleted, fetched_at=excluded.fetched_at",
+                "is_deleted, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                + self.dialect.upsert(
+                    "nsid",
+                    "username=excluded.username, realname=excluded.realname, "
+                    "path_alias=excluded.path_alias, photos_count=excluded.photos_count, "
+                    "is_deleted=excluded.is_deleted, fetched_at=excluded.fetched_at",
+                ),
                 (
                     owner.nsid,
                     owner.username,
@@ -70,7 +73,10 @@ class CacheStore(StoreBase):
         with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO alias_nsid(alias, nsid, fetched_at) VALUES (?, ?, ?) "
-                "ON CONFLICT(alias) DO UPDATE SET nsid=excluded.nsid, fetched_at=excluded.fetched_at",
+                ""
+                + self.dialect.upsert(
+                    "alias", "nsid=excluded.nsid, fetched_at=excluded.fetched_at"
+                ),
                 (alias.lower(), nsid, utcnow()),
             )
 
@@ -97,8 +103,11 @@ class CacheStore(StoreBase):
         with self.transaction() as conn:
             conn.executemany(
                 "INSERT INTO wikidata_flickr_ids(qid, flickr_user_ids, fetched_at) VALUES (?,?,?) "
-                "ON CONFLICT(qid) DO UPDATE SET flickr_user_ids=excluded.flickr_user_ids, "
-                "fetched_at=excluded.fetched_at",
+                ""
+                + self.dialect.upsert(
+                    "qid",
+                    "flickr_user_ids=excluded.flickr_user_ids, fetched_at=excluded.fetched_at",
+                ),
                 [(q, dumps(list(v)), now) for q, v in mapping.items()],
             )
 
@@ -106,8 +115,11 @@ class CacheStore(StoreBase):
         with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO flickr_photo_status(photo_id, status, reason, code, checked_at) "
-                "VALUES (?, 'gone', ?, ?, ?) ON CONFLICT(photo_id) DO UPDATE SET "
-                "reason=excluded.reason, code=excluded.code, checked_at=excluded.checked_at",
+                "VALUES (?, 'gone', ?, ?, ?) "
+                + self.dialect.upsert(
+                    "photo_id",
+                    "reason=excluded.reason, code=excluded.code, checked_at=excluded.checked_at",
+                ),
                 (photo_id, reason, code, utcnow()),
             )
 

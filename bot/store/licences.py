@@ -58,12 +58,16 @@ class LicenceStore(StoreBase):
             now = utcnow()
             conn.execute(
                 f"INSERT INTO licence_drift({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT(mid) DO UPDATE SET title=coalesce(excluded.title, title), "
-                "flickr_photo_id=excluded.flickr_photo_id, "
-                "commons_licence=excluded.commons_licence, "
-                "commons_source=excluded.commons_source, flickr_licence=excluded.flickr_licence, "
-                "flickr_license_id=excluded.flickr_license_id, "
-                "last_seen_at=excluded.last_seen_at, last_seen_run_id=excluded.last_seen_run_id",
+                ""
+                + self.dialect.upsert(
+                    "mid",
+                    "title=coalesce(excluded.title, title), "
+                    "flickr_photo_id=excluded.flickr_photo_id, "
+                    "commons_licence=excluded.commons_licence, "
+                    "commons_source=excluded.commons_source, flickr_licence=excluded.flickr_licence, "
+                    "flickr_license_id=excluded.flickr_license_id, "
+                    "last_seen_at=excluded.last_seen_at, last_seen_run_id=excluded.last_seen_run_id",
+                ),
                 (
                     mid,
                     title,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     pass
 
-from bot.store.base import StoreBase
+from bot.store.base import Connection, StoreBase
 from bot.store.records import (
     _CONFLICT_COLUMNS,
     _DECISION_COLUMNS,
@@ -63,7 +62,9 @@ class QueueStore(StoreBase):
                 fp = conflict_fingerprint(mid, rec, own.get(rec.property, ()))
                 fingerprints.append(fp)
                 row = conn.execute(
-                    "SELECT id, status FROM conflicts WHERE fingerprint = ?", (fp,)
+                    "SELECT id, status FROM conflicts WHERE fingerprint = ?"
+                    + self.dialect.for_update,
+                    (fp,),
                 ).fetchone()
                 if row:
                     cid, status = int(row[0]), row[1]
@@ -137,7 +138,8 @@ class QueueStore(StoreBase):
                 marks = ",".join("?" * len(fingerprints)) or "''"
                 stale = conn.execute(
                     f"SELECT id, status FROM conflicts WHERE mid = ? AND status IN "
-                    f"('open', 'skip', 'accept_flickr') AND fingerprint NOT IN ({marks})",
+                    f"('open', 'skip', 'accept_flickr') AND fingerprint NOT IN ({marks})"
+                    + self.dialect.for_update,
                     (mid, *fingerprints),
                 ).fetchall()
                 for cid, status in stale:
@@ -158,7 +160,7 @@ class QueueStore(StoreBase):
                     changed = conn.execute(
                         f"SELECT id, status FROM conflicts WHERE mid = ? AND status = "
                         f"'keep_commons' AND property IN ({pmarks}) "
-                        f"AND fingerprint NOT IN ({marks})",
+                        f"AND fingerprint NOT IN ({marks})" + self.dialect.for_update,
                         (mid, *props, *fingerprints),
                     ).fetchall()
                     for cid, status in changed:
@@ -188,7 +190,7 @@ class QueueStore(StoreBase):
         return row is not None and row[0] in ANSWERED
 
     @staticmethod
-    def _applied_proposals(conn: sqlite3.Connection, mid: str) -> dict[str, list[dict[str, Any]]]:
+    def _applied_proposals(conn: Connection, mid: str) -> dict[str, list[dict[str, Any]]]:
         """The statements the bot wrote for this file's applied decisions, by property."""
         found: dict[str, list[dict[str, Any]]] = {}
         for prop, proposed in conn.execute(
@@ -201,7 +203,7 @@ class QueueStore(StoreBase):
 
     def _transition(
         self,
-        conn: sqlite3.Connection,
+        conn: Connection,
         conflict_id: int,
         from_status: str,
         to_status: str,
@@ -236,7 +238,7 @@ class QueueStore(StoreBase):
 
     @staticmethod
     def _event(
-        conn: sqlite3.Connection,
+        conn: Connection,
         conflict_id: int,
         from_status: str,
         to_status: str,
@@ -258,7 +260,9 @@ class QueueStore(StoreBase):
         now = utcnow()
         with self.transaction() as conn:
             for cid in conflict_ids:
-                row = conn.execute("SELECT status FROM conflicts WHERE id=?", (cid,)).fetchone()
+                row = conn.execute(
+                    "SELECT status FROM conflicts WHERE id=?" + self.dialect.for_update, (cid,)
+                ).fetchone()
                 if row and row[0] in (ConflictStatus.ACCEPT_FLICKR, ConflictStatus.APPLYING):
                     self._transition(conn, int(cid), row[0], ConflictStatus.OPEN, "bot", note, now)
 
@@ -291,9 +295,9 @@ class QueueStore(StoreBase):
         newest_first: bool = False,
     ) -> list[dict[str, Any]]:
         """One page of the queue, by keyset (``after_id``/``before_id``): no OFFSET scans."""
-        if flt.uses_title_index():
+        if self.dialect.title_index and flt.uses_title_index():
             return self._list_by_title(flt, after_id, before_id, limit, newest_first)
-        where, params = flt.where()
+        where, params = flt.where(dialect=self.dialect)
         order = "DESC" if newest_first else "ASC"
         if after_id is not None:
             where += " AND id < ?" if newest_first else " AND id > ?"
@@ -351,7 +355,7 @@ class QueueStore(StoreBase):
 
     def neighbours(self, conflict_id: int, flt: QueueFilter) -> tuple[int | None, int | None]:
         """Previous and next conflict ids in the filtered queue (for keyboard triage)."""
-        where, params = flt.where()
+        where, params = flt.where(dialect=self.dialect)
         prev = self.conn.execute(
             f"SELECT max(id) FROM conflicts WHERE {where} AND id < ?", (*params, conflict_id)
         ).fetchone()[0]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -15,7 +14,7 @@ from bot.core.evidence import FileEvidence
 if TYPE_CHECKING:
     pass
 
-from bot.store.base import StoreBase
+from bot.store.base import Connection, StoreBase
 from bot.store.records import (
     _WORKFILE_COLUMNS,
     FileStatus,
@@ -69,7 +68,7 @@ class WorklistStore(StoreBase):
         if bulk:
             with self.transaction() as conn:
                 for name in _FILES_INDEXES:
-                    conn.execute(f"DROP INDEX IF EXISTS {name}")
+                    conn.execute(self.dialect.drop_index(name, "files"))
         try:
             yield bulk
         finally:
@@ -136,13 +135,17 @@ class WorklistStore(StoreBase):
                 "multi_photo, owner_nsid, owner_alias, evidence, evidence_sources, has_p12120, "
                 "user_only, added_at, evidence_updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT(mid) DO UPDATE SET pageid=excluded.pageid, title=excluded.title, "
-                "snapshot_revid=excluded.snapshot_revid, snapshot_name=excluded.snapshot_name, "
-                "photo_ids=excluded.photo_ids, multi_photo=excluded.multi_photo, "
-                "owner_nsid=excluded.owner_nsid, owner_alias=excluded.owner_alias, "
-                "evidence=excluded.evidence, evidence_sources=excluded.evidence_sources, "
-                "has_p12120=excluded.has_p12120, user_only=excluded.user_only, "
-                "evidence_updated_at=excluded.evidence_updated_at",
+                ""
+                + self.dialect.upsert(
+                    "mid",
+                    "pageid=excluded.pageid, title=excluded.title, "
+                    "snapshot_revid=excluded.snapshot_revid, snapshot_name=excluded.snapshot_name, "
+                    "photo_ids=excluded.photo_ids, multi_photo=excluded.multi_photo, "
+                    "owner_nsid=excluded.owner_nsid, owner_alias=excluded.owner_alias, "
+                    "evidence=excluded.evidence, evidence_sources=excluded.evidence_sources, "
+                    "has_p12120=excluded.has_p12120, user_only=excluded.user_only, "
+                    "evidence_updated_at=excluded.evidence_updated_at",
+                ),
                 rows,
             )
             inserted = conn.execute(
@@ -359,7 +362,7 @@ class WorklistStore(StoreBase):
         edited_revid: int | None = None,
         changed_properties: Sequence[str] | None = None,
         error: str | None = None,
-        conn: sqlite3.Connection | None = None,
+        conn: Connection | None = None,
     ) -> None:
         """Record one file's outcome. Errors count attempts so they stop being retried."""
         sql = (
