@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from bot.core.flickr_photo import FlickrOwner
-from bot.store.location import StoreLocation
 from bot.store import (
     SCHEMA_VERSION,
     BulkRefused,
@@ -27,6 +26,7 @@ from bot.store import (
     conflict_fingerprint,
     normalise_title,
 )
+from bot.store.location import StoreLocation
 from tests.support.conflicts import ConflictBuilder
 
 

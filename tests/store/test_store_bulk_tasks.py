@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from bot.store.location import StoreLocation
 from bot.store import (
     BulkRefused,
     ConflictStatus,
@@ -15,6 +14,7 @@ from bot.store import (
     TaskLost,
     TaskState,
 )
+from bot.store.location import StoreLocation
 
 SKIP = ConflictStatus.SKIP
 
