@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from bot.core.errors import ConfigError
+
 if TYPE_CHECKING:
     from bot.store.database import Store
 
@@ -35,7 +37,7 @@ class Backend(StrEnum):
     MARIADB = "mariadb"
 
 
-class BadLocation(ValueError):
+class BadLocation(ConfigError, ValueError):
     """A store setting that names no usable store (a typo, a missing credentials file)."""
 
 
