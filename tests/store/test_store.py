@@ -449,6 +449,10 @@ def test_owner_alias_and_wikidata_caches(store: Store) -> None:
         FlickrOwner(nsid="1@N01", username="u", realname=None, path_alias="al", photos_count=7)
     )
     assert store.get_owner("1@N01") == FlickrOwner("1@N01", "u", None, "al", 7, False)
+    assert store.get_owners(["1@N01", "2@N02", "1@N01"]) == {
+        "1@N01": FlickrOwner("1@N01", "u", None, "al", 7, False)
+    }
+    assert store.get_owners([]) == {}
     assert store.get_alias("AL") == (False, None)
     store.put_alias("AL", "1@N01")
     store.put_alias("nobody", None)
