@@ -61,9 +61,14 @@ def store(store_location: StoreLocation) -> Iterator[Store]:
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> World:
-    """The job tests' world (``tests.support.world``): seed it, then ``world.start()``."""
-    return World(tmp_path)
+def world(tmp_path: Path, store_backend: str, request: pytest.FixtureRequest) -> World:
+    """The job tests' world (``tests.support.world``): seed it, then ``world.start()``.
+    Its store is ``tmp_path/bot.db``, or a fresh MariaDB database (``store_location``)
+    where ``store_backend`` is ``mariadb``."""
+    if store_backend == "sqlite":
+        return World(tmp_path)
+    location: StoreLocation = request.getfixturevalue("store_location")
+    return World(tmp_path, db=location.url(with_password=True))
 
 
 @pytest.fixture
