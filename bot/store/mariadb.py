@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any
+from typing import Any, Final
 
 import pymysql
 from pymysql.constants import CLIENT
@@ -39,6 +39,7 @@ SQL_MODE = "STRICT_ALL_TABLES,NO_BACKSLASH_ESCAPES,PIPES_AS_CONCAT,NO_ENGINE_SUB
 Error = pymysql.MySQLError
 IntegrityError = pymysql.err.IntegrityError
 OperationalError = pymysql.err.OperationalError
+InterfaceError = pymysql.err.InterfaceError
 
 
 class _PyMySQLConnection(pymysql.connections.Connection):
@@ -117,16 +118,59 @@ class Cursor:
         self._cur.close()
 
 
+_GONE: Final = (2006, 2013)  # CR_SERVER_GONE_ERROR, CR_SERVER_LOST
+
+
 class MariaConnection:
-    """``execute``/``executemany`` with ``?`` placeholders over one PyMySQL connection."""
+    """``execute``/``executemany`` with ``?`` placeholders over one PyMySQL connection.
+
+    A connection the server dropped while idle (``wait_timeout``: the job waits on
+    Flickr and Commons between its short transactions, for minutes when rate-limited)
+    is opened again once, but only for a statement outside a transaction or the
+    ``START TRANSACTION`` that begins one: nothing half-done is ever replayed."""
 
     def __init__(self, raw: pymysql.connections.Connection[Any]) -> None:
         self.raw = raw
+        self.in_transaction = False
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> Cursor:
-        cur = self.raw.cursor()
-        cur.execute(translate(sql), tuple(params) if params is not None else ())
+        args = tuple(params) if params is not None else ()
+        begins = sql == "START TRANSACTION"
+        if not self.raw.open:
+            if sql == "ROLLBACK":  # the server ended the session: nothing left to undo
+                self.in_transaction = False
+                return Cursor(self.raw.cursor())
+            if self.in_transaction and not begins:
+                raise InterfaceError(0, "the connection was lost inside a transaction")
+            self._reopen()
+        try:
+            cur = self._run(sql, args)
+        except (OperationalError, InterfaceError) as exc:
+            if self.raw.open and not (exc.args and exc.args[0] in _GONE):
+                raise
+            if sql == "ROLLBACK":
+                self.in_transaction = False
+                return Cursor(self.raw.cursor())
+            if self.in_transaction and not begins:
+                self.in_transaction = False  # the server rolled it back
+                raise
+            self._reopen()
+            cur = self._run(sql, args)
+        if begins:
+            self.in_transaction = True
+        elif sql in ("COMMIT", "ROLLBACK"):
+            self.in_transaction = False
         return Cursor(cur)
+
+    def _reopen(self) -> None:
+        self.raw.connect()
+        _session(self.raw)
+        self.in_transaction = False
+
+    def _run(self, sql: str, args: tuple[Any, ...]) -> pymysql.cursors.Cursor:
+        cur = self.raw.cursor()
+        cur.execute(translate(sql), args)
+        return cur
 
     def executemany(self, sql: str, seq: Iterable[Sequence[Any]]) -> Cursor:
         cur = self.raw.cursor()
@@ -170,5 +214,10 @@ def connect(location: StoreLocation, *, database: bool = True) -> MariaConnectio
     if database:
         kwargs["database"] = location.database
     raw = _PyMySQLConnection(**kwargs)
-    raw.cursor().execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
+    _session(raw)
     return MariaConnection(raw)
+
+
+def _session(raw: pymysql.connections.Connection[Any]) -> None:
+    """What every (re)opened session sets beyond ``init_command``."""
+    raw.cursor().execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
