@@ -7,13 +7,16 @@ params)`` with ``?`` placeholders; the fragments that differ come from ``self.di
 
 from __future__ import annotations
 
+import functools
 import os
+import random
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+import time
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol, Self
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Protocol, Self, TypeVar
 
 if TYPE_CHECKING:
     import sqlite_utils
@@ -42,6 +45,38 @@ class Connection(Protocol):
     def execute(self, sql: str, parameters: Any = ..., /) -> Cursor: ...
     def executemany(self, sql: str, parameters: Iterable[Sequence[Any]], /) -> Cursor: ...
     def close(self) -> None: ...
+
+
+DEADLOCK_RETRIES = 5
+_RETRYABLE = (1213, 1205)  # ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_S = TypeVar("_S", bound="StoreBase")
+
+
+def retry_deadlocks(
+    method: Callable[Concatenate[_S, _P], _R],
+) -> Callable[Concatenate[_S, _P], _R]:
+    """Run a store method that is one transaction again when MariaDB chose it as a
+    deadlock's victim (InnoDB rolls the whole transaction back and says to retry; the
+    job and the webservice lock the same rows, and the counts kept by triggers, in no
+    fixed order). Not inside a caller's transaction, which is the caller's to retry;
+    never on SQLite, whose ``BEGIN IMMEDIATE`` writers cannot deadlock."""
+
+    @functools.wraps(method)
+    def run(self: _S, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
+        attempt = 0
+        while True:
+            try:
+                return method(self, *args, **kwargs)
+            except Exception as exc:
+                if attempt >= DEADLOCK_RETRIES or not self._may_retry(exc):
+                    raise
+                attempt += 1
+                time.sleep(random.uniform(0.005, 0.02 * attempt))
+
+    return run
 
 
 class SchemaTooNew(RuntimeError):
@@ -124,6 +159,13 @@ class StoreBase:
                 return 0
             raise
         return int(row[0]) if row else 0
+
+    def _may_retry(self, exc: Exception) -> bool:
+        if self.location.is_sqlite or getattr(self.conn, "in_transaction", True):
+            return False
+        import pymysql
+
+        return isinstance(exc, pymysql.MySQLError) and bool(exc.args) and exc.args[0] in _RETRYABLE
 
     def _is_missing_table(self, exc: Exception) -> bool:
         if isinstance(exc, sqlite3.OperationalError):

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
-from bot.store.base import StoreBase
+from bot.store.base import StoreBase, retry_deadlocks
 from bot.store.records import (
     DECISIONS,
     InvalidTransition,
@@ -93,6 +93,7 @@ def stale_before(seconds: float, now: datetime | None = None) -> str:
 class BulkTaskStore(StoreBase):
     """The ``bulk_tasks`` table: create, claim, report progress, finish."""
 
+    @retry_deadlocks
     def create_bulk_task(
         self,
         flt: QueueFilter,
@@ -132,6 +133,7 @@ class BulkTaskStore(StoreBase):
             )
         ]
 
+    @retry_deadlocks
     def claim_bulk_task(
         self, worker: str, *, stale_seconds: float = BULK_STALE_SECONDS
     ) -> BulkTask | None:
@@ -173,6 +175,7 @@ class BulkTaskStore(StoreBase):
                 return None
         return self.get_bulk_task(int(row[0]))
 
+    @retry_deadlocks
     def bulk_task_progress(self, task_id: int, worker: str, decided: int, chunks: int) -> None:
         """The counts so far and a fresh heartbeat; ``TaskLost`` if another worker has it."""
         with self.transaction() as conn:
@@ -184,6 +187,7 @@ class BulkTaskStore(StoreBase):
         if cur.rowcount != 1:
             raise TaskLost(f"bulk task {task_id} is no longer held by {worker}")
 
+    @retry_deadlocks
     def finish_bulk_task(
         self,
         task_id: int,
@@ -219,6 +223,7 @@ class BulkTaskStore(StoreBase):
         if cur.rowcount != 1:
             raise TaskLost(f"bulk task {task_id} is no longer held by {worker}")
 
+    @retry_deadlocks
     def fail_bulk_task(self, task_id: int, worker: str, error: str) -> None:
         """Stopped by an error (kept, shown on the progress page); the rows decided stay."""
         with self.transaction() as conn:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     pass
 
-from bot.store.base import Connection
+from bot.store.base import Connection, retry_deadlocks
 from bot.store.journal import JournalStore
 from bot.store.queue import QueueStore
 from bot.store.records import (
@@ -34,6 +34,7 @@ from bot.store.records import (
 class DecisionStore(JournalStore, QueueStore):
     """Maintainers' decisions: one, in bulk, claimed and applied by the job."""
 
+    @retry_deadlocks
     def decide(
         self,
         conflict_id: int,
@@ -148,47 +149,60 @@ class DecisionStore(JournalStore, QueueStore):
             )
             head, tail = [*params, *decidable], []
         chunk = f"{self.dialect.temp}bulk_chunk"
-        in_chunk = (
-            f"id IN (SELECT id FROM {chunk}) AND status IN ({marks}) AND status != ? "
-            f"AND reason NOT IN ({out})"
-        )
-        self.conn.execute(self.dialect.temp_ids_table("bulk_chunk"))
+        still = f"AND status IN ({marks}) AND status != ? AND reason NOT IN ({out})"
+        by_table = bool(self.dialect.temp)  # SQLite: the chunk's ids in a TEMP table
+        if by_table:
+            self.conn.execute(self.dialect.temp_ids_table("bulk_chunk"))
         result = BulkResult()
         last = 0
-        try:
-            while True:
-                with self.transaction() as conn:
-                    held_from = time.perf_counter()
+
+        def one_chunk(store: DecisionStore) -> tuple[Any, float]:
+            """One chunk, one transaction (run again whole if MariaDB picks it as a
+            deadlock's victim); the largest id it looked at, and when it began."""
+            with store.transaction() as conn:
+                held_from = time.perf_counter()
+                ids: list[int] = []
+                if by_table:
                     conn.execute(f"DELETE FROM {chunk}")
                     conn.execute(
                         f"INSERT INTO {chunk}(id) {pick}",
                         (*head, last, max_id, *tail, chunk_size),
                     )
                     top = conn.execute(f"SELECT max(id) FROM {chunk}").fetchone()[0]
-                    if top is not None:
-                        if self.dialect.for_update:
-                            # MariaDB: lock the chunk's rows before reading their status, so
-                            # the events logged and the rows updated are the same rows
-                            conn.execute(
-                                f"SELECT id FROM conflicts WHERE {in_chunk} ORDER BY id"
-                                + self.dialect.for_update,
-                                decidable,
-                            ).fetchall()
-                        now = utcnow()
-                        logged = conn.execute(
-                            "INSERT INTO conflict_events(conflict_id, at, actor, from_status, "
-                            f"to_status, note) SELECT id, ?, ?, status, ?, ? FROM conflicts "
-                            f"WHERE {in_chunk} ORDER BY id",
-                            (now, actor, decision, note, *decidable),
-                        ).rowcount
-                        changed = conn.execute(
-                            "UPDATE conflicts SET status = ?, decided_by = ?, decided_at = ?, "
-                            f"note = ?, updated_at = ? WHERE {in_chunk}",
-                            (decision, actor, now, note, now, *decidable),
-                        ).rowcount
-                        if logged != changed:  # cannot happen while we hold the write lock
-                            raise RuntimeError(f"bulk decision: {logged} events, {changed} rows")
-                        result.decided += changed
+                    in_chunk = f"id IN (SELECT id FROM {chunk}) {still}"
+                else:
+                    # MariaDB: pick the chunk and lock its rows, then name them (10.x
+                    # runs an UPDATE's ``IN (SELECT ...)`` as a scan of the table)
+                    ids = [
+                        int(r[0])
+                        for r in conn.execute(
+                            pick + store.dialect.for_update,
+                            (*head, last, max_id, *tail, chunk_size),
+                        ).fetchall()
+                    ]
+                    top = max(ids) if ids else None
+                    in_chunk = f"id IN ({','.join('?' * len(ids))}) {still}"
+                if top is not None:
+                    now = utcnow()
+                    logged = conn.execute(
+                        "INSERT INTO conflict_events(conflict_id, at, actor, from_status, "
+                        f"to_status, note) SELECT id, ?, ?, status, ?, ? FROM conflicts "
+                        f"WHERE {in_chunk} ORDER BY id",
+                        (now, actor, decision, note, *ids, *decidable),
+                    ).rowcount
+                    changed = conn.execute(
+                        "UPDATE conflicts SET status = ?, decided_by = ?, decided_at = ?, "
+                        f"note = ?, updated_at = ? WHERE {in_chunk}",
+                        (decision, actor, now, note, now, *ids, *decidable),
+                    ).rowcount
+                    if logged != changed:  # cannot happen while we hold the rows' locks
+                        raise RuntimeError(f"bulk decision: {logged} events, {changed} rows")
+                    result.decided += changed
+            return top, held_from
+
+        try:
+            while True:
+                top, held_from = retry_deadlocks(one_chunk)(self)
                 held = time.perf_counter() - held_from
                 if top is None:
                     break
@@ -199,7 +213,8 @@ class DecisionStore(JournalStore, QueueStore):
                     between_chunks(result)
                 time.sleep(bulk_pause(held) if pause is None else pause)
         finally:
-            self.conn.execute(f"DELETE FROM {chunk}")
+            if by_table:
+                self.conn.execute(f"DELETE FROM {chunk}")
         if expected is not None:
             result.changed_meanwhile = max(0, expected - result.decided)
         if leave_out:
@@ -218,6 +233,7 @@ class DecisionStore(JournalStore, QueueStore):
             extra.append(decision)
         return int(self.conn.execute(sql, (*params, *extra)).fetchone()[0])
 
+    @retry_deadlocks
     def mark_applied(
         self,
         conflict_ids: Sequence[int],
@@ -262,6 +278,7 @@ class DecisionStore(JournalStore, QueueStore):
             with self.transaction() as c:
                 run(c)
 
+    @retry_deadlocks
     def claim_decisions(self, conflict_ids: Sequence[int]) -> list[int]:
         """Take accepted conflicts for writing: ``accept_flickr`` → ``applying``, in one
         short transaction, right before the edit. Returns the ids still accepted; the
@@ -283,6 +300,7 @@ class DecisionStore(JournalStore, QueueStore):
                     claimed.append(int(cid))
         return claimed
 
+    @retry_deadlocks
     def release_decisions(self, conflict_ids: Sequence[int], note: str) -> None:
         """Give claimed conflicts back (``applying`` → ``accept_flickr``) when the edit was
         not made; who decided, when and the note are kept."""
@@ -311,6 +329,7 @@ class DecisionStore(JournalStore, QueueStore):
         self.release_decisions(orphans, "not written: the run stopped before the edit")
         return len(orphans)
 
+    @retry_deadlocks
     def supersede(self, conflict_id: int, reason: str, *, actor: str = "bot") -> None:
         now = utcnow()
         with self.transaction() as conn:
@@ -362,6 +381,7 @@ class DecisionStore(JournalStore, QueueStore):
             sql += f" LIMIT {int(limit)}"
         return [_conflict(r) for r in self.conn.execute(sql, params)]
 
+    @retry_deadlocks
     def close_conflicts_of(self, mid: str, reason: str, note: str) -> int:
         """Close every undecided or pending conflict of a file that is gone or no longer
         names a Flickr photo: there is nothing left to decide."""

@@ -73,6 +73,12 @@ class Dialect:
             return f"DROP INDEX IF EXISTS {name}"
         return f"DROP INDEX IF EXISTS {name} ON {table}"
 
+    def force_index(self, name: str) -> str:
+        """An index hint after a table name: MariaDB 10.x plans ``status = ? AND id > ?
+        ORDER BY id`` as a scan of every row of that status from the first (``ref``) rather
+        than a range from ``id`` (84 ms instead of 1 ms at 100,000 rows); SQLite needs none."""
+        return "" if self.name == "sqlite" else f" FORCE INDEX ({name})"
+
     def temp_ids_table(self, name: str) -> str:
         """Create (if missing) a connection-private table of ids."""
         if self.name == "sqlite":

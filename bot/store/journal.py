@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     pass
 
-from bot.store.base import Connection, StoreBase
+from bot.store.base import Connection, StoreBase, retry_deadlocks
 from bot.store.records import LockHeld, LockLost, _holder_is_dead, dumps, loads, utcnow
 
 
@@ -119,6 +119,7 @@ class JournalStore(StoreBase):
             )
         ]
 
+    @retry_deadlocks
     def record_undo_file(
         self,
         *,
@@ -175,6 +176,7 @@ class JournalStore(StoreBase):
             )
         return rows
 
+    @retry_deadlocks
     def start_run(self, *, dry_run: bool, args: Mapping[str, Any] | None = None) -> int:
         with self.transaction() as conn:
             cur = conn.execute(
@@ -183,6 +185,7 @@ class JournalStore(StoreBase):
             )
             return int(cur.lastrowid or 0)
 
+    @retry_deadlocks
     def finish_run(self, run_id: int, *, stop_reason: str, summary: Mapping[str, Any]) -> None:
         with self.transaction() as conn:
             conn.execute(
@@ -206,6 +209,7 @@ class JournalStore(StoreBase):
             "summary": loads(row[5]),
         }
 
+    @retry_deadlocks
     def open_edit(
         self,
         *,
@@ -242,6 +246,7 @@ class JournalStore(StoreBase):
             )
             return int(cur.lastrowid or 0)
 
+    @retry_deadlocks
     def close_edit(
         self,
         journal_id: int,
@@ -259,6 +264,7 @@ class JournalStore(StoreBase):
         with self.transaction() as c:
             c.execute(sql, params)
 
+    @retry_deadlocks
     def annotate_edit(self, journal_id: int, note: str) -> None:
         """A note on an intent that stays open (e.g. the outcome of its edit is unknown)."""
         with self.transaction() as conn:
@@ -300,6 +306,7 @@ class JournalStore(StoreBase):
             ).fetchone()[0]
         )
 
+    @retry_deadlocks
     def acquire_lock(
         self, name: str = "run", *, stale_after: timedelta = timedelta(hours=2)
     ) -> str:
@@ -338,6 +345,7 @@ class JournalStore(StoreBase):
                 raise LockHeld(f"another run took the {name!r} lock at the same moment")
         return holder
 
+    @retry_deadlocks
     def heartbeat(self, holder: str, name: str = "run") -> bool:
         """Renew the lease; False if another run has taken it over (stop at once)."""
         with self.transaction() as conn:
@@ -350,6 +358,7 @@ class JournalStore(StoreBase):
         )
         return cur.rowcount == 1
 
+    @retry_deadlocks
     def release_lock(self, holder: str, name: str = "run") -> None:
         with self.transaction() as conn:
             conn.execute("DELETE FROM locks WHERE name=? AND holder=?", (name, holder))

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, fields
 
 from bot.core.licences import LicenceCheck, LicenceStatus
-from bot.store.base import StoreBase
+from bot.store.base import StoreBase, retry_deadlocks
 from bot.store.records import utcnow
 
 
@@ -40,6 +40,7 @@ CSV_COLUMNS = [f.name for f in fields(LicenceDrift)]
 class LicenceStore(StoreBase):
     """The licence drift report (table ``licence_drift``)."""
 
+    @retry_deadlocks
     def record_licence(
         self,
         mid: str,

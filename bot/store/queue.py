@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     pass
 
-from bot.store.base import Connection, StoreBase
+from bot.store.base import Connection, StoreBase, retry_deadlocks
 from bot.store.records import (
     _CONFLICT_COLUMNS,
     _DECISION_COLUMNS,
@@ -31,6 +31,7 @@ from bot.store.records import (
 class QueueStore(StoreBase):
     """The review queue as the job writes it and the page reads it."""
 
+    @retry_deadlocks
     def record_conflicts(
         self,
         *,
@@ -254,6 +255,7 @@ class QueueStore(StoreBase):
             (conflict_id, now, actor, str(from_status), str(to_status), note, revid),
         )
 
+    @retry_deadlocks
     def refuse_decisions(self, conflict_ids: Sequence[int], note: str) -> None:
         """Accepted conflicts the bot will not write as decided (``note`` says why): back
         to ``open`` for a maintainer, who decided and why kept in the history."""
@@ -307,7 +309,8 @@ class QueueStore(StoreBase):
             params.append(before_id)
             order = "ASC" if newest_first else "DESC"
         rows = self.conn.execute(
-            f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE {where} ORDER BY id {order} LIMIT ?",
+            f"SELECT {_CONFLICT_COLUMNS} FROM conflicts{self._keyset_hint(flt)} WHERE {where} "
+            f"ORDER BY id {order} LIMIT ?",
             (*params, limit),
         ).fetchall()
         result = [_conflict(r) for r in rows]
@@ -347,6 +350,12 @@ class QueueStore(StoreBase):
             result.reverse()
         return result
 
+    def _keyset_hint(self, flt: QueueFilter) -> str:
+        """The index a status-only keyset page must use (``Dialect.force_index``)."""
+        if flt.status and not (flt.reason or flt.property or flt.owner or flt.title):
+            return self.dialect.force_index("conflicts_status")
+        return ""
+
     def get_conflict(self, conflict_id: int) -> dict[str, Any] | None:
         row = self.conn.execute(
             f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE id = ?", (conflict_id,)
@@ -356,11 +365,12 @@ class QueueStore(StoreBase):
     def neighbours(self, conflict_id: int, flt: QueueFilter) -> tuple[int | None, int | None]:
         """Previous and next conflict ids in the filtered queue (for keyboard triage)."""
         where, params = flt.where(dialect=self.dialect)
+        hint = self._keyset_hint(flt)
         prev = self.conn.execute(
-            f"SELECT max(id) FROM conflicts WHERE {where} AND id < ?", (*params, conflict_id)
+            f"SELECT max(id) FROM conflicts{hint} WHERE {where} AND id < ?", (*params, conflict_id)
         ).fetchone()[0]
         nxt = self.conn.execute(
-            f"SELECT min(id) FROM conflicts WHERE {where} AND id > ?", (*params, conflict_id)
+            f"SELECT min(id) FROM conflicts{hint} WHERE {where} AND id > ?", (*params, conflict_id)
         ).fetchone()[0]
         return prev, nxt
 

@@ -14,7 +14,7 @@ from bot.core.evidence import FileEvidence
 if TYPE_CHECKING:
     pass
 
-from bot.store.base import Connection, StoreBase
+from bot.store.base import Connection, StoreBase, retry_deadlocks
 from bot.store.records import (
     _WORKFILE_COLUMNS,
     FileStatus,
@@ -253,6 +253,7 @@ class WorklistStore(StoreBase):
             params.append(limit)
         return [_workfile(r) for r in self.conn.execute(sql, params)]
 
+    @retry_deadlocks
     def set_file_identity(self, file_id: int, mid: str, pageid: int | None, title: str) -> int:
         """Fill in the M-id of a ``--titles`` row once Commons told us. If the snapshot
         already has that file, the titles row is dropped and the snapshot row's id returned."""
@@ -269,6 +270,7 @@ class WorklistStore(StoreBase):
             )
             return file_id
 
+    @retry_deadlocks
     def set_file_evidence(
         self,
         file_id: int,
@@ -296,6 +298,7 @@ class WorklistStore(StoreBase):
                 ),
             )
 
+    @retry_deadlocks
     def requeue_files(self, file_ids: Sequence[int], *, note: str | None = None) -> None:
         """Back to ``pending``: the next walk re-plans these files (attempts reset)."""
         if not file_ids:
@@ -306,6 +309,7 @@ class WorklistStore(StoreBase):
                 [(note, i) for i in file_ids],
             )
 
+    @retry_deadlocks
     def requeue_mid(self, mid: str, *, note: str | None = None) -> None:
         with self.transaction() as conn:
             conn.execute(
@@ -313,6 +317,7 @@ class WorklistStore(StoreBase):
                 (note, mid),
             )
 
+    @retry_deadlocks
     def touch_files(self, file_ids: Sequence[int]) -> None:
         """Looked at again and unchanged: the recheck of conflict files starts over."""
         if not file_ids:
@@ -352,6 +357,7 @@ class WorklistStore(StoreBase):
             params.append(limit)
         return [_workfile(r) for r in self.conn.execute(sql, params)]
 
+    @retry_deadlocks
     def record_outcome(
         self,
         file_id: int,

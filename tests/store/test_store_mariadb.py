@@ -64,3 +64,48 @@ def test_placeholders_are_rewritten_outside_quotes_only() -> None:
     assert translate('SELECT `?`, "?" FROM t WHERE c % 2 = ?') == (
         'SELECT `?`, "?" FROM t WHERE c %% 2 = %s'
     )
+
+
+@ON_MARIADB
+def test_a_deadlock_victim_is_run_again_whole(store: Store, store_location: StoreLocation) -> None:
+    """Two transactions lock two rows in opposite orders: InnoDB rolls one back, and the
+    store method that was that transaction runs again (``retry_deadlocks``)."""
+    import threading
+
+    from bot.store.base import retry_deadlocks
+
+    store.conn.execute("INSERT INTO meta(`key`, value) VALUES ('a', '0'), ('b', '0')")
+    other = Store(store_location, migrate=False)
+    barrier = threading.Barrier(2)
+    runs: list[str] = []
+
+    def lock_both(s: Store, first: str, second: str) -> None:
+        runs.append(first)
+        with s.transaction() as conn:
+            conn.execute("UPDATE meta SET value = value + 1 WHERE `key` = ?", (first,))
+            if len(runs) <= 2:
+                barrier.wait(timeout=10)  # both hold their first row now
+            conn.execute("UPDATE meta SET value = value + 1 WHERE `key` = ?", (second,))
+
+    retried = retry_deadlocks(lock_both)
+    errors: list[BaseException] = []
+
+    def run(s: Store, first: str, second: str) -> None:
+        try:
+            retried(s, first, second)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [
+        threading.Thread(target=run, args=(store, "a", "b")),
+        threading.Thread(target=run, args=(other, "b", "a")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    other.close()
+    assert errors == []
+    assert len(runs) == 3  # one of the two ran again
+    values = dict(store.conn.execute("SELECT `key`, value FROM meta WHERE `key` IN ('a', 'b')"))
+    assert values == {"a": "2", "b": "2"}  # both transactions counted once each
