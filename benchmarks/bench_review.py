@@ -1,6 +1,12 @@
 """Benchmark of the review page on a large queue (default 1,000,000 conflicts).
 
     .venv/bin/python benchmarks/bench_review.py [--conflicts N] [--requests 200] [--json]
+        [--db mysql://user:pass@host:port/dbname]
+
+With ``--db`` naming a MariaDB database, the same scenarios run against that database
+instead of a SQLite file: the benchmark owns it (drops and re-creates it) and seeds it
+through the same ``record_conflicts`` path every run; the MariaDB figures of the README
+were measured so (``tests/mariadb/start.sh`` starts a local server).
 
 Seeds a queue through ``Store.record_conflicts`` (the job's own write path, one sample
 conflict per file from ``review_ui.sample``) into ``benchmarks/out/review-N-vK.seed.db``,
@@ -58,6 +64,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bot.store import ConflictRecord, ConflictStatus, QueueFilter, Store
+from bot.store.location import StoreLocation
 from review_ui import sample
 from review_ui.app import create_app
 from review_ui.bulk_tasks import BACKGROUND_CHUNK_ROWS
@@ -103,6 +110,30 @@ def seed_db(path: Path, count: int, *, rebuild: bool = False) -> float:
         store.conn.execute("INSERT INTO meta(key, value) VALUES ('bench_seed', ?)", (marker,))
     os.replace(tmp, path)
     return time.perf_counter() - started
+
+
+def fresh_mariadb(location: StoreLocation, count: int) -> tuple[str, float]:
+    """Drop, re-create and seed the MariaDB database ``location`` names; its URL (with the
+    password: it goes to this benchmark's own processes only) and the seconds seeding took."""
+    from bot.store import mariadb
+
+    admin = mariadb.connect(location, database=False)
+    admin.execute(f"DROP DATABASE IF EXISTS `{location.database}`")
+    admin.execute(
+        f"CREATE DATABASE `{location.database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+    )
+    admin.close()
+    started = time.perf_counter()
+    with Store(location) as store:
+
+        def progress(n: int) -> None:
+            if n % 20_000 == 0:
+                rate = n / (time.perf_counter() - started)
+                print(f"  seeded {n:,} of {count:,} ({rate:,.0f}/s)", file=sys.stderr)
+
+        sample.seed(store, count, progress=progress)
+        store.conn.execute("ANALYZE TABLE conflicts, conflict_counts").fetchall()
+    return location.url(with_password=True), time.perf_counter() - started
 
 
 def working_copy(seed: Path) -> Path:
@@ -206,7 +237,7 @@ def job_like_writer(
 
 
 def bulk_scenario(
-    app: Any, client: Any, db: Path, chunk: int, reason: str, *, background: bool
+    app: Any, client: Any, db: str, chunk: int, reason: str, *, background: bool
 ) -> dict[str, Any]:
     """One bulk decision over every open conflict of ``reason``, with the job writing.
 
@@ -220,9 +251,7 @@ def bulk_scenario(
     ctx = multiprocessing.get_context("spawn")
     ready, start_bulk, stop = ctx.Event(), ctx.Event(), ctx.Event()
     receive, send = ctx.Pipe(duplex=False)
-    writer = ctx.Process(
-        target=job_like_writer, args=(str(db), reason, ready, start_bulk, stop, send)
-    )
+    writer = ctx.Process(target=job_like_writer, args=(db, reason, ready, start_bulk, stop, send))
     writer.start()
     if not ready.wait(60):
         raise SystemExit("the concurrent writer did not start")
@@ -293,7 +322,7 @@ def bulk_scenario(
 
 
 def _direct_bulk(
-    db: Path, flt: QueueFilter, scope: Any, chunk: int, stop: Any, receive: Any, writer: Any
+    db: str, flt: QueueFilter, scope: Any, chunk: int, stop: Any, receive: Any, writer: Any
 ) -> dict[str, Any]:
     """The baseline: the whole bulk decision in the calling thread (the old POST)."""
     with Store(db, migrate=False) as store:
@@ -379,18 +408,34 @@ def main(argv: list[str] | None = None) -> int:
         "--chunk", type=int, default=BACKGROUND_CHUNK_ROWS, help="bulk rows per chunk"
     )
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
+    parser.add_argument(
+        "--db",
+        help="a mysql:// URL: run against this MariaDB database (dropped and re-seeded); "
+        "default: a SQLite copy of the seed in benchmarks/out",
+    )
     args = parser.parse_args(argv)
     if args.conflicts < 1000:
         parser.error("--conflicts must be at least 1000")
 
     OUT.mkdir(exist_ok=True)
-    seed = args.seed_db or OUT / f"review-{args.conflicts}-v{SEED_VERSION}.seed.db"
-    print(f"queue of {args.conflicts:,} conflicts seeded in {seed}", file=sys.stderr)
-    seed_seconds = seed_db(seed, args.conflicts, rebuild=args.rebuild)
-    if seed_seconds:
+    location = StoreLocation.parse(args.db) if args.db else None
+    db: str
+    if location is not None and not location.is_sqlite:
+        print(f"queue of {args.conflicts:,} conflicts seeded in {location}", file=sys.stderr)
+        db, seed_seconds = fresh_mariadb(location, args.conflicts)
         print(f"seeded in {seed_seconds:.0f} s", file=sys.stderr)
-    db = working_copy(seed)
-    print(f"this run works on a fresh copy: {db}", file=sys.stderr)
+        with Store(db, migrate=False) as store:
+            version = store.conn.execute("SELECT version()").fetchone()[0]
+        backend = f"MariaDB {version}"
+    else:
+        seed = args.seed_db or OUT / f"review-{args.conflicts}-v{SEED_VERSION}.seed.db"
+        print(f"queue of {args.conflicts:,} conflicts seeded in {seed}", file=sys.stderr)
+        seed_seconds = seed_db(seed, args.conflicts, rebuild=args.rebuild)
+        if seed_seconds:
+            print(f"seeded in {seed_seconds:.0f} s", file=sys.stderr)
+        db = str(working_copy(seed))
+        print(f"this run works on a fresh copy: {db}", file=sys.stderr)
+        backend = f"SQLite {sqlite3.sqlite_version}"
 
     app = create_app(
         {
@@ -547,10 +592,7 @@ def main(argv: list[str] | None = None) -> int:
     print("bulk decision in the background, a writer running ...", file=sys.stderr)
     bulk = bulk_scenario(app, client, db, args.chunk, "date_differs", background=True)
 
-    print(
-        f"\nreview page, {args.conflicts:,} conflicts, Flask test client, SQLite "
-        f"{sqlite3.sqlite_version}"
-    )
+    print(f"\nreview page, {args.conflicts:,} conflicts, Flask test client, {backend}")
     print(f"{'scenario':46} {'n':>5} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}  target")
     for r in results:
         verdict = "ok" if r["ok"] else "MISSED"

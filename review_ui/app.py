@@ -4,7 +4,8 @@ Configuration comes from ``TOOL_*`` environment variables (Toolforge's ``toolfor
 envvars``), read with ``app.config.from_prefixed_env("TOOL")``, then from the mapping
 given to ``create_app`` (tests, ``backfill review``). The keys, without the prefix:
 
-``DB_PATH``            the bot's SQLite file (required; ``~`` and ``$VARS`` are expanded)
+``DB_PATH``            the bot's store (required, or ``BACKFILL_DB``): a SQLite file (``~`` and
+                      ``$VARS`` are expanded) or a ``mysql://`` / ``toolsdb:NAME`` URL
 ``SECRET_KEY``         signs the session cookie (required, 16+ characters, unless DEV_LOGIN)
 ``MAINTAINERS``        who may decide, separated by commas or newlines: usernames, or
                        ``id:12345`` for a global (CentralAuth) account id, which survives
@@ -49,6 +50,7 @@ from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.store import SCHEMA_VERSION, Store
+from bot.store.location import store_location
 from review_ui.bulk_tasks import BACKGROUND_CHUNK_ROWS
 from review_ui.render import site_url
 
@@ -170,10 +172,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["DEV_LOGIN"] = dev_login_enabled()
 
     if not app.config["DB_PATH"]:
-        raise RuntimeError("set TOOL_DB_PATH to the bot's SQLite database")
+        app.config["DB_PATH"] = os.environ.get("BACKFILL_DB", "").strip() or None
+    if not app.config["DB_PATH"]:
+        raise RuntimeError(
+            "set BACKFILL_DB (or TOOL_DB_PATH) to the bot's store: a SQLite file or a "
+            "mysql:// / toolsdb: URL"
+        )
     # ``toolforge envvars`` stores the text as given: "~/backfill/backfill.db" stays literal
-    for key in ("DB_PATH", "MAINTAINERS_FILE"):
-        app.config[key] = expand_path(str(app.config[key]))
+    # (a server URL is taken as it is: a password may hold a "$")
+    if store_location(str(app.config["DB_PATH"])).is_sqlite:
+        app.config["DB_PATH"] = expand_path(str(app.config["DB_PATH"]))
+    app.config["MAINTAINERS_FILE"] = expand_path(str(app.config["MAINTAINERS_FILE"]))
     app.config["PERMANENT_SESSION_LIFETIME"] = session_lifetime(app.config["SESSION_HOURS"])
     try:
         app.config["COMMONS_URL"] = site_url(app.config["COMMONS_URL"])
@@ -223,8 +232,9 @@ def get_store() -> Store:
     store: Store | None = g.get("store")
     if store is None:
         path = current_app.config["DB_PATH"]
-        if not Path(path).is_file():
-            raise ServiceUnavailable(f"the database {path} does not exist")
+        location = store_location(path)
+        if not location.exists():
+            raise ServiceUnavailable(f"the database {location} does not exist")
         store = Store(path, migrate=False)
         g.store = store
         version = store.schema_version()

@@ -18,7 +18,6 @@ import logging
 import os
 import socket
 import threading
-from pathlib import Path
 from typing import Final
 
 from flask import Flask, current_app
@@ -33,6 +32,7 @@ from bot.store import (
     Store,
     TaskLost,
 )
+from bot.store.location import store_location
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def run_pending(
     The thread's loop, and the tests' synchronous hook."""
     worker = worker_name()
     ran: list[int] = []
-    if not Path(db_path).is_file():
+    if not store_location(db_path).exists():
         return ran
     with Store(db_path, migrate=False) as store:
         if store.schema_version() != SCHEMA_VERSION:

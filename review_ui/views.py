@@ -244,13 +244,8 @@ def _row(conflict: dict[str, Any], owner_names: Mapping[str, str]) -> dict[str, 
 
 
 def _owner_names(nsids: set[str]) -> dict[str, str]:
-    store = get_store()
-    names: dict[str, str] = {}
-    for nsid in nsids:
-        owner = store.get_owner(nsid)
-        if owner and owner.display_name:
-            names[nsid] = owner.display_name
-    return names
+    owners = get_store().get_owners(nsids)
+    return {nsid: o.display_name for nsid, o in owners.items() if o.display_name}
 
 
 @bp.get("/")

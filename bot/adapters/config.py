@@ -131,4 +131,9 @@ def load_settings(path: Path | None = None, environ: dict[str, str] | None = Non
         raw = env.get(ENV_PREFIX + name.upper())
         if raw is not None:
             values[name] = _coerce(name, raw)
+    # the store, in one setting for every backend: a SQLite path or a mysql:// / toolsdb:
+    # URL (``bot.store.location``); it wins over the older BACKFILL_DB_PATH
+    store = env.get(ENV_PREFIX + "DB", "").strip()
+    if store:
+        values["db_path"] = store
     return Settings(**values)

@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from bot.core.errors import InputMissing, StoreMissing
+from bot.store.location import StoreLocation
 
 
 def non_negative_int(text: str) -> int:
@@ -52,15 +53,18 @@ def positive_float(text: str) -> float:
     return value
 
 
-def existing_store(path: str | Path, *, command: str) -> Path:
-    """The store at ``path``, which must exist: only ``extract`` creates one."""
-    store = Path(path)
-    if not store.is_file():
+def existing_store(path: str | Path, *, command: str) -> str:
+    """The store setting ``path`` (a file or a ``mysql://``/``toolsdb:`` URL), which must
+    exist: only ``extract`` creates a SQLite file (a server database is checked when it
+    is opened)."""
+    location = StoreLocation.parse(path)  # BadLocation: a ConfigError
+    if not location.exists():
         raise StoreMissing(
-            f"no store at {store}: create it with `backfill extract SNAPSHOT --db {store}` "
-            f"(or pass --db, or set BACKFILL_DB_PATH, to use another one) before `{command}`"
+            f"no store at {location}: create it with `backfill extract SNAPSHOT --db "
+            f"{location}` (or pass --db, or set BACKFILL_DB, to use another one) before "
+            f"`{command}`"
         )
-    return store
+    return str(path)
 
 
 def readable_file(path: Path, what: str) -> Path:

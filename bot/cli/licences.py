@@ -22,7 +22,9 @@ def register(subparsers: Any) -> None:
         "records (P275, or the licence template): counts by licence pair, or the rows as "
         "CSV with --csv. Nothing is written.",
     )
-    parser.add_argument("--db", required=True, type=Path, help="the bot's SQLite database")
+    parser.add_argument(
+        "--db", required=True, help="the store: a SQLite file or a mysql:// / toolsdb: URL"
+    )
     parser.add_argument("--commons", help="only this Commons licence (e.g. 'CC BY-SA 2.0')")
     parser.add_argument("--flickr", help="only this Flickr licence now (e.g. 'CC BY 2.0')")
     parser.add_argument("--csv", action="store_true", help="write every row as CSV")

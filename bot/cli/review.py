@@ -31,7 +31,9 @@ def register(subparsers: Any) -> None:
         "set TOOL_SECRET_KEY, or TOOL_DEV_LOGIN=1 for a password-less development login "
         "(announced on every page; never on a public server).",
     )
-    parser.add_argument("--db", required=True, type=Path, help="the bot's SQLite database")
+    parser.add_argument(
+        "--db", required=True, help="the store: a SQLite file or a mysql:// / toolsdb: URL"
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     parser.add_argument("--port", type=port_number, default=8000, help="port to listen on (8000)")
     parser.add_argument(
@@ -43,7 +45,7 @@ def register(subparsers: Any) -> None:
     parser.set_defaults(func=run)
 
 
-def build_app(db: Path) -> Flask:
+def build_app(db: str | Path) -> Flask:
     """The review app configured for plain HTTP on this machine (no proxy in front; a
     Secure cookie would be dropped by browsers other than on localhost). The development
     login follows ``TOOL_DEV_LOGIN``, like everywhere else."""

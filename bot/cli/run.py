@@ -111,7 +111,9 @@ def add_connection_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_commons_arguments(parser: argparse.ArgumentParser) -> None:
     """The store and Commons (for commands that need no Flickr, such as ``undo``)."""
-    parser.add_argument("--db", help="the SQLite store (default: settings db_path)")
+    parser.add_argument(
+        "--db", help="the store: a SQLite file or a mysql:// URL (default: BACKFILL_DB)"
+    )
     parser.add_argument("--commons-api", help="Commons API URL (default: commons.wikimedia.org)")
     parser.add_argument(
         "--username",

@@ -52,7 +52,9 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="SNAPSHOT",
         help="the snapshot file (optional with --titles)",
     )
-    parser.add_argument("--db", type=Path, help="the SQLite store (default: settings db_path)")
+    parser.add_argument(
+        "--db", help="the store: a SQLite file or a mysql:// URL (default: BACKFILL_DB)"
+    )
     parser.add_argument(
         "--titles",
         type=Path,
@@ -101,12 +103,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
             "({nsid, path_alias} or null), evidence and status. Streams."
         ),
     )
-    parser.add_argument("--db", type=Path, help="the SQLite store (default: settings db_path)")
+    parser.add_argument(
+        "--db", help="the store: a SQLite file or a mysql:// URL (default: BACKFILL_DB)"
+    )
     parser.set_defaults(func=run_export)
 
 
-def _db_path(args: argparse.Namespace) -> Path:
-    return Path(args.db) if args.db else Path(load_settings().db_path)
+def _db_path(args: argparse.Namespace) -> str:
+    return str(args.db) if args.db else load_settings().db_path
 
 
 def _title_lines(path: Path) -> Iterator[str]:

@@ -22,6 +22,7 @@ import orjson
 
 from bot.core.evidence import FileEvidence, MalformedEntity, evidence_from_line, undecodable
 from bot.store import Store
+from bot.store.location import StoreLocation
 
 if TYPE_CHECKING:
     from bot.extract.scanning import SnapshotScanner
@@ -53,7 +54,7 @@ class _BatchDone:
 _worker_store: Store | None = None  # in a worker process: its own connection to the store
 
 
-def _init_worker(db_path: str) -> None:
+def _init_worker(db_path: str | StoreLocation) -> None:
     """Start a worker process: no cycle collector (see ``extract``), and a connection of
     its own to the store (``migrate=False``: the indexes stay as ``bulk_load`` left them)."""
     global _worker_store

@@ -176,7 +176,7 @@ def extract(
     # the first chunks are read.
     pool = (
         ProcessPoolExecutor(
-            workers, mp_context=_mp_context(), initializer=_init_worker, initargs=(store.path,)
+            workers, mp_context=_mp_context(), initializer=_init_worker, initargs=(store.location,)
         )
         if workers
         else None

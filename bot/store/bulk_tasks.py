@@ -4,7 +4,7 @@ A bulk decision of 125,000 conflicts takes half a minute of short chunks; the re
 that confirms it must not wait for that. The POST records a ``bulk_tasks`` row and
 answers; a worker claims the oldest task, runs ``bulk_decide`` and writes its progress
 and a heartbeat after every chunk. One task runs at a time over every process sharing
-the file (claiming checks that no other task has a fresh heartbeat); a task whose
+the store (claiming checks that no other task has a fresh heartbeat); a task whose
 worker died (stale heartbeat) is claimed again and continues: ``bulk_decide`` is
 idempotent over ``max_id``, the rows already decided no longer match.
 """
@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Final
 
-from bot.store.base import StoreBase
+from bot.store.base import StoreBase, retry_deadlocks
 from bot.store.records import (
     DECISIONS,
     InvalidTransition,
@@ -93,6 +93,7 @@ def stale_before(seconds: float, now: datetime | None = None) -> str:
 class BulkTaskStore(StoreBase):
     """The ``bulk_tasks`` table: create, claim, report progress, finish."""
 
+    @retry_deadlocks
     def create_bulk_task(
         self,
         flt: QueueFilter,
@@ -132,6 +133,7 @@ class BulkTaskStore(StoreBase):
             )
         ]
 
+    @retry_deadlocks
     def claim_bulk_task(
         self, worker: str, *, stale_seconds: float = BULK_STALE_SECONDS
     ) -> BulkTask | None:
@@ -141,27 +143,39 @@ class BulkTaskStore(StoreBase):
         now = utcnow()
         stale = stale_before(stale_seconds)
         with self.transaction() as conn:
+            if self.dialect.for_update:
+                # MariaDB: claimers on two hosts queue here, on the active tasks' rows
+                # (SQLite's BEGIN IMMEDIATE already made this transaction the only writer)
+                conn.execute(
+                    "SELECT id FROM bulk_tasks WHERE state IN ('queued', 'running') ORDER BY id"
+                    + self.dialect.for_update
+                ).fetchall()
             busy = conn.execute(
                 "SELECT 1 FROM bulk_tasks WHERE state = 'running' AND heartbeat_at >= ? "
-                "AND worker IS NOT ? LIMIT 1",
+                f"AND {self.dialect.distinct_from('worker')} LIMIT 1",
                 (stale, worker),
             ).fetchone()
             if busy:
                 return None
             row = conn.execute(
                 "SELECT id FROM bulk_tasks WHERE state = 'queued' "
-                "OR (state = 'running' AND (heartbeat_at < ? OR worker IS ?)) ORDER BY id LIMIT 1",
+                "OR (state = 'running' AND (heartbeat_at < ? OR "
+                f"{self.dialect.same_as('worker')})) ORDER BY id LIMIT 1",
                 (stale, worker),
             ).fetchone()
             if row is None:
                 return None
-            conn.execute(
+            taken = conn.execute(
                 "UPDATE bulk_tasks SET state = 'running', worker = ?, heartbeat_at = ?, "
-                "started_at = coalesce(started_at, ?) WHERE id = ?",
-                (worker, now, now, row[0]),
-            )
+                "started_at = coalesce(started_at, ?) WHERE id = ? AND (state = 'queued' OR "
+                f"(state = 'running' AND (heartbeat_at < ? OR {self.dialect.same_as('worker')})))",
+                (worker, now, now, row[0], stale, worker),
+            ).rowcount
+            if taken != 1:  # compare-and-set: another worker claimed it first
+                return None
         return self.get_bulk_task(int(row[0]))
 
+    @retry_deadlocks
     def bulk_task_progress(self, task_id: int, worker: str, decided: int, chunks: int) -> None:
         """The counts so far and a fresh heartbeat; ``TaskLost`` if another worker has it."""
         with self.transaction() as conn:
@@ -173,6 +187,7 @@ class BulkTaskStore(StoreBase):
         if cur.rowcount != 1:
             raise TaskLost(f"bulk task {task_id} is no longer held by {worker}")
 
+    @retry_deadlocks
     def finish_bulk_task(
         self,
         task_id: int,
@@ -185,11 +200,13 @@ class BulkTaskStore(StoreBase):
     ) -> None:
         """Done: the final counts, and how many of those confirmed changed meanwhile."""
         now = utcnow()
+        greatest = self.dialect.greatest
         with self.transaction() as conn:
             cur = conn.execute(
                 "UPDATE bulk_tasks SET state = 'done', decided = ?, chunks = ?, left_out = ?, "
-                "changed_meanwhile = max(0, expected - ?), finished_at = ?, heartbeat_at = ?, "
-                "longest_transaction_ms = max(coalesce(longest_transaction_ms, 0), ?) "
+                f"changed_meanwhile = {greatest}(0, expected - ?), finished_at = ?, "
+                "heartbeat_at = ?, "
+                f"longest_transaction_ms = {greatest}(coalesce(longest_transaction_ms, 0), ?) "
                 "WHERE id = ? AND worker = ? AND state = 'running'",
                 (
                     decided,
@@ -206,6 +223,7 @@ class BulkTaskStore(StoreBase):
         if cur.rowcount != 1:
             raise TaskLost(f"bulk task {task_id} is no longer held by {worker}")
 
+    @retry_deadlocks
     def fail_bulk_task(self, task_id: int, worker: str, error: str) -> None:
         """Stopped by an error (kept, shown on the progress page); the rows decided stay."""
         with self.transaction() as conn:

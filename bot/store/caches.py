@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from bot.core.flickr_photo import FlickrOwner
 
@@ -18,6 +18,21 @@ from bot.store.records import dumps, loads, utcnow
 class CacheStore(StoreBase):
     """Caches that survive runs: Flickr owners, aliases, Wikidata ids, gone photos."""
 
+    def get_owners(self, nsids: Iterable[str]) -> dict[str, FlickrOwner]:
+        """The cached owners among ``nsids``, in one query per 500 (a queue page names up
+        to 50 owners: one round trip, not 50, on a database server)."""
+        wanted = sorted(set(nsids))
+        found: dict[str, FlickrOwner] = {}
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start : start + 500]
+            for row in self.conn.execute(
+                "SELECT nsid, username, realname, path_alias, photos_count, is_deleted FROM "
+                f"owners WHERE nsid IN ({', '.join('?' * len(chunk))})",
+                chunk,
+            ):
+                found[row[0]] = _owner(row)
+        return found
+
     def get_owner(self, nsid: str, max_age: timedelta | None = None) -> FlickrOwner | None:
         """A cached people.getInfo answer; None if unknown or fetched over ``max_age`` ago."""
         cutoff = (
@@ -30,25 +45,19 @@ class CacheStore(StoreBase):
             "WHERE nsid = ? AND fetched_at >= ?",
             (nsid, cutoff),
         ).fetchone()
-        if not row:
-            return None
-        return FlickrOwner(
-            nsid=row[0],
-            username=row[1],
-            realname=row[2],
-            path_alias=row[3],
-            photos_count=row[4],
-            is_deleted=bool(row[5]),
-        )
+        return _owner(row) if row else None
 
     def put_owner(self, owner: FlickrOwner) -> None:
         with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO owners(nsid, username, realname, path_alias, photos_count, "
-                "is_deleted, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(nsid) DO UPDATE "
-                "SET username=excluded.username, realname=excluded.realname, "
-                "path_alias=excluded.path_alias, photos_count=excluded.photos_count, "
-                "is_deleted=excluded.is_deleted, fetched_at=excluded.fetched_at",
+                "is_deleted, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                + self.dialect.upsert(
+                    "nsid",
+                    "username=excluded.username, realname=excluded.realname, "
+                    "path_alias=excluded.path_alias, photos_count=excluded.photos_count, "
+                    "is_deleted=excluded.is_deleted, fetched_at=excluded.fetched_at",
+                ),
                 (
                     owner.nsid,
                     owner.username,
@@ -70,7 +79,10 @@ class CacheStore(StoreBase):
         with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO alias_nsid(alias, nsid, fetched_at) VALUES (?, ?, ?) "
-                "ON CONFLICT(alias) DO UPDATE SET nsid=excluded.nsid, fetched_at=excluded.fetched_at",
+                ""
+                + self.dialect.upsert(
+                    "alias", "nsid=excluded.nsid, fetched_at=excluded.fetched_at"
+                ),
                 (alias.lower(), nsid, utcnow()),
             )
 
@@ -97,8 +109,11 @@ class CacheStore(StoreBase):
         with self.transaction() as conn:
             conn.executemany(
                 "INSERT INTO wikidata_flickr_ids(qid, flickr_user_ids, fetched_at) VALUES (?,?,?) "
-                "ON CONFLICT(qid) DO UPDATE SET flickr_user_ids=excluded.flickr_user_ids, "
-                "fetched_at=excluded.fetched_at",
+                ""
+                + self.dialect.upsert(
+                    "qid",
+                    "flickr_user_ids=excluded.flickr_user_ids, fetched_at=excluded.fetched_at",
+                ),
                 [(q, dumps(list(v)), now) for q, v in mapping.items()],
             )
 
@@ -106,8 +121,11 @@ class CacheStore(StoreBase):
         with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO flickr_photo_status(photo_id, status, reason, code, checked_at) "
-                "VALUES (?, 'gone', ?, ?, ?) ON CONFLICT(photo_id) DO UPDATE SET "
-                "reason=excluded.reason, code=excluded.code, checked_at=excluded.checked_at",
+                "VALUES (?, 'gone', ?, ?, ?) "
+                + self.dialect.upsert(
+                    "photo_id",
+                    "reason=excluded.reason, code=excluded.code, checked_at=excluded.checked_at",
+                ),
                 (photo_id, reason, code, utcnow()),
             )
 
@@ -117,3 +135,14 @@ class CacheStore(StoreBase):
             (photo_id,),
         ).fetchone()
         return (row[0], int(row[1])) if row else None
+
+
+def _owner(row: Sequence[Any]) -> FlickrOwner:
+    return FlickrOwner(
+        nsid=row[0],
+        username=row[1],
+        realname=row[2],
+        path_alias=row[3],
+        photos_count=row[4],
+        is_deleted=bool(row[5]),
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -10,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     pass
 
+from bot.store.base import Connection, retry_deadlocks
 from bot.store.journal import JournalStore
 from bot.store.queue import QueueStore
 from bot.store.records import (
@@ -34,6 +34,7 @@ from bot.store.records import (
 class DecisionStore(JournalStore, QueueStore):
     """Maintainers' decisions: one, in bulk, claimed and applied by the job."""
 
+    @retry_deadlocks
     def decide(
         self,
         conflict_id: int,
@@ -51,7 +52,8 @@ class DecisionStore(JournalStore, QueueStore):
         now = utcnow()
         with self.transaction() as conn:
             row = conn.execute(
-                "SELECT status FROM conflicts WHERE id = ?", (conflict_id,)
+                "SELECT status FROM conflicts WHERE id = ?" + self.dialect.for_update,
+                (conflict_id,),
             ).fetchone()
             if row is None:
                 raise KeyError(conflict_id)
@@ -66,7 +68,7 @@ class DecisionStore(JournalStore, QueueStore):
     def bulk_scope(self, flt: QueueFilter, decision: str) -> BulkScope:
         """What a bulk decision would change now: the count the confirmation page states
         and the largest id, which bounds the decision so later conflicts stay out."""
-        where, params = flt.where()
+        where, params = flt.where(dialect=self.dialect)
         marks = ",".join("?" * len(DECIDABLE_FROM))
         leave_out = _bulk_leaves_out(flt, decision)
         out = ",".join("?" * len(leave_out)) or "''"
@@ -99,8 +101,8 @@ class DecisionStore(JournalStore, QueueStore):
         """Decide every decidable conflict matching the filter with an id up to ``max_id``
         (the largest the maintainer was shown; default: the largest now).
 
-        The job shares the file (over NFS, rollback journal), so the set is decided in id
-        order, ``chunk_size`` rows per short ``BEGIN IMMEDIATE`` transaction, never one
+        The job shares the store, so the set is decided in id order, ``chunk_size``
+        rows per short transaction (SQLite: ``BEGIN IMMEDIATE``), never one
         long one: each chunk picks its rows, logs one event per row (``from_status`` =
         the status it had) and updates them, all set-based. Between chunks the lock is
         free for ``pause`` seconds (default: ``bulk_pause`` of how long the last chunk
@@ -125,7 +127,7 @@ class DecisionStore(JournalStore, QueueStore):
         marks = ",".join("?" * len(DECIDABLE_FROM))
         out = ",".join("?" * len(leave_out)) or "''"
         decidable: list[Any] = [*DECIDABLE_FROM, decision, *leave_out]
-        if flt.uses_title_index():
+        if self.dialect.title_index and flt.uses_title_index():
             # the trigram index yields matching ids in order from ``last`` on: MATCH runs
             # once per chunk, and the two writes read the chunk's ids from a TEMP table
             assert flt.title is not None
@@ -139,46 +141,68 @@ class DecisionStore(JournalStore, QueueStore):
             head: list[Any] = [fts_phrase(flt.title)]
             tail: list[Any] = [*params, *decidable]
         else:
-            where, params = flt.where()
+            where, params = flt.where(dialect=self.dialect)
             pick = (
                 f"SELECT id FROM conflicts WHERE {where} AND status IN ({marks}) "
                 f"AND status != ? AND reason NOT IN ({out}) AND id > ? AND id <= ? "
                 "ORDER BY id LIMIT ?"
             )
             head, tail = [*params, *decidable], []
-        in_chunk = (
-            f"id IN (SELECT id FROM temp.bulk_chunk) AND status IN ({marks}) AND status != ? "
-            f"AND reason NOT IN ({out})"
-        )
-        self.conn.execute("CREATE TEMP TABLE IF NOT EXISTS bulk_chunk(id INTEGER PRIMARY KEY)")
+        chunk = f"{self.dialect.temp}bulk_chunk"
+        still = f"AND status IN ({marks}) AND status != ? AND reason NOT IN ({out})"
+        by_table = bool(self.dialect.temp)  # SQLite: the chunk's ids in a TEMP table
+        if by_table:
+            self.conn.execute(self.dialect.temp_ids_table("bulk_chunk"))
         result = BulkResult()
         last = 0
-        try:
-            while True:
-                with self.transaction() as conn:
-                    held_from = time.perf_counter()
-                    conn.execute("DELETE FROM temp.bulk_chunk")
+
+        def one_chunk(store: DecisionStore) -> tuple[Any, float]:
+            """One chunk, one transaction (run again whole if MariaDB picks it as a
+            deadlock's victim); the largest id it looked at, and when it began."""
+            with store.transaction() as conn:
+                held_from = time.perf_counter()
+                ids: list[int] = []
+                if by_table:
+                    conn.execute(f"DELETE FROM {chunk}")
                     conn.execute(
-                        f"INSERT INTO temp.bulk_chunk(id) {pick}",
+                        f"INSERT INTO {chunk}(id) {pick}",
                         (*head, last, max_id, *tail, chunk_size),
                     )
-                    top = conn.execute("SELECT max(id) FROM temp.bulk_chunk").fetchone()[0]
-                    if top is not None:
-                        now = utcnow()
-                        logged = conn.execute(
-                            "INSERT INTO conflict_events(conflict_id, at, actor, from_status, "
-                            f"to_status, note) SELECT id, ?, ?, status, ?, ? FROM conflicts "
-                            f"WHERE {in_chunk} ORDER BY id",
-                            (now, actor, decision, note, *decidable),
-                        ).rowcount
-                        changed = conn.execute(
-                            "UPDATE conflicts SET status = ?, decided_by = ?, decided_at = ?, "
-                            f"note = ?, updated_at = ? WHERE {in_chunk}",
-                            (decision, actor, now, note, now, *decidable),
-                        ).rowcount
-                        if logged != changed:  # cannot happen while we hold the write lock
-                            raise RuntimeError(f"bulk decision: {logged} events, {changed} rows")
-                        result.decided += changed
+                    top = conn.execute(f"SELECT max(id) FROM {chunk}").fetchone()[0]
+                    in_chunk = f"id IN (SELECT id FROM {chunk}) {still}"
+                else:
+                    # MariaDB: pick the chunk and lock its rows, then name them (10.x
+                    # runs an UPDATE's ``IN (SELECT ...)`` as a scan of the table)
+                    ids = [
+                        int(r[0])
+                        for r in conn.execute(
+                            pick + store.dialect.for_update,
+                            (*head, last, max_id, *tail, chunk_size),
+                        ).fetchall()
+                    ]
+                    top = max(ids) if ids else None
+                    in_chunk = f"id IN ({','.join('?' * len(ids))}) {still}"
+                if top is not None:
+                    now = utcnow()
+                    logged = conn.execute(
+                        "INSERT INTO conflict_events(conflict_id, at, actor, from_status, "
+                        f"to_status, note) SELECT id, ?, ?, status, ?, ? FROM conflicts "
+                        f"WHERE {in_chunk} ORDER BY id",
+                        (now, actor, decision, note, *ids, *decidable),
+                    ).rowcount
+                    changed = conn.execute(
+                        "UPDATE conflicts SET status = ?, decided_by = ?, decided_at = ?, "
+                        f"note = ?, updated_at = ? WHERE {in_chunk}",
+                        (decision, actor, now, note, now, *ids, *decidable),
+                    ).rowcount
+                    if logged != changed:  # cannot happen while we hold the rows' locks
+                        raise RuntimeError(f"bulk decision: {logged} events, {changed} rows")
+                    result.decided += changed
+            return top, held_from
+
+        try:
+            while True:
+                top, held_from = retry_deadlocks(one_chunk)(self)
                 held = time.perf_counter() - held_from
                 if top is None:
                     break
@@ -189,7 +213,8 @@ class DecisionStore(JournalStore, QueueStore):
                     between_chunks(result)
                 time.sleep(bulk_pause(held) if pause is None else pause)
         finally:
-            self.conn.execute("DELETE FROM temp.bulk_chunk")
+            if by_table:
+                self.conn.execute(f"DELETE FROM {chunk}")
         if expected is not None:
             result.changed_meanwhile = max(0, expected - result.decided)
         if leave_out:
@@ -199,7 +224,7 @@ class DecisionStore(JournalStore, QueueStore):
 
     def count_matching(self, flt: QueueFilter, decision: str | None = None) -> int:
         """How many conflicts a bulk decision would change."""
-        where, params = flt.where()
+        where, params = flt.where(dialect=self.dialect)
         marks = ",".join("?" * len(DECIDABLE_FROM))
         sql = f"SELECT count(*) FROM conflicts WHERE {where} AND status IN ({marks})"
         extra: list[Any] = list(DECIDABLE_FROM)
@@ -208,13 +233,14 @@ class DecisionStore(JournalStore, QueueStore):
             extra.append(decision)
         return int(self.conn.execute(sql, (*params, *extra)).fetchone()[0])
 
+    @retry_deadlocks
     def mark_applied(
         self,
         conflict_ids: Sequence[int],
         revid: int | None,
         *,
         note: str | None = None,
-        conn: sqlite3.Connection | None = None,
+        conn: Connection | None = None,
     ) -> None:
         """The bot's edit ``revid`` wrote these decisions (None: it landed, in a revision
         not known exactly; ``note`` says what is known). Always leaves a trace: a conflict
@@ -223,9 +249,11 @@ class DecisionStore(JournalStore, QueueStore):
         now = utcnow()
         where = f"in revision {revid}" if revid is not None else "(revision unknown)"
 
-        def run(c: sqlite3.Connection) -> None:
+        def run(c: Connection) -> None:
             for cid in conflict_ids:
-                row = c.execute("SELECT status FROM conflicts WHERE id=?", (cid,)).fetchone()
+                row = c.execute(
+                    "SELECT status FROM conflicts WHERE id=?" + self.dialect.for_update, (cid,)
+                ).fetchone()
                 if row is None:
                     continue
                 if row[0] in (ConflictStatus.ACCEPT_FLICKR, ConflictStatus.APPLYING):
@@ -250,6 +278,7 @@ class DecisionStore(JournalStore, QueueStore):
             with self.transaction() as c:
                 run(c)
 
+    @retry_deadlocks
     def claim_decisions(self, conflict_ids: Sequence[int]) -> list[int]:
         """Take accepted conflicts for writing: ``accept_flickr`` → ``applying``, in one
         short transaction, right before the edit. Returns the ids still accepted; the
@@ -259,7 +288,9 @@ class DecisionStore(JournalStore, QueueStore):
         claimed: list[int] = []
         with self.transaction() as conn:
             for cid in conflict_ids:
-                row = conn.execute("SELECT status FROM conflicts WHERE id=?", (cid,)).fetchone()
+                row = conn.execute(
+                    "SELECT status FROM conflicts WHERE id=?" + self.dialect.for_update, (cid,)
+                ).fetchone()
                 if row and row[0] == ConflictStatus.ACCEPT_FLICKR:
                     conn.execute(
                         "UPDATE conflicts SET status=?, updated_at=? WHERE id=?",
@@ -269,6 +300,7 @@ class DecisionStore(JournalStore, QueueStore):
                     claimed.append(int(cid))
         return claimed
 
+    @retry_deadlocks
     def release_decisions(self, conflict_ids: Sequence[int], note: str) -> None:
         """Give claimed conflicts back (``applying`` → ``accept_flickr``) when the edit was
         not made; who decided, when and the note are kept."""
@@ -297,10 +329,13 @@ class DecisionStore(JournalStore, QueueStore):
         self.release_decisions(orphans, "not written: the run stopped before the edit")
         return len(orphans)
 
+    @retry_deadlocks
     def supersede(self, conflict_id: int, reason: str, *, actor: str = "bot") -> None:
         now = utcnow()
         with self.transaction() as conn:
-            row = conn.execute("SELECT status FROM conflicts WHERE id=?", (conflict_id,)).fetchone()
+            row = conn.execute(
+                "SELECT status FROM conflicts WHERE id=?" + self.dialect.for_update, (conflict_id,)
+            ).fetchone()
             if row and row[0] not in (ConflictStatus.APPLIED, ConflictStatus.SUPERSEDED):
                 self._transition(
                     conn,
@@ -346,6 +381,7 @@ class DecisionStore(JournalStore, QueueStore):
             sql += f" LIMIT {int(limit)}"
         return [_conflict(r) for r in self.conn.execute(sql, params)]
 
+    @retry_deadlocks
     def close_conflicts_of(self, mid: str, reason: str, note: str) -> int:
         """Close every undecided or pending conflict of a file that is gone or no longer
         names a Flickr photo: there is nothing left to decide."""
@@ -353,7 +389,7 @@ class DecisionStore(JournalStore, QueueStore):
         with self.transaction() as conn:
             rows = conn.execute(
                 "SELECT id, status FROM conflicts WHERE mid = ? AND status IN "
-                "('open', 'skip', 'accept_flickr', 'keep_commons')",
+                "('open', 'skip', 'accept_flickr', 'keep_commons')" + self.dialect.for_update,
                 (mid,),
             ).fetchall()
             for cid, status in rows:

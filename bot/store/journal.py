@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import socket
-import sqlite3
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     pass
 
-from bot.store.base import StoreBase
+from bot.store.base import Connection, StoreBase, retry_deadlocks
 from bot.store.records import LockHeld, LockLost, _holder_is_dead, dumps, loads, utcnow
 
 
@@ -114,12 +113,13 @@ class JournalStore(StoreBase):
         return [
             UndoFile(r[0], r[1], r[2], r[3], loads(r[4]) or [], loads(r[5]) or [], r[6], r[7], r[8])
             for r in self.conn.execute(
-                "SELECT undone_run_id, undo_run_id, mid, outcome, taken, left, base_revid, "
+                "SELECT undone_run_id, undo_run_id, mid, outcome, taken, `left`, base_revid, "
                 "new_revid, at FROM undo_files WHERE undone_run_id = ? ORDER BY mid",
                 (undone_run_id,),
             )
         ]
 
+    @retry_deadlocks
     def record_undo_file(
         self,
         *,
@@ -141,7 +141,7 @@ class JournalStore(StoreBase):
                     journal_id, state="done", new_revid=new_revid, error=journal_note, conn=conn
                 )
             conn.execute(
-                "INSERT INTO undo_files(undone_run_id, undo_run_id, mid, outcome, taken, left, "
+                "INSERT INTO undo_files(undone_run_id, undo_run_id, mid, outcome, taken, `left`, "
                 "base_revid, new_revid, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     undone_run_id,
@@ -164,7 +164,7 @@ class JournalStore(StoreBase):
                 (SELECT count(*) FROM undo_files u WHERE u.undone_run_id = r.id
                     AND u.taken != '[]'),
                 (SELECT count(*) FROM undo_files u WHERE u.undone_run_id = r.id
-                    AND u.left != '[]')
+                    AND u.`left` != '[]')
             FROM runs r ORDER BY r.id DESC LIMIT ?
         """
         rows = []
@@ -176,6 +176,7 @@ class JournalStore(StoreBase):
             )
         return rows
 
+    @retry_deadlocks
     def start_run(self, *, dry_run: bool, args: Mapping[str, Any] | None = None) -> int:
         with self.transaction() as conn:
             cur = conn.execute(
@@ -184,6 +185,7 @@ class JournalStore(StoreBase):
             )
             return int(cur.lastrowid or 0)
 
+    @retry_deadlocks
     def finish_run(self, run_id: int, *, stop_reason: str, summary: Mapping[str, Any]) -> None:
         with self.transaction() as conn:
             conn.execute(
@@ -207,6 +209,7 @@ class JournalStore(StoreBase):
             "summary": loads(row[5]),
         }
 
+    @retry_deadlocks
     def open_edit(
         self,
         *,
@@ -243,6 +246,7 @@ class JournalStore(StoreBase):
             )
             return int(cur.lastrowid or 0)
 
+    @retry_deadlocks
     def close_edit(
         self,
         journal_id: int,
@@ -250,7 +254,7 @@ class JournalStore(StoreBase):
         state: str,
         new_revid: int | None = None,
         error: str | None = None,
-        conn: sqlite3.Connection | None = None,
+        conn: Connection | None = None,
     ) -> None:
         sql = "UPDATE edit_journal SET state=?, new_revid=?, error=?, closed_at=? WHERE id=?"
         params = (state, new_revid, error, utcnow(), journal_id)
@@ -260,6 +264,7 @@ class JournalStore(StoreBase):
         with self.transaction() as c:
             c.execute(sql, params)
 
+    @retry_deadlocks
     def annotate_edit(self, journal_id: int, note: str) -> None:
         """A note on an intent that stays open (e.g. the outcome of its edit is unknown)."""
         with self.transaction() as conn:
@@ -301,42 +306,59 @@ class JournalStore(StoreBase):
             ).fetchone()[0]
         )
 
+    @retry_deadlocks
     def acquire_lock(
         self, name: str = "run", *, stale_after: timedelta = timedelta(hours=2)
     ) -> str:
         """Take the named lease or raise ``LockHeld``. A lease whose holder has not
-        heartbeaten within ``stale_after`` (a crashed run) is taken over."""
+        heartbeaten within ``stale_after`` (a crashed run) is taken over.
+
+        Enforced by the database, not by a file lock, so two hosts can race for it: a
+        free lease is an INSERT that the primary key lets only one run win; a stale one
+        is taken over compare-and-set (an UPDATE naming the holder and heartbeat it saw,
+        whose row count says who won). The loser raises ``LockHeld``."""
         holder = f"{socket.gethostname()}:{os.getpid()}:{utcnow()}"
         now = utcnow()
         cutoff = (datetime.now(UTC) - stale_after).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         with self.transaction() as conn:
             row = conn.execute(
-                "SELECT holder, heartbeat_at FROM locks WHERE name = ?", (name,)
+                "SELECT holder, heartbeat_at FROM locks WHERE name = ?" + self.dialect.for_update,
+                (name,),
             ).fetchone()
             if row and row[1] >= cutoff and not _holder_is_dead(row[0]):
                 raise LockHeld(
                     f"another run holds the {name!r} lock: {row[0]} (last heartbeat {row[1]})"
                 )
-            conn.execute(
-                "INSERT INTO locks(name, holder, acquired_at, heartbeat_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT(name) DO UPDATE SET holder=excluded.holder, "
-                "acquired_at=excluded.acquired_at, heartbeat_at=excluded.heartbeat_at",
-                (name, holder, now, now),
-            )
+            if row is None:
+                taken = conn.execute(
+                    self.dialect.insert_ignore()
+                    + " INTO locks(name, holder, acquired_at, heartbeat_at) VALUES (?, ?, ?, ?)",
+                    (name, holder, now, now),
+                ).rowcount
+            else:
+                taken = conn.execute(
+                    "UPDATE locks SET holder=?, acquired_at=?, heartbeat_at=? "
+                    "WHERE name=? AND holder=? AND heartbeat_at=?",
+                    (holder, now, now, name, row[0], row[1]),
+                ).rowcount
+            if taken != 1:
+                raise LockHeld(f"another run took the {name!r} lock at the same moment")
         return holder
 
+    @retry_deadlocks
     def heartbeat(self, holder: str, name: str = "run") -> bool:
         """Renew the lease; False if another run has taken it over (stop at once)."""
         with self.transaction() as conn:
             return self._beat(conn, holder, name)
 
     @staticmethod
-    def _beat(conn: sqlite3.Connection, holder: str, name: str) -> bool:
+    def _beat(conn: Connection, holder: str, name: str) -> bool:
         cur = conn.execute(
             "UPDATE locks SET heartbeat_at=? WHERE name=? AND holder=?", (utcnow(), name, holder)
         )
         return cur.rowcount == 1
 
+    @retry_deadlocks
     def release_lock(self, holder: str, name: str = "run") -> None:
         with self.transaction() as conn:
             conn.execute("DELETE FROM locks WHERE name=? AND holder=?", (name, holder))

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, fields
 
 from bot.core.licences import LicenceCheck, LicenceStatus
-from bot.store.base import StoreBase
+from bot.store.base import StoreBase, retry_deadlocks
 from bot.store.records import utcnow
 
 
@@ -40,6 +40,7 @@ CSV_COLUMNS = [f.name for f in fields(LicenceDrift)]
 class LicenceStore(StoreBase):
     """The licence drift report (table ``licence_drift``)."""
 
+    @retry_deadlocks
     def record_licence(
         self,
         mid: str,
@@ -58,12 +59,16 @@ class LicenceStore(StoreBase):
             now = utcnow()
             conn.execute(
                 f"INSERT INTO licence_drift({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT(mid) DO UPDATE SET title=coalesce(excluded.title, title), "
-                "flickr_photo_id=excluded.flickr_photo_id, "
-                "commons_licence=excluded.commons_licence, "
-                "commons_source=excluded.commons_source, flickr_licence=excluded.flickr_licence, "
-                "flickr_license_id=excluded.flickr_license_id, "
-                "last_seen_at=excluded.last_seen_at, last_seen_run_id=excluded.last_seen_run_id",
+                ""
+                + self.dialect.upsert(
+                    "mid",
+                    "title=coalesce(excluded.title, title), "
+                    "flickr_photo_id=excluded.flickr_photo_id, "
+                    "commons_licence=excluded.commons_licence, "
+                    "commons_source=excluded.commons_source, flickr_licence=excluded.flickr_licence, "
+                    "flickr_license_id=excluded.flickr_license_id, "
+                    "last_seen_at=excluded.last_seen_at, last_seen_run_id=excluded.last_seen_run_id",
+                ),
                 (
                     mid,
                     title,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     pass
 
-from bot.store.base import StoreBase
+from bot.store.base import Connection, StoreBase, retry_deadlocks
 from bot.store.records import (
     _CONFLICT_COLUMNS,
     _DECISION_COLUMNS,
@@ -32,6 +31,7 @@ from bot.store.records import (
 class QueueStore(StoreBase):
     """The review queue as the job writes it and the page reads it."""
 
+    @retry_deadlocks
     def record_conflicts(
         self,
         *,
@@ -63,7 +63,9 @@ class QueueStore(StoreBase):
                 fp = conflict_fingerprint(mid, rec, own.get(rec.property, ()))
                 fingerprints.append(fp)
                 row = conn.execute(
-                    "SELECT id, status FROM conflicts WHERE fingerprint = ?", (fp,)
+                    "SELECT id, status FROM conflicts WHERE fingerprint = ?"
+                    + self.dialect.for_update,
+                    (fp,),
                 ).fetchone()
                 if row:
                     cid, status = int(row[0]), row[1]
@@ -137,7 +139,8 @@ class QueueStore(StoreBase):
                 marks = ",".join("?" * len(fingerprints)) or "''"
                 stale = conn.execute(
                     f"SELECT id, status FROM conflicts WHERE mid = ? AND status IN "
-                    f"('open', 'skip', 'accept_flickr') AND fingerprint NOT IN ({marks})",
+                    f"('open', 'skip', 'accept_flickr') AND fingerprint NOT IN ({marks})"
+                    + self.dialect.for_update,
                     (mid, *fingerprints),
                 ).fetchall()
                 for cid, status in stale:
@@ -158,7 +161,7 @@ class QueueStore(StoreBase):
                     changed = conn.execute(
                         f"SELECT id, status FROM conflicts WHERE mid = ? AND status = "
                         f"'keep_commons' AND property IN ({pmarks}) "
-                        f"AND fingerprint NOT IN ({marks})",
+                        f"AND fingerprint NOT IN ({marks})" + self.dialect.for_update,
                         (mid, *props, *fingerprints),
                     ).fetchall()
                     for cid, status in changed:
@@ -188,7 +191,7 @@ class QueueStore(StoreBase):
         return row is not None and row[0] in ANSWERED
 
     @staticmethod
-    def _applied_proposals(conn: sqlite3.Connection, mid: str) -> dict[str, list[dict[str, Any]]]:
+    def _applied_proposals(conn: Connection, mid: str) -> dict[str, list[dict[str, Any]]]:
         """The statements the bot wrote for this file's applied decisions, by property."""
         found: dict[str, list[dict[str, Any]]] = {}
         for prop, proposed in conn.execute(
@@ -201,7 +204,7 @@ class QueueStore(StoreBase):
 
     def _transition(
         self,
-        conn: sqlite3.Connection,
+        conn: Connection,
         conflict_id: int,
         from_status: str,
         to_status: str,
@@ -236,7 +239,7 @@ class QueueStore(StoreBase):
 
     @staticmethod
     def _event(
-        conn: sqlite3.Connection,
+        conn: Connection,
         conflict_id: int,
         from_status: str,
         to_status: str,
@@ -252,13 +255,16 @@ class QueueStore(StoreBase):
             (conflict_id, now, actor, str(from_status), str(to_status), note, revid),
         )
 
+    @retry_deadlocks
     def refuse_decisions(self, conflict_ids: Sequence[int], note: str) -> None:
         """Accepted conflicts the bot will not write as decided (``note`` says why): back
         to ``open`` for a maintainer, who decided and why kept in the history."""
         now = utcnow()
         with self.transaction() as conn:
             for cid in conflict_ids:
-                row = conn.execute("SELECT status FROM conflicts WHERE id=?", (cid,)).fetchone()
+                row = conn.execute(
+                    "SELECT status FROM conflicts WHERE id=?" + self.dialect.for_update, (cid,)
+                ).fetchone()
                 if row and row[0] in (ConflictStatus.ACCEPT_FLICKR, ConflictStatus.APPLYING):
                     self._transition(conn, int(cid), row[0], ConflictStatus.OPEN, "bot", note, now)
 
@@ -291,9 +297,9 @@ class QueueStore(StoreBase):
         newest_first: bool = False,
     ) -> list[dict[str, Any]]:
         """One page of the queue, by keyset (``after_id``/``before_id``): no OFFSET scans."""
-        if flt.uses_title_index():
+        if self.dialect.title_index and flt.uses_title_index():
             return self._list_by_title(flt, after_id, before_id, limit, newest_first)
-        where, params = flt.where()
+        where, params = flt.where(dialect=self.dialect)
         order = "DESC" if newest_first else "ASC"
         if after_id is not None:
             where += " AND id < ?" if newest_first else " AND id > ?"
@@ -303,7 +309,8 @@ class QueueStore(StoreBase):
             params.append(before_id)
             order = "ASC" if newest_first else "DESC"
         rows = self.conn.execute(
-            f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE {where} ORDER BY id {order} LIMIT ?",
+            f"SELECT {_CONFLICT_COLUMNS} FROM conflicts{self._keyset_hint(flt)} WHERE {where} "
+            f"ORDER BY id {order} LIMIT ?",
             (*params, limit),
         ).fetchall()
         result = [_conflict(r) for r in rows]
@@ -343,6 +350,12 @@ class QueueStore(StoreBase):
             result.reverse()
         return result
 
+    def _keyset_hint(self, flt: QueueFilter) -> str:
+        """The index a status-only keyset page must use (``Dialect.force_index``)."""
+        if flt.status and not (flt.reason or flt.property or flt.owner or flt.title):
+            return self.dialect.force_index("conflicts_status")
+        return ""
+
     def get_conflict(self, conflict_id: int) -> dict[str, Any] | None:
         row = self.conn.execute(
             f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE id = ?", (conflict_id,)
@@ -351,12 +364,13 @@ class QueueStore(StoreBase):
 
     def neighbours(self, conflict_id: int, flt: QueueFilter) -> tuple[int | None, int | None]:
         """Previous and next conflict ids in the filtered queue (for keyboard triage)."""
-        where, params = flt.where()
+        where, params = flt.where(dialect=self.dialect)
+        hint = self._keyset_hint(flt)
         prev = self.conn.execute(
-            f"SELECT max(id) FROM conflicts WHERE {where} AND id < ?", (*params, conflict_id)
+            f"SELECT max(id) FROM conflicts{hint} WHERE {where} AND id < ?", (*params, conflict_id)
         ).fetchone()[0]
         nxt = self.conn.execute(
-            f"SELECT min(id) FROM conflicts WHERE {where} AND id > ?", (*params, conflict_id)
+            f"SELECT min(id) FROM conflicts{hint} WHERE {where} AND id > ?", (*params, conflict_id)
         ).fetchone()[0]
         return prev, nxt
 

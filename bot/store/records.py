@@ -17,6 +17,7 @@ from bot.core.errors import LockHeldError, UsageError
 from bot.core.exif import ExifMatch
 from bot.core.wikibase import normalise_file_title as normalise_title
 from bot.core.wikibase import strip_hashes
+from bot.store.dialect import SQLITE, Dialect
 
 if TYPE_CHECKING:
     pass
@@ -148,8 +149,11 @@ class QueueFilter:
     def uses_title_index(self) -> bool:
         return self.title is not None and len(self.title) >= FTS_MIN_CHARS
 
-    def where(self, alias: str = "", *, skip_title: bool = False) -> tuple[str, list[Any]]:
-        """SQL conditions and parameters; ``alias`` prefixes columns (``"c."``)."""
+    def where(
+        self, alias: str = "", *, skip_title: bool = False, dialect: Dialect = SQLITE
+    ) -> tuple[str, list[Any]]:
+        """SQL conditions and parameters; ``alias`` prefixes columns (``"c."``). Without
+        the dialect's trigram index a title is matched with ``LIKE``."""
         clauses: list[str] = []
         params: list[Any] = []
         for column, value in (
@@ -161,13 +165,13 @@ class QueueFilter:
             if value:
                 clauses.append(f"{alias}{column} = ?")
                 params.append(value)
-        if self.title and self.uses_title_index() and not skip_title:
+        if self.title and dialect.title_index and self.uses_title_index() and not skip_title:
             clauses.append(
                 f"{alias}id IN (SELECT rowid FROM conflict_titles WHERE conflict_titles MATCH ?)"
             )
             params.append(fts_phrase(self.title))
         elif self.title and not skip_title:
-            clauses.append(f"{alias}title LIKE ? ESCAPE '\\'")
+            clauses.append(dialect.title_like(f"{alias}title"))
             escaped = self.title.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             params.append(f"%{escaped}%")
         return (" AND ".join(clauses) or "1"), params

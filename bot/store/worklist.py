@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -15,7 +14,7 @@ from bot.core.evidence import FileEvidence
 if TYPE_CHECKING:
     pass
 
-from bot.store.base import StoreBase
+from bot.store.base import Connection, StoreBase, retry_deadlocks
 from bot.store.records import (
     _WORKFILE_COLUMNS,
     FileStatus,
@@ -69,7 +68,7 @@ class WorklistStore(StoreBase):
         if bulk:
             with self.transaction() as conn:
                 for name in _FILES_INDEXES:
-                    conn.execute(f"DROP INDEX IF EXISTS {name}")
+                    conn.execute(self.dialect.drop_index(name, "files"))
         try:
             yield bulk
         finally:
@@ -136,13 +135,17 @@ class WorklistStore(StoreBase):
                 "multi_photo, owner_nsid, owner_alias, evidence, evidence_sources, has_p12120, "
                 "user_only, added_at, evidence_updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT(mid) DO UPDATE SET pageid=excluded.pageid, title=excluded.title, "
-                "snapshot_revid=excluded.snapshot_revid, snapshot_name=excluded.snapshot_name, "
-                "photo_ids=excluded.photo_ids, multi_photo=excluded.multi_photo, "
-                "owner_nsid=excluded.owner_nsid, owner_alias=excluded.owner_alias, "
-                "evidence=excluded.evidence, evidence_sources=excluded.evidence_sources, "
-                "has_p12120=excluded.has_p12120, user_only=excluded.user_only, "
-                "evidence_updated_at=excluded.evidence_updated_at",
+                ""
+                + self.dialect.upsert(
+                    "mid",
+                    "pageid=excluded.pageid, title=excluded.title, "
+                    "snapshot_revid=excluded.snapshot_revid, snapshot_name=excluded.snapshot_name, "
+                    "photo_ids=excluded.photo_ids, multi_photo=excluded.multi_photo, "
+                    "owner_nsid=excluded.owner_nsid, owner_alias=excluded.owner_alias, "
+                    "evidence=excluded.evidence, evidence_sources=excluded.evidence_sources, "
+                    "has_p12120=excluded.has_p12120, user_only=excluded.user_only, "
+                    "evidence_updated_at=excluded.evidence_updated_at",
+                ),
                 rows,
             )
             inserted = conn.execute(
@@ -250,6 +253,7 @@ class WorklistStore(StoreBase):
             params.append(limit)
         return [_workfile(r) for r in self.conn.execute(sql, params)]
 
+    @retry_deadlocks
     def set_file_identity(self, file_id: int, mid: str, pageid: int | None, title: str) -> int:
         """Fill in the M-id of a ``--titles`` row once Commons told us. If the snapshot
         already has that file, the titles row is dropped and the snapshot row's id returned."""
@@ -266,6 +270,7 @@ class WorklistStore(StoreBase):
             )
             return file_id
 
+    @retry_deadlocks
     def set_file_evidence(
         self,
         file_id: int,
@@ -293,6 +298,7 @@ class WorklistStore(StoreBase):
                 ),
             )
 
+    @retry_deadlocks
     def requeue_files(self, file_ids: Sequence[int], *, note: str | None = None) -> None:
         """Back to ``pending``: the next walk re-plans these files (attempts reset)."""
         if not file_ids:
@@ -303,6 +309,7 @@ class WorklistStore(StoreBase):
                 [(note, i) for i in file_ids],
             )
 
+    @retry_deadlocks
     def requeue_mid(self, mid: str, *, note: str | None = None) -> None:
         with self.transaction() as conn:
             conn.execute(
@@ -310,6 +317,7 @@ class WorklistStore(StoreBase):
                 (note, mid),
             )
 
+    @retry_deadlocks
     def touch_files(self, file_ids: Sequence[int]) -> None:
         """Looked at again and unchanged: the recheck of conflict files starts over."""
         if not file_ids:
@@ -349,6 +357,7 @@ class WorklistStore(StoreBase):
             params.append(limit)
         return [_workfile(r) for r in self.conn.execute(sql, params)]
 
+    @retry_deadlocks
     def record_outcome(
         self,
         file_id: int,
@@ -359,7 +368,7 @@ class WorklistStore(StoreBase):
         edited_revid: int | None = None,
         changed_properties: Sequence[str] | None = None,
         error: str | None = None,
-        conn: sqlite3.Connection | None = None,
+        conn: Connection | None = None,
     ) -> None:
         """Record one file's outcome. Errors count attempts so they stop being retried."""
         sql = (

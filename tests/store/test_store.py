@@ -26,6 +26,7 @@ from bot.store import (
     conflict_fingerprint,
     normalise_title,
 )
+from bot.store.location import StoreLocation
 from tests.support.conflicts import ConflictBuilder
 
 
@@ -328,11 +329,13 @@ def test_bulk_decide_leaves_conflicts_found_after_the_confirmation(store: Store)
     assert store.conflict_history(later[0])[-1]["to_status"] == "open"
 
 
-def test_bulk_decide_keeps_a_decision_made_between_chunks(store: Store) -> None:
+def test_bulk_decide_keeps_a_decision_made_between_chunks(
+    store: Store, store_location: StoreLocation
+) -> None:
     ids = add_conflicts(store, 6)
     flt = QueueFilter(owner="a@N01")
     scope = store.bulk_scope(flt, "skip")
-    other = Store(store.path, migrate=False)  # another maintainer, another connection
+    other = Store(store_location, migrate=False)  # another maintainer, another connection
 
     def meanwhile(result: object) -> None:
         if not other.get_conflict(ids[4])["decided_by"]:  # type: ignore[index]
@@ -362,6 +365,7 @@ def test_bulk_decide_keeps_a_decision_made_between_chunks(store: Store) -> None:
     assert counts_from_triggers(store) == counts_by_group_by(store)
 
 
+@pytest.mark.sqlite_only  # SQLite's file lock; MariaDB locks rows (test_store_two_writers)
 def test_bulk_decide_frees_the_write_lock_between_chunks(store: Store) -> None:
     add_conflicts(store, 7)
     got_lock: list[bool] = []
@@ -445,6 +449,10 @@ def test_owner_alias_and_wikidata_caches(store: Store) -> None:
         FlickrOwner(nsid="1@N01", username="u", realname=None, path_alias="al", photos_count=7)
     )
     assert store.get_owner("1@N01") == FlickrOwner("1@N01", "u", None, "al", 7, False)
+    assert store.get_owners(["1@N01", "2@N02", "1@N01"]) == {
+        "1@N01": FlickrOwner("1@N01", "u", None, "al", 7, False)
+    }
+    assert store.get_owners([]) == {}
     assert store.get_alias("AL") == (False, None)
     store.put_alias("AL", "1@N01")
     store.put_alias("nobody", None)
@@ -454,10 +462,12 @@ def test_owner_alias_and_wikidata_caches(store: Store) -> None:
     assert store.get_wikidata_flickr_ids(["Q1", "Q2", "Q3"]) == {"Q1": ["1@N01"], "Q2": []}
 
 
-def test_lock_blocks_a_second_run_but_not_after_a_crash(store: Store, tmp_path: Path) -> None:
+def test_lock_blocks_a_second_run_but_not_after_a_crash(
+    store: Store, store_location: StoreLocation
+) -> None:
     holder = store.acquire_lock()
     with pytest.raises(LockHeld):
-        Store(store.path).acquire_lock()
+        Store(store_location).acquire_lock()
     store.release_lock(holder)
     # a run killed with -9 leaves its lease; its pid is gone, so the next run takes over
     code = (
@@ -465,11 +475,11 @@ def test_lock_blocks_a_second_run_but_not_after_a_crash(store: Store, tmp_path: 
         "import os; os._exit(0)"
     )
     subprocess.run(
-        [sys.executable, "-c", code, store.path],
+        [sys.executable, "-c", code, store_location.url(with_password=True)],
         check=True,
         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[2])},
     )
-    assert Store(store.path).acquire_lock()
+    assert Store(store_location).acquire_lock()
 
 
 # Another process writing to the store (the job, while the review page holds the lock):
@@ -487,6 +497,7 @@ print(got_lock_at, flush=True)
 """
 
 
+@pytest.mark.sqlite_only  # SQLite's busy handler; MariaDB's row locks: test_store_two_writers
 def test_a_second_process_waits_for_the_write_lock_then_writes(store: Store) -> None:
     with store.transaction() as conn:
         conn.execute("INSERT INTO meta VALUES ('held_by', 'this process')")
@@ -510,7 +521,7 @@ def test_a_second_process_waits_for_the_write_lock_then_writes(store: Store) -> 
     # before its own 5 s timeout
     assert released_at - 0.01 <= got_lock_at < released_at + 1
     rows = dict(
-        store.conn.execute("SELECT key, value FROM meta WHERE key IN ('held_by', 'written_by')")
+        store.conn.execute("SELECT `key`, value FROM meta WHERE `key` IN ('held_by', 'written_by')")
     )
     assert rows == {"held_by": "this process", "written_by": "the other process"}
 
@@ -675,7 +686,9 @@ def test_a_reopened_conflict_forgets_the_last_rounds_decision(
     assert store.conflict_counts()["reason"] == {"creator_differs": 1}
 
 
-def test_the_audit_trail_cannot_be_rewritten(store: Store, conflict: ConflictBuilder) -> None:
+def test_the_audit_trail_cannot_be_rewritten(
+    store: Store, store_location: StoreLocation, conflict: ConflictBuilder
+) -> None:
     cid = store.record_conflicts(
         mid="M1",
         title="File:M1.jpg",
@@ -688,16 +701,16 @@ def test_the_audit_trail_cannot_be_rewritten(store: Store, conflict: ConflictBui
     ).ids[0]
     store.decide(cid, "skip", actor="Alice", note="later")
     before = store.conflict_history(cid)
-    other = sqlite3.connect(store.path)  # e.g. someone in the sqlite3 shell
+    other = Store(store_location, migrate=False)  # e.g. someone in the sqlite3/mariadb shell
     for sql in (
         "UPDATE conflict_events SET actor = 'Mallory'",
         "UPDATE conflict_events SET note = NULL WHERE conflict_id = 1",
         "DELETE FROM conflict_events WHERE actor = 'Alice'",
         "DELETE FROM conflict_events",
     ):
-        with pytest.raises(sqlite3.IntegrityError, match="conflict_events is append-only"):
-            other.execute(sql)
-        other.rollback()
+        with pytest.raises(store.errors, match="conflict_events is append-only"):
+            other.conn.execute(sql)
+    other.close()
     other.close()
     assert store.conflict_history(cid) == before
     store.decide(cid, "keep_commons", actor="Bob")  # appending still works
@@ -834,14 +847,16 @@ def test_dry_runs_never_reopen_or_close_conflicts(store: Store, conflict: Confli
     assert store.get_conflict(cid)["status"] == "open"  # type: ignore[index]
 
 
-def test_a_taken_over_lock_is_noticed_and_no_intent_is_written(store: Store) -> None:
+def test_a_taken_over_lock_is_noticed_and_no_intent_is_written(
+    store: Store, store_location: StoreLocation
+) -> None:
     from datetime import timedelta
 
     from bot.store import LockLost
 
     holder = store.acquire_lock("run")
     assert store.heartbeat(holder, "run")
-    thief = Store(store.path).acquire_lock("run", stale_after=timedelta(0))
+    thief = Store(store_location).acquire_lock("run", stale_after=timedelta(0))
     assert not store.heartbeat(holder, "run")
     with pytest.raises(LockLost):
         store.open_edit(

@@ -14,6 +14,7 @@ from bot.store import (
     TaskLost,
     TaskState,
 )
+from bot.store.location import StoreLocation
 
 SKIP = ConflictStatus.SKIP
 
@@ -116,8 +117,8 @@ def test_a_stale_task_goes_before_newer_queued_ones(store: Store) -> None:
     assert store.get_bulk_task(queued).state == TaskState.QUEUED  # type: ignore[union-attr]
 
 
-def test_another_process_sees_the_task(store: Store) -> None:
+def test_another_process_sees_the_task(store: Store, store_location: StoreLocation) -> None:
     task_id = new_task(store)
-    with Store(store.path, migrate=False) as other:
+    with Store(store_location, migrate=False) as other:
         task = other.get_bulk_task(task_id)
         assert task is not None and task.state == TaskState.QUEUED

@@ -91,6 +91,8 @@ class World:
     commons: CommonsData = field(default_factory=CommonsData)
     flickr: FlickrData = field(default_factory=FlickrData)
     worklist: list[FileEvidence] = field(default_factory=list)
+    db: str | None = None
+    """The store's setting (a MariaDB URL); default ``tmp/bot.db``."""
 
     def add_file(
         self,
@@ -211,7 +213,7 @@ class World:
         with ExitStack() as stack:
             wiki = stack.enter_context(run_commons_standin(self.commons))
             flickr = stack.enter_context(run_flickr_standin(self.flickr, api_key=FLICKR_KEY))
-            db = self.tmp / "bot.db"
+            db = self.db or str(self.tmp / "bot.db")
             with Store(db) as store:
                 store.upsert_files(self.worklist)
             settings = Settings(
