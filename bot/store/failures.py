@@ -54,7 +54,7 @@ MYSQL_CODES: Final[dict[int, str]] = {
     1792: "the store's server is read-only (a maintenance window?)",
 }
 
-STORE_ERRORS: tuple[type[BaseException], ...] = (sqlite3.Error, StoreUnavailable)
+STORE_ERRORS: tuple[type[Exception], ...] = (sqlite3.Error, StoreUnavailable)
 """The exception classes a store call may raise that :func:`store_unavailable` sorts;
 the review page answers those it recognises with 503 (``review_ui.app``)."""
 
