@@ -185,6 +185,10 @@ def test_decisions_and_edits_survive_kill_9_while_a_maintainer_decides(
                             kills_with_work_left += 1
                 else:  # it finished first: nothing left that this kill could hit
                     assert proc.returncode == 0, proc.stderr.read().decode()[-2000:]  # type: ignore[union-attr]
+            runs += 1  # the rest of the walk, unkilled: the job finds every real conflict
+            walk = bot_process(running)
+            _, err = walk.communicate(timeout=300)
+            assert walk.returncode == 0, err.decode()[-2000:]
             out, err = decider.communicate(timeout=300)
             assert decider.returncode == 0, err.decode()[-2000:]
             web = orjson.loads(out.splitlines()[-1])
