@@ -165,8 +165,8 @@ def test_decisions_and_edits_survive_kill_9_while_a_maintainer_decides(
             while sum(kills.values()) < MIN_KILLS:
                 runs += 1
                 proc = killer.proc = bot_process(running)
-                if rng.random() < 0.6:  # in the middle of one of the next few edits
-                    killer.apply = rng.random() < 0.5
+                if runs % 3:  # in the middle of one of the next few edits, landed or not
+                    killer.apply = runs % 3 == 1
                     killer.kill_at = killer.edits + rng.randint(1, 4)
                     kind = "mid-edit, applied" if killer.apply else "mid-edit, not applied"
                     wait = 60.0
