@@ -50,11 +50,16 @@ from werkzeug.exceptions import HTTPException, ServiceUnavailable
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.store import SCHEMA_VERSION, Store
+from bot.store.failures import STORE_ERRORS, store_unavailable
 from bot.store.location import store_location
 from review_ui.bulk_tasks import BACKGROUND_CHUNK_ROWS
 from review_ui.render import site_url
 
 log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS: Final = 300
+"""What a 503 for an unavailable store asks clients to wait (maintenance lasts minutes
+to hours; a browser does not retry on its own, a monitor may)."""
 
 REPO_ROOT: Final = Path(__file__).resolve().parent.parent
 META: Final = "https://meta.wikimedia.org/w/rest.php/oauth2"
@@ -215,6 +220,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.teardown_appcontext(_close_store)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _http_error)
+    for kind in STORE_ERRORS:
+        app.register_error_handler(kind, _store_unavailable)
     app.add_url_rule("/healthz", "healthz", healthz)
     return app
 
@@ -285,4 +292,20 @@ def _http_error(error: HTTPException) -> Response | HTTPException:
     allow = dict(error.get_headers()).get("Allow")
     if allow:
         response.headers["Allow"] = allow
+    return response
+
+
+def _store_unavailable(error: Exception) -> Response:
+    """A store that cannot be read or written now (maintenance, server down, disk full):
+    503 with a short page and ``Retry-After``, for reads and POSTs alike, instead of a
+    traceback. Any other store error is a bug and goes on as one (500)."""
+    failure = store_unavailable(error)
+    if failure is None:
+        raise error
+    log.warning("503: %s", failure)
+    if request.endpoint == "healthz":
+        response = Response(f"unavailable: {failure}", status=503, mimetype="text/plain")
+    else:
+        response = Response(render_template("maintenance.html", reason=str(failure)), status=503)
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return response

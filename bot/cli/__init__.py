@@ -24,6 +24,7 @@ from typing import NoReturn
 
 from bot import __version__
 from bot.core.errors import ExitCode, as_backfill_error, is_unexpected
+from bot.store.failures import store_unavailable
 
 COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.urls",
@@ -34,7 +35,17 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.undo",
     "bot.cli.demo",
     "bot.cli.licences",
+    "bot.cli.store",
 )
+
+
+EXIT_CODES_HELP = """exit codes (the README lists which command exits with which):
+  0  success                  6  store missing (no store at the path)
+  1  failed (a bug: --debug)  7  configuration (a credential or setting)
+  2  usage                    8  network (a service could not be reached)
+  3  auth refused             9  remote error (a service answered with an error)
+  4  lock held (another run)  10 store unavailable (read-only maintenance, server
+  5  input missing               down, disk full): try again later"""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -49,6 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="backfill",
         description="Backfill structured data on Wikimedia Commons files copied from Flickr.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     parser.add_argument(
@@ -95,10 +108,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def report_failure(command: str, exc: BaseException, *, show_traceback: bool = False) -> int:
     """One line on stderr for a failure; its exit code (the traceback only if asked)."""
-    error = as_backfill_error(exc)
+    unavailable = store_unavailable(exc)  # the store's "not now" (maintenance, down, full)
+    error = unavailable or as_backfill_error(exc)
     if show_traceback:
         traceback.print_exception(exc, file=sys.stderr)
-    if is_unexpected(exc):  # a bug, not a kind of failure the bot knows
+    if unavailable is None and is_unexpected(exc):  # a bug, not a kind of failure the bot knows
         hint = "" if show_traceback else " (backfill --debug shows where)"
         print(f"backfill {command}: failed: {error}{hint}", file=sys.stderr)
     else:

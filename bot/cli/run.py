@@ -37,6 +37,7 @@ from bot.run.wiring import (
     unreachable_bounds,
 )
 from bot.store import LockHeld, Store
+from bot.store.failures import store_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +195,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     except Exception as exc:  # the summary goes out, then bot.cli.main words the error
         if job is not None:
             print_summary(job.summary, as_json=args.json, report=report)
+        elif store_unavailable(exc) is not None:
+            pass  # the store cannot record a run now; bot.cli.main says why
         else:
             summary = _failed_start(settings, options, exc)
             print_summary(summary, as_json=args.json, report=None)

@@ -31,6 +31,7 @@ class ExitCode(IntEnum):
     CONFIG = 7  # a missing credential or setting (FLICKR_API_KEY, the bot account)
     NETWORK = 8  # Commons, Flickr or Wikidata could not be reached
     REMOTE = 9  # a service answered, but with an error the command cannot get past
+    STORE_UNAVAILABLE = 10  # the store cannot be reached or written now (down, read-only, full)
 
 
 class BackfillError(Exception):
@@ -85,6 +86,14 @@ class RemoteError(BackfillError):
     """A service answered with an error the command cannot get past."""
 
     exit_code = ExitCode.REMOTE
+
+
+class StoreUnavailable(BackfillError):
+    """The store cannot be reached or written now: the server is down, a maintenance
+    window made it read-only, the disk is full. Try again later; nothing was half-written
+    (every write is one transaction, and an edit is sent only after its intent is stored)."""
+
+    exit_code = ExitCode.STORE_UNAVAILABLE
 
 
 class LockHeldError(BackfillError):
@@ -193,6 +202,7 @@ __all__ = [
     "NetworkUnreachable",
     "RemoteError",
     "StoreMissing",
+    "StoreUnavailable",
     "UsageError",
     "as_backfill_error",
     "is_unexpected",

@@ -54,6 +54,7 @@ from bot.store import (
     LockHeld,
     utcnow,
 )
+from bot.store.failures import store_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class Job(BatchSteps, DecisionSteps, RecheckSteps):
         flickr_before = self.flickr.calls
         reads_before = self.commons.read_calls
         control_before = self.commons.control_calls
+        failed = False
         try:
             try:
                 if not opts.dry_run:
@@ -93,18 +95,18 @@ class Job(BatchSteps, DecisionSteps, RecheckSteps):
                 log.warning("stopping: %s", stop.reason)
             except Exception as exc:
                 # One line in words (bot.core.errors); the command line prints it, once.
-                self.summary.stop_reason = f"error: {as_backfill_error(exc)}"
+                failed = True
+                unavailable = store_unavailable(exc)
+                self.summary.stop_reason = f"error: {unavailable or as_backfill_error(exc)}"
                 log.info("run %s failed: %s", run_id, self.summary.stop_reason)
+                if unavailable is not None and unavailable is not exc:
+                    raise unavailable from exc
                 raise
         finally:
             self.summary.flickr_calls = self.flickr.calls - flickr_before
             self.summary.commons_read_calls = self.commons.read_calls - reads_before
             self.summary.commons_control_calls = self.commons.control_calls - control_before
             self.summary.elapsed_s = self.clock() - self._started
-            self.store.finish_run(
-                run_id, stop_reason=self.summary.stop_reason, summary=self.summary.to_json()
-            )
-            self.store.release_lock(self._holder, self._lock_name)
             self._restore_signal_handlers(old_handlers)
             if self._report is not None:
                 self._report.close()
@@ -112,7 +114,25 @@ class Job(BatchSteps, DecisionSteps, RecheckSteps):
                 summary_path(opts.report_path).write_bytes(
                     orjson.dumps(self.summary.to_json(), option=orjson.OPT_INDENT_2) + b"\n"
                 )
+            self._record_end(run_id, failed=failed)
         return self.summary
+
+    def _record_end(self, run_id: int, *, failed: bool) -> None:
+        """The run's stop reason and summary, and the lock given back. A store that has
+        become unavailable cannot take them: the run row stays without an end and the
+        lease goes stale (the next run takes it over); the printed summary still says
+        why it stopped, and the failure that stopped it is the one reported."""
+        try:
+            self.store.finish_run(
+                run_id, stop_reason=self.summary.stop_reason, summary=self.summary.to_json()
+            )
+            self.store.release_lock(self._holder, self._lock_name)
+        except Exception as exc:
+            if (failure := store_unavailable(exc)) is None:
+                raise
+            if not failed:  # the walk ended well, but its end is not recorded: say so
+                raise failure from exc
+            log.warning("run %s: could not record its end: %s", run_id, failure)
 
     def _walk(self, run_id: int) -> None:
         opts = self.options

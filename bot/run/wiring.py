@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.adapters.config import Settings
 from bot.store import Store
+from bot.store.copying import refuse_incomplete_copy
 
 if TYPE_CHECKING:  # the job and its adapters load only when a command uses them
     from bot.run.job import Job
@@ -114,6 +115,11 @@ def build_adapters(
     key = flickr_api_key if flickr_api_key is not None else api_key_from_env()
     site = commons_site(settings, None if anonymous else username, environ=environ)
     store = Store(settings.db_path)
+    try:
+        refuse_incomplete_copy(store, settings.db_path)
+    except BaseException:
+        store.close()
+        raise
     flickr = FlickrClient(
         key,
         base_url=settings.flickr_api_url,

@@ -23,6 +23,7 @@ from bot.standins.commons import StandinHandle, run_commons_standin
 from bot.standins.flickr import StandinData as FlickrData
 from bot.standins.flickr import make_person, make_photo, run_flickr_standin
 from bot.store import Store
+from bot.store.location import open_store
 
 BOT = "FlickrSdcBot"
 BOTPASSWORD_NAME = "FlickrSdcBot@backfill"
@@ -206,18 +207,22 @@ class World:
         return mid
 
     @contextmanager
-    def start(self, **settings_overrides: Any) -> Iterator[Running]:
+    def start(
+        self, *, store_url: str | None = None, **settings_overrides: Any
+    ) -> Iterator[Running]:
+        """Serve the stand-ins; the worklist goes into the store at ``store_url`` (a path
+        or URL ``open_store`` takes; default: a fresh SQLite file ``bot.db``)."""
         self.commons.username = BOT
         self.commons.botpasswords = {BOTPASSWORD_NAME: BOTPASSWORD}
         self.commons.pages.setdefault(f"User:{BOT}/Run", "run: yes")
         with ExitStack() as stack:
             wiki = stack.enter_context(run_commons_standin(self.commons))
             flickr = stack.enter_context(run_flickr_standin(self.flickr, api_key=FLICKR_KEY))
-            db = self.db or str(self.tmp / "bot.db")
-            with Store(db) as store:
+            db = store_url or self.db or str(self.tmp / "bot.db")
+            with open_store(db) as store:
                 store.upsert_files(self.worklist)
             settings = Settings(
-                db_path=str(db),
+                db_path=db,
                 report_dir=str(self.tmp / "reports"),
                 pywikibot_dir=str(self.tmp / "pywikibot"),
                 commons_api_url=wiki.api_url,
@@ -269,7 +274,7 @@ class Running:
             return summary
 
     def store(self) -> Store:
-        return Store(self.settings.db_path)
+        return open_store(self.settings.db_path)
 
     def writes_by_mid(self) -> dict[str, int]:
         counts: dict[str, int] = {}
