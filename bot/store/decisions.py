@@ -173,7 +173,7 @@ class DecisionStore(JournalStore, QueueStore):
                         ).rowcount
                         changed = conn.execute(
                             "UPDATE conflicts SET status = ?, decided_by = ?, decided_at = ?, "
-                            f"note = ?, updated_at = ? WHERE {in_chunk}",
+                            f"note = ?, updated_at = ?, decided_rule = NULL WHERE {in_chunk}",
                             (decision, actor, now, note, now, *decidable),
                         ).rowcount
                         if logged != changed:  # cannot happen while we hold the write lock
@@ -326,7 +326,12 @@ class DecisionStore(JournalStore, QueueStore):
         ``select_files`` narrows the worklist, so ``backfill run --only/--owner`` applies
         only those files' decisions.
         """
-        clauses = ["status = 'accept_flickr'"]
+        # a retired rule's decisions are not written, even before they are withdrawn
+        clauses = [
+            "status = 'accept_flickr'",
+            "(decided_rule IS NULL OR decided_rule NOT IN "
+            "(SELECT id FROM rules WHERE state = 'retired'))",
+        ]
         params: list[Any] = []
         if only:
             marks = ",".join("?" * len(only))
