@@ -34,6 +34,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.undo",
     "bot.cli.demo",
     "bot.cli.licences",
+    "bot.cli.rules",
 )
 
 

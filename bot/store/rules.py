@@ -53,7 +53,7 @@ _WITHDRAWABLE: Final = (
 )
 
 
-class RuleNotFound(RuleInvalid, KeyError):
+class RuleNotFound(RuleInvalid):
     """No rule has this id."""
 
 
@@ -238,13 +238,16 @@ class RuleStore(DecisionStore):
         """Decide nothing new (its decisions stand, and its first pass stops)."""
         return self._change_state(rule_id, RuleState.PAUSED, actor, "paused", note)
 
-    def resume_rule(self, rule_id: int, *, actor: str, note: str | None = None) -> SavedRule:
+    def resume_rule(
+        self, rule_id: int, *, actor: str, note: str | None = None, background: bool = True
+    ) -> SavedRule:
         """A paused rule decides again: new conflicts, and (a new first pass) the open
-        ones that match now."""
+        ones that match now: a background task, or none with ``background=False`` (the
+        caller runs ``rule_decide`` itself)."""
         rule = self._change_state(rule_id, RuleState.ACTIVE, actor, "resumed", note)
         preview = self.preview_rule(rule.filter, sample=0)
         task_id = None
-        if preview.max_id is not None and preview.count:
+        if background and preview.max_id is not None and preview.count:
             with self.transaction() as conn:
                 task_id = self._rule_task(
                     conn,
@@ -257,10 +260,13 @@ class RuleStore(DecisionStore):
                 )
         return SavedRule(rule, task_id, preview.count)
 
-    def retire_rule(self, rule_id: int, *, actor: str, note: str | None = None) -> SavedRule:
+    def retire_rule(
+        self, rule_id: int, *, actor: str, note: str | None = None, background: bool = True
+    ) -> SavedRule:
         """Decide nothing more; queue the withdrawal of its decisions the bot has not
-        written (``withdraw_rule_decisions``). From the commit on the job writes none of
-        them, even before they are withdrawn."""
+        written (``withdraw_rule_decisions``; with ``background=False`` the caller runs
+        it). From the commit on the job writes none of them, even before they are
+        withdrawn."""
         rule = self._change_state(rule_id, RuleState.RETIRED, actor, "retired", note)
         marks = ",".join("?" * len(_WITHDRAWABLE))
         pending = int(
@@ -270,7 +276,7 @@ class RuleStore(DecisionStore):
             ).fetchone()[0]
         )
         task_id = None
-        if pending:
+        if pending and background:
             top = self.conn.execute("SELECT max(id) FROM conflicts").fetchone()[0]
             with self.transaction() as conn:
                 task_id = self._rule_task(
