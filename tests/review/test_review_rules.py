@@ -14,8 +14,8 @@ import pytest
 from flask.testing import FlaskClient
 
 from bot.core import ids
-from bot.store import ConflictRecord, Store
 from bot.core.rules import parse_rule
+from bot.store import ConflictRecord, Store
 from review_ui import render, sample
 from tests.review.test_review_app import TOKEN, html, login, make_app, run_bulk, status_of
 
