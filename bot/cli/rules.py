@@ -140,7 +140,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
         saved = store.resume_rule(
             args.rule_id, actor=cli_actor(args.by), note=args.note, background=False
         )
-        result = store.rule_decide(args.rule_id, max_id=_top(store))
+        result = store.rule_decide(args.rule_id, max_id=store.last_conflict_id())
         print(f"rule #{saved.rule.id} resumed: {result.decided} open conflicts decided now")
     return 0
 
@@ -155,7 +155,3 @@ def cmd_retire(args: argparse.Namespace) -> int:
             file=sys.stdout,
         )
     return 0
-
-
-def _top(store: Any) -> int:
-    return int(store.conn.execute("SELECT coalesce(max(id), 0) FROM conflicts").fetchone()[0])

@@ -168,6 +168,10 @@ class RuleStore(DecisionStore):
             )
         ]
 
+    def last_conflict_id(self) -> int:
+        """The largest conflict id now (0: none): bounds a first pass."""
+        return int(self.conn.execute("SELECT coalesce(max(id), 0) FROM conflicts").fetchone()[0])
+
     def preview_rule(self, flt: RuleFilter, *, sample: int = 5) -> RulePreview:
         """How many open conflicts the rule would decide now, and the first few: the
         count and sample come from the fact columns' index (no JSON is read)."""
@@ -277,11 +281,9 @@ class RuleStore(DecisionStore):
         )
         task_id = None
         if pending and background:
-            top = self.conn.execute("SELECT max(id) FROM conflicts").fetchone()[0]
+            top = self.last_conflict_id()
             with self.transaction() as conn:
-                task_id = self._rule_task(
-                    conn, rule_id, rule.filter, WITHDRAW, actor, int(top), pending
-                )
+                task_id = self._rule_task(conn, rule_id, rule.filter, WITHDRAW, actor, top, pending)
         return SavedRule(rule, task_id, pending)
 
     def _change_state(
