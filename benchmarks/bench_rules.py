@@ -10,8 +10,8 @@ through Flask's test client as a maintainer:
 - **rule previews** (``GET /rules/new?...``: the count of matching open conflicts, the
   largest id and a sample of five side by side) for rules of several shapes over one
   reason's 125,000 conflicts (at 1M): the reason alone; the issue's example (precisions
-  of both sides and the same year); a value of the Commons side (not in the facts
-  index: every matching row is read); one owner; a rule matching nothing. Each preview's
+  of both sides and the same year); a value of the Commons side; one owner; a rule
+  matching nothing; a Flickr value only one conflict of its reason has. Each preview's
   count is checked against the seed's definition (``sample.sample_facts``).
 - **the baseline**, in the same run: the bulk confirmation page (``GET /bulk``) for the
   same reason, the count the page already showed before rules.
@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--conflicts", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=100, help="requests per scenario")
+    parser.add_argument("--rebuild", action="store_true", help="seed again even if the file exists")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON too")
     args = parser.parse_args(argv)
     if args.conflicts < 1000:
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     OUT.mkdir(exist_ok=True)
     seed = OUT / f"review-{args.conflicts}-v{SEED_VERSION}.seed.db"
     print(f"queue of {args.conflicts:,} conflicts seeded in {seed}", file=sys.stderr)
-    seeded = seed_db(seed, args.conflicts)
+    seeded = seed_db(seed, args.conflicts, rebuild=args.rebuild)
     if seeded:
         print(f"seeded in {seeded:.0f} s", file=sys.stderr)
     started = time.perf_counter()
@@ -90,6 +91,9 @@ def main(argv: list[str] | None = None) -> int:
     of_reason = sum(1 for _ in model.ids(lambda f: f.reason == REASON))
     of_owner = sum(1 for _ in model.ids(lambda f: f.reason == REASON and f.owner_nsid == owner))
     base = {"reason": REASON, "decision": "accept_flickr"}
+    last = max(i for i in range(args.conflicts - 8, args.conflicts) if i % sample.KINDS == 5)
+    assert sample.sample_facts(last).reason == "photo_id_differs"
+    last_photo = str(50000000000 + last)  # sample_file's photo id of file ``last``
     previews: list[tuple[str, dict[str, str], int]] = [
         ("preview: reason", base, of_reason),
         (
@@ -100,6 +104,12 @@ def main(argv: list[str] | None = None) -> int:
         ("preview: Commons value", {**base, "commons_value": "1965-05-00"}, of_reason),
         ("preview: owner", {**base, "owner": owner}, of_owner),
         ("preview: nothing", {**base, "commons_day": "01-01"}, 0),
+        # one photo-id conflict among 125,000 (the last of its kind): found by the index
+        (
+            "preview: one conflict (Flickr value)",
+            {"reason": "photo_id_differs", "decision": "skip", "flickr_value": last_photo},
+            1,
+        ),
     ]
     results: list[dict[str, Any]] = []
     baseline = time_get(

@@ -81,7 +81,7 @@ class Rule:
 @dataclass(frozen=True, slots=True)
 class RulePreview:
     """What the page shows before a rule is saved: how many open conflicts match now,
-    the largest id (the first pass stops there), and a few of them."""
+    the largest id (the first pass stops there), and a few of them (by id)."""
 
     count: int
     max_id: int | None
@@ -180,13 +180,26 @@ class RuleStore(DecisionStore):
             f"SELECT count(*), max(id) FROM conflicts WHERE status = ? AND {where}",
             (ConflictStatus.OPEN.value, *params),
         ).fetchone()
+        # the sample's ids from the same covering index (in its order, not by id: ORDER
+        # BY id would walk the rows of the whole reason when few of them match)
+        ids = (
+            [
+                int(r[0])
+                for r in self.conn.execute(
+                    f"SELECT id FROM conflicts WHERE status = ? AND {where} LIMIT ?",
+                    (ConflictStatus.OPEN.value, *params, sample),
+                )
+            ]
+            if count and sample
+            else []
+        )
         rows = (
             self.conn.execute(
-                f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE status = ? AND {where} "
-                "ORDER BY id LIMIT ?",
-                (ConflictStatus.OPEN.value, *params, sample),
+                f"SELECT {_CONFLICT_COLUMNS} FROM conflicts WHERE id IN "
+                f"({','.join('?' * len(ids))}) ORDER BY id",
+                ids,
             ).fetchall()
-            if count
+            if ids
             else []
         )
         return RulePreview(

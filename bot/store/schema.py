@@ -351,7 +351,7 @@ ALTER TABLE conflicts ADD COLUMN sides_known INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE conflicts ADD COLUMN decided_rule INTEGER;
 CREATE INDEX IF NOT EXISTS conflicts_rule_facts ON conflicts(status, reason, property,
     commons_precision, flickr_precision, commons_year, flickr_year, commons_day, flickr_day,
-    commons_circa, flickr_circa, owner_nsid);
+    commons_circa, flickr_circa, owner_nsid, commons_value, flickr_value);
 CREATE INDEX IF NOT EXISTS conflicts_decided_rule ON conflicts(decided_rule, status, id);
 CREATE INDEX IF NOT EXISTS conflicts_sides_known ON conflicts(sides_known, id);
 ALTER TABLE conflict_events ADD COLUMN rule_id INTEGER;
