@@ -271,7 +271,9 @@ class DecisionStore(JournalStore, QueueStore):
 
     def release_decisions(self, conflict_ids: Sequence[int], note: str) -> None:
         """Give claimed conflicts back (``applying`` → ``accept_flickr``) when the edit was
-        not made; who decided, when and the note are kept."""
+        not made; who decided, when and the note are kept. A decision of a rule retired
+        meanwhile is withdrawn instead (back to ``open``): the rule's withdrawal could not
+        take it while the bot held it."""
         now = utcnow()
         with self.transaction() as conn:
             for cid in conflict_ids:
@@ -279,9 +281,26 @@ class DecisionStore(JournalStore, QueueStore):
                     "UPDATE conflicts SET status=?, updated_at=? WHERE id=? AND status=?",
                     (ConflictStatus.ACCEPT_FLICKR, now, cid, ConflictStatus.APPLYING),
                 )
-                if cur.rowcount:
-                    self._event(
-                        conn, cid, ConflictStatus.APPLYING, ConflictStatus.ACCEPT_FLICKR, note, now
+                if not cur.rowcount:
+                    continue
+                self._event(
+                    conn, cid, ConflictStatus.APPLYING, ConflictStatus.ACCEPT_FLICKR, note, now
+                )
+                retired = conn.execute(
+                    "SELECT r.id FROM conflicts c JOIN rules r ON r.id = c.decided_rule "
+                    "WHERE c.id = ? AND r.state = 'retired'",
+                    (cid,),
+                ).fetchone()
+                if retired:
+                    self._transition(
+                        conn,
+                        cid,
+                        ConflictStatus.ACCEPT_FLICKR,
+                        ConflictStatus.OPEN,
+                        "bot",
+                        f"withdrawn: rule #{retired[0]} was retired while the bot held it",
+                        now,
+                        rule_id=int(retired[0]),
                     )
 
     def release_orphan_claims(self) -> int:

@@ -225,3 +225,22 @@ def test_conflicts_queued_before_rules_get_their_facts_filled(store: Store) -> N
     assert store.fill_rule_sides() == 1
     assert store.fill_rule_sides() == 0
     assert store.preview_rule(PRECISION).sample[0]["id"] == cid
+
+
+def test_a_decision_the_bot_held_while_its_rule_was_retired_is_withdrawn_when_released(
+    store: Store,
+) -> None:
+    cid = queue(store, "M1")
+    rule_id = saved(store)
+    assert store.claim_decisions([cid]) == [cid]  # the bot is writing it
+    store.retire_rule(rule_id, actor="Carol")
+    assert store.withdraw_rule_decisions(rule_id, pause=0).decided == 0  # held: not taken
+    store.release_decisions([cid], "not written: the run stopped")
+    row = store.get_conflict(cid)
+    assert row["status"] == "open" and row["decided_rule"] is None
+    last = store.conflict_history(cid)[-1]
+    assert (last["from_status"], last["to_status"], last["rule_id"]) == (
+        "accept_flickr",
+        "open",
+        rule_id,
+    )
