@@ -21,9 +21,9 @@ pytestmark = pytest.mark.browser
 
 
 def test_write_a_rule_preview_it_save_it_and_watch_it_decide(
-    page: Any,
-    server: str,
-    errors: list[str],  # noqa: F811 - the imported fixtures
+    page: Any,  # noqa: F811 - the imported fixture
+    server: str,  # noqa: F811
+    errors: list[str],  # noqa: F811
 ) -> None:
     dev_login(page, server)
     page.goto(server + "/rules")
