@@ -209,13 +209,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if proxies > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
-    from review_ui import auth, bulk_tasks, licences, runs, views
+    from review_ui import auth, bulk_tasks, licences, rules, runs, views
 
     auth.init_app(app)
     app.register_blueprint(auth.bp)
     app.register_blueprint(views.bp)
     app.register_blueprint(licences.bp)
     app.register_blueprint(runs.bp)
+    app.register_blueprint(rules.bp)
     bulk_tasks.init_app(app)
     app.teardown_appcontext(_close_store)
     app.after_request(_security_headers)

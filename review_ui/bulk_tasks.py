@@ -1,5 +1,9 @@
 """The review page's background worker for bulk decisions.
 
+A decision rule's first pass and the withdrawal of a retired rule's decisions are tasks
+too (``rule_id`` set), run the same way by ``Store.rule_decide`` and
+``Store.withdraw_rule_decisions``.
+
 The bulk POST only records a task (``Store.create_bulk_task``) and answers; this worker,
 a daemon thread of the web process, claims tasks one at a time and runs
 ``Store.bulk_decide`` on its own connection, writing the counts and a heartbeat after
@@ -33,6 +37,7 @@ from bot.store import (
     TaskLost,
 )
 from bot.store.location import store_location
+from bot.store.rules import WITHDRAW
 
 log = logging.getLogger(__name__)
 
@@ -63,15 +68,24 @@ def run_task(
         )
 
     try:
-        result = store.bulk_decide(
-            task.filter,
-            task.decision,
-            actor=task.actor,
-            note=task.note,
-            max_id=task.max_id,
-            chunk_size=chunk_size,
-            between_chunks=progress,
-        )
+        if task.rule_id is not None and task.decision == WITHDRAW:
+            result = store.withdraw_rule_decisions(
+                task.rule_id, chunk_size=chunk_size, between_chunks=progress
+            )
+        elif task.rule_id is not None:
+            result = store.rule_decide(
+                task.rule_id, max_id=task.max_id, chunk_size=chunk_size, between_chunks=progress
+            )
+        else:
+            result = store.bulk_decide(
+                task.filter,
+                task.decision,
+                actor=task.actor,
+                note=task.note,
+                max_id=task.max_id,
+                chunk_size=chunk_size,
+                between_chunks=progress,
+            )
     except TaskLost:
         log.warning("bulk task %d was taken over by another worker", task.id)
         return

@@ -68,6 +68,7 @@ DECISION_LABELS: Final = {
     ConflictStatus.KEEP_COMMONS: "Keep Commons' value",
     ConflictStatus.SKIP: "Skip for now",
 }
+WITHDRAWN_LABEL: Final = "Back to open (withdrawn)"  # a retired rule's decisions
 BULK_STATUSES: Final = (ConflictStatus.OPEN, ConflictStatus.SKIP)
 NOTE_MAX: Final = 1000
 _PROPERTY_RE: Final = re.compile(r"^P\d{1,9}$")
@@ -532,7 +533,7 @@ def bulk_progress(task_id: int) -> str:
     if task is None:
         abort(404, f"There is no bulk decision {task_id}.")
     ahead = sum(1 for t in store.active_bulk_tasks() if t.id < task.id)
-    label = DECISION_LABELS[ConflictStatus(task.decision)]
+    label = DECISION_LABELS.get(ConflictStatus(task.decision), WITHDRAWN_LABEL)
     messages: list[str] = []
     if task.state == TaskState.DONE:
         result = BulkResult(decided=task.decided, changed_meanwhile=task.changed_meanwhile or 0)

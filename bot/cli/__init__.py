@@ -36,6 +36,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "bot.cli.demo",
     "bot.cli.licences",
     "bot.cli.store",
+    "bot.cli.rules",
 )
 
 

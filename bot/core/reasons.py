@@ -80,3 +80,9 @@ JOB_REASONS: Final[Mapping[str, str]] = {
     "(the EXIF field is shown), while Flickr's date is earlier or coarser: the Commons date "
     "is probably when the file was made or scanned, not when the photo was taken.",
 }
+
+
+# Conflicts "use Flickr's value" is never given to in bulk or by a rule: a file citing
+# several photos has one candidate conflict per photo id, and accepting them all would
+# write every id. Each needs a maintainer to pick the one photo (the others are closed).
+ONE_BY_ONE_REASONS: Final = ("multiple_photo_ids",)

@@ -152,6 +152,7 @@ class FileSteps(RunBase):
             run_id=run_id,
             dry_run=self.options.dry_run,
         )
+        self.summary.rule_decisions += recorded.by_rule
         return FileResult(
             f,
             FileStatus.CONFLICT,
@@ -387,6 +388,7 @@ class FileSteps(RunBase):
             run_id=run_id,
             dry_run=self.options.dry_run,
         )
+        self.summary.rule_decisions += recorded.by_rule
         if outcome is None:
             if isinstance(photo, FlickrPhotoGone):
                 outcome = FileStatus.PHOTO_GONE

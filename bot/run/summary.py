@@ -48,6 +48,7 @@ class RunSummary:
     decisions_superseded: int = 0
     decisions_withdrawn: int = 0  # changed by a maintainer before the bot wrote them
     decisions_refused: int = 0  # back to the queue: they would give a file two photo ids
+    rule_decisions: int = 0  # new conflicts a decision rule decided as they were queued
     conflicts_closed: int = 0  # of files that are gone or name no Flickr photo any more
     files_rechecked: int = 0
     rechecked_changed: int = 0
@@ -80,6 +81,7 @@ class RunSummary:
             "decisions_superseded": self.decisions_superseded,
             "decisions_withdrawn": self.decisions_withdrawn,
             "decisions_refused": self.decisions_refused,
+            "rule_decisions": self.rule_decisions,
             "conflicts_closed": self.conflicts_closed,
             "files_rechecked": self.files_rechecked,
             "rechecked_changed": self.rechecked_changed,
@@ -142,6 +144,11 @@ class RunSummary:
             lines.append(
                 f"  decisions refused    {self.decisions_refused} (back in the queue: they "
                 "would give a file two Flickr photo ids)"
+            )
+        if self.rule_decisions:
+            lines.append(
+                f"  decided by rules     {self.rule_decisions} new conflicts (written by the "
+                "next run when the decision is Flickr's value)"
             )
         if self.files_rechecked:
             lines.append(

@@ -36,6 +36,7 @@ from bot.store.records import (
     normalise_title,
     utcnow,
 )
+from bot.store.rules import WITHDRAW, Rule, RuleEvent, RuleNotFound, RulePreview, SavedRule
 from bot.store.schema import BUSY_TIMEOUT_MS, MIGRATIONS, SCHEMA_VERSION
 
 __all__ = [
@@ -49,6 +50,7 @@ __all__ = [
     "ONE_BY_ONE_MESSAGE",
     "ONE_BY_ONE_REASONS",
     "SCHEMA_VERSION",
+    "WITHDRAW",
     "BulkRefused",
     "BulkResult",
     "BulkScope",
@@ -63,6 +65,11 @@ __all__ = [
     "LockHeld",
     "LockLost",
     "QueueFilter",
+    "Rule",
+    "RuleEvent",
+    "RuleNotFound",
+    "RulePreview",
+    "SavedRule",
     "Store",
     "TaskLost",
     "TaskState",

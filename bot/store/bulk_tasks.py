@@ -33,7 +33,7 @@ wait for the lock (the busy timeout, 30 s) plus a chunk and its pause."""
 _TASK_COLUMNS: Final = (
     "id, actor, filter, decision, note, max_id, expected, state, decided, chunks, "
     "changed_meanwhile, left_out, longest_transaction_ms, worker, created_at, started_at, heartbeat_at, "
-    "finished_at, error"
+    "finished_at, error, rule_id"
 )
 
 
@@ -71,6 +71,9 @@ class BulkTask:
     heartbeat_at: str | None
     finished_at: str | None
     error: str | None
+    rule_id: int | None = None
+    """A decision rule's task: its first pass (``decision`` is the rule's) or the
+    withdrawal of its decisions (``decision`` is ``open``)."""
 
     @property
     def active(self) -> bool:

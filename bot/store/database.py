@@ -22,6 +22,8 @@ Tables (schema version ``SCHEMA_VERSION``; ``migrate()`` brings any older file u
                     from what Commons records (``licences.py``); read-only for the page.
 - ``bulk_tasks``    bulk decisions confirmed on the review page, run in the background by
                     its worker (``bulk_tasks.py``): state, progress and a heartbeat.
+- ``rules``, ``rule_events``  decision rules (``rules.py``): a saved filter plus a
+                    decision, its state and who wrote, paused or retired it.
 - ``locks``         a lease that keeps two runs from overlapping (a scheduled run must not
                     start while the previous one is still going).
 
@@ -32,12 +34,23 @@ Toolforge hosts sharing the file over NFS, where WAL's shared memory does not wo
 
 from __future__ import annotations
 
+import os
+
 from bot.store.bulk_tasks import BulkTaskStore
 from bot.store.caches import CacheStore
 from bot.store.decisions import DecisionStore
 from bot.store.licences import LicenceStore
+from bot.store.location import StoreLocation
+from bot.store.rules import RuleStore
 from bot.store.worklist import WorklistStore
 
 
-class Store(WorklistStore, CacheStore, DecisionStore, LicenceStore, BulkTaskStore):
-    """The SQLite store. One instance per process; cheap to open."""
+class Store(WorklistStore, CacheStore, RuleStore, DecisionStore, LicenceStore, BulkTaskStore):
+    """The store, on SQLite or MariaDB. One instance per process; cheap to open."""
+
+    def __init__(
+        self, location: str | os.PathLike[str] | StoreLocation, *, migrate: bool = True
+    ) -> None:
+        super().__init__(location, migrate=migrate)
+        if migrate:  # the job and the CLI migrate; the review page never does
+            self.fill_rule_sides()

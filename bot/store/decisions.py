@@ -192,7 +192,7 @@ class DecisionStore(JournalStore, QueueStore):
                     ).rowcount
                     changed = conn.execute(
                         "UPDATE conflicts SET status = ?, decided_by = ?, decided_at = ?, "
-                        f"note = ?, updated_at = ? WHERE {in_chunk}",
+                        f"note = ?, updated_at = ?, decided_rule = NULL WHERE {in_chunk}",
                         (decision, actor, now, note, now, *ids, *decidable),
                     ).rowcount
                     if logged != changed:  # cannot happen while we hold the rows' locks
@@ -303,7 +303,9 @@ class DecisionStore(JournalStore, QueueStore):
     @retry_deadlocks
     def release_decisions(self, conflict_ids: Sequence[int], note: str) -> None:
         """Give claimed conflicts back (``applying`` → ``accept_flickr``) when the edit was
-        not made; who decided, when and the note are kept."""
+        not made; who decided, when and the note are kept. A decision of a rule retired
+        meanwhile is withdrawn instead (back to ``open``): the rule's withdrawal could not
+        take it while the bot held it."""
         now = utcnow()
         with self.transaction() as conn:
             for cid in conflict_ids:
@@ -311,9 +313,26 @@ class DecisionStore(JournalStore, QueueStore):
                     "UPDATE conflicts SET status=?, updated_at=? WHERE id=? AND status=?",
                     (ConflictStatus.ACCEPT_FLICKR, now, cid, ConflictStatus.APPLYING),
                 )
-                if cur.rowcount:
-                    self._event(
-                        conn, cid, ConflictStatus.APPLYING, ConflictStatus.ACCEPT_FLICKR, note, now
+                if not cur.rowcount:
+                    continue
+                self._event(
+                    conn, cid, ConflictStatus.APPLYING, ConflictStatus.ACCEPT_FLICKR, note, now
+                )
+                retired = conn.execute(
+                    "SELECT r.id FROM conflicts c JOIN rules r ON r.id = c.decided_rule "
+                    "WHERE c.id = ? AND r.state = 'retired'",
+                    (cid,),
+                ).fetchone()
+                if retired:
+                    self._transition(
+                        conn,
+                        cid,
+                        ConflictStatus.ACCEPT_FLICKR,
+                        ConflictStatus.OPEN,
+                        "bot",
+                        f"withdrawn: rule #{retired[0]} was retired while the bot held it",
+                        now,
+                        rule_id=int(retired[0]),
                     )
 
     def release_orphan_claims(self) -> int:
@@ -361,7 +380,12 @@ class DecisionStore(JournalStore, QueueStore):
         ``select_files`` narrows the worklist, so ``backfill run --only/--owner`` applies
         only those files' decisions.
         """
-        clauses = ["status = 'accept_flickr'"]
+        # a retired rule's decisions are not written, even before they are withdrawn
+        clauses = [
+            "status = 'accept_flickr'",
+            "(decided_rule IS NULL OR decided_rule NOT IN "
+            "(SELECT id FROM rules WHERE state = 'retired'))",
+        ]
         params: list[Any] = []
         if only:
             marks = ",".join("?" * len(only))

@@ -26,6 +26,16 @@ from bot.store.records import (
     loads,
     utcnow,
 )
+from bot.store.rule_sql import (
+    FACT_COLUMNS,
+    ActiveRule,
+    active_rules,
+    fact_values,
+    facts_of,
+    first_match,
+    never_answered,
+    rule_actor,
+)
 
 
 class QueueStore(StoreBase):
@@ -57,6 +67,7 @@ class QueueStore(StoreBase):
         now = utcnow()
         outcome = ConflictOutcome()
         with self.transaction() as conn:
+            rules = [] if dry_run else active_rules(conn)
             own = self._applied_proposals(conn, mid)
             fingerprints = []
             for rec in conflicts:
@@ -96,6 +107,9 @@ class QueueStore(StoreBase):
                         outcome.seen_again += 1
                     if closed and not settled:  # reopened (a dry run: would be)
                         status = ConflictStatus.OPEN
+                    elif status == ConflictStatus.OPEN and rules:
+                        status = self._decide_by_rule(conn, cid, rec, owner_nsid, rules, now)
+                        outcome.by_rule += status != ConflictStatus.OPEN
                     outcome.ids.append(cid)
                     outcome.statuses.append(str(status))
                     continue
@@ -103,8 +117,9 @@ class QueueStore(StoreBase):
                     "INSERT INTO conflicts(fingerprint, mid, title, flickr_photo_id, owner_nsid, "
                     "property, reason, existing, proposed, statement_id, base_revid, status, "
                     "found_at, found_run_id, found_dry_run, last_seen_at, last_seen_run_id, "
-                    "updated_at, evidence) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?)",
+                    f"updated_at, evidence, sides_known, {', '.join(FACT_COLUMNS)}) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', ?, ?, ?, ?, ?, ?, ?, 1, "
+                    f"{', '.join('?' * len(FACT_COLUMNS))})",
                     (
                         fp,
                         mid,
@@ -124,6 +139,7 @@ class QueueStore(StoreBase):
                         run_id,
                         now,
                         _evidence(rec),
+                        *fact_values(rec),
                     ),
                 )
                 cid = int(cur.lastrowid or 0)
@@ -134,7 +150,13 @@ class QueueStore(StoreBase):
                 )
                 outcome.new += 1
                 outcome.ids.append(cid)
-                outcome.statuses.append(ConflictStatus.OPEN)
+                decided = (
+                    self._decide_by_rule(conn, cid, rec, owner_nsid, rules, now)
+                    if rules
+                    else ConflictStatus.OPEN
+                )
+                outcome.by_rule += decided != ConflictStatus.OPEN
+                outcome.statuses.append(decided)
             if not dry_run:
                 marks = ",".join("?" * len(fingerprints)) or "''"
                 stale = conn.execute(
@@ -178,6 +200,33 @@ class QueueStore(StoreBase):
                         outcome.superseded += 1
         return outcome
 
+    def _decide_by_rule(
+        self,
+        conn: Connection,
+        cid: int,
+        rec: ConflictRecord,
+        owner_nsid: str | None,
+        rules: Sequence[ActiveRule],
+        now: str,
+    ) -> str:
+        """The first active rule matching this open conflict decides it, when nobody ever
+        answered it; returns its status now (``open``: no rule did)."""
+        rule = first_match(rules, facts_of(rec, owner_nsid))
+        if rule is None or not never_answered(conn, cid):
+            return ConflictStatus.OPEN
+        self._transition(
+            conn,
+            cid,
+            ConflictStatus.OPEN,
+            rule.decision,
+            rule_actor(rule.id),
+            rule.note,
+            now,
+            rule_id=rule.id,
+        )
+        conn.execute("UPDATE rules SET decided = decided + 1 WHERE id = ?", (rule.id,))
+        return str(rule.decision)
+
     def is_answered(self, mid: str, rec: ConflictRecord) -> bool:
         """Whether a maintainer already answered this very conflict (same file, property,
         reason and values): kept, skipped, accepted or applied. A run that learns more
@@ -214,12 +263,14 @@ class QueueStore(StoreBase):
         *,
         revid: int | None = None,
         closed_reason: str | None = None,
+        rule_id: int | None = None,
     ) -> None:
+        """One state change and its event; ``rule_id``: the rule that decided it."""
         sets = "status=?, updated_at=?"
         params: list[Any] = [str(to_status), now]
         if to_status in DECISIONS:
-            sets += ", decided_by=?, decided_at=?, note=?"
-            params += [actor, now, note]
+            sets += ", decided_by=?, decided_at=?, note=?, decided_rule=?"
+            params += [actor, now, note, rule_id]
         if to_status == ConflictStatus.APPLIED:
             sets += ", applied_revid=?, applied_at=?"
             params += [revid, now]
@@ -233,8 +284,8 @@ class QueueStore(StoreBase):
         conn.execute(f"UPDATE conflicts SET {sets} WHERE id=?", (*params, conflict_id))
         conn.execute(
             "INSERT INTO conflict_events(conflict_id, at, actor, from_status, to_status, note, "
-            "revid) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (conflict_id, now, actor, from_status, str(to_status), note, revid),
+            "revid, rule_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (conflict_id, now, actor, from_status, str(to_status), note, revid, rule_id),
         )
 
     @staticmethod
@@ -383,9 +434,10 @@ class QueueStore(StoreBase):
                 "to_status": r[3],
                 "note": r[4],
                 "revid": r[5],
+                "rule_id": r[6],
             }
             for r in self.conn.execute(
-                "SELECT at, actor, from_status, to_status, note, revid FROM conflict_events "
+                "SELECT at, actor, from_status, to_status, note, revid, rule_id FROM conflict_events "
                 "WHERE conflict_id = ? ORDER BY id",
                 (conflict_id,),
             )

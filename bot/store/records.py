@@ -15,6 +15,7 @@ import orjson
 
 from bot.core.errors import LockHeldError, UsageError
 from bot.core.exif import ExifMatch
+from bot.core.reasons import ONE_BY_ONE_REASONS
 from bot.core.wikibase import normalise_file_title as normalise_title
 from bot.core.wikibase import strip_hashes
 from bot.store.dialect import SQLITE, Dialect
@@ -88,6 +89,7 @@ _DECISION_COLUMNS: Final = (
     "applied_revid",
     "applied_at",
     "closed_reason",
+    "decided_rule",
 )
 
 
@@ -206,10 +208,12 @@ class ConflictOutcome:
     seen_again: int = 0
     reopened: int = 0
     superseded: int = 0
+    by_rule: int = 0  # decided by a decision rule as they were queued
     ids: list[int] = field(default_factory=list)
     statuses: list[str] = field(default_factory=list)
     """The status of each conflict after recording, in the order given (``open`` or
-    ``skip``: waiting for a person; ``keep_commons``: answered already). A dry run gives
+    ``skip``: waiting for a person; ``keep_commons``: answered already; or the decision
+    a rule just made). A dry run gives
     the status a real run would leave (``open`` for one it would reopen)."""
 
     def waiting(self) -> list[bool]:
@@ -240,12 +244,6 @@ class InvalidTransition(UsageError, ValueError):
 
 class BulkRefused(InvalidTransition):
     """A bulk decision that must be made one conflict at a time."""
-
-
-# Conflicts a bulk "use Flickr's value" never decides: a file citing several photos has
-# one candidate conflict per photo id, and accepting them all would write every id.
-# Each needs a maintainer to pick the one photo (the other candidates are then closed).
-ONE_BY_ONE_REASONS: Final = ("multiple_photo_ids",)
 
 
 ONE_BY_ONE_MESSAGE: Final = (
@@ -355,7 +353,7 @@ _CONFLICT_COLUMNS = (
     "id, mid, title, flickr_photo_id, owner_nsid, property, reason, existing, "
     "proposed, statement_id, base_revid, status, found_at, found_run_id, "
     "found_dry_run, last_seen_at, decided_by, decided_at, note, applied_revid, "
-    "applied_at, closed_reason, updated_at, evidence"
+    "applied_at, closed_reason, updated_at, evidence, decided_rule"
 )
 
 

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     pass
 
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 
 BUSY_TIMEOUT_MS = 30_000
@@ -306,6 +306,59 @@ CREATE INDEX IF NOT EXISTS bulk_tasks_state ON bulk_tasks(state, id);
 """
 
 
+# v7: decision rules. A rule is a saved filter plus a decision (``bot.core.rules``);
+# ``rule_events`` records who wrote, paused or retired it. Each conflict carries the
+# facts a rule's predicates read (``bot.core.rules.conflict_sides``: each side's main
+# value, date precision, year, day of the year, circa), filled when it is queued (rows
+# from before v7: ``Store.fill_rule_sides``), so a preview counts in SQL; and the rule
+# whose decision it holds (``decided_rule``), which a retired rule withdraws. An event
+# names the rule that made it (``rule_id``); a background task can be a rule's first
+# pass or its withdrawal (``bulk_tasks.rule_id``). Plain columns and indexes only.
+_SCHEMA_V7_RULES = """
+CREATE TABLE IF NOT EXISTS rules (
+    id INTEGER PRIMARY KEY,
+    filter TEXT NOT NULL,            -- JSON: the RuleFilter's fields
+    decision TEXT NOT NULL,          -- accept_flickr | keep_commons | skip
+    note TEXT,
+    state TEXT NOT NULL,             -- active | paused | retired
+    created_by TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    updated_by TEXT,
+    updated_at TEXT NOT NULL,
+    decided INTEGER NOT NULL DEFAULT 0,    -- conflicts it has decided, ever
+    withdrawn INTEGER NOT NULL DEFAULT 0   -- of those, taken back when it was retired
+);
+CREATE TABLE IF NOT EXISTS rule_events (
+    id INTEGER PRIMARY KEY,
+    rule_id INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,            -- created | paused | resumed | retired
+    note TEXT
+);
+CREATE INDEX IF NOT EXISTS rule_events_rule ON rule_events(rule_id, id);
+ALTER TABLE conflicts ADD COLUMN commons_value TEXT;
+ALTER TABLE conflicts ADD COLUMN commons_precision INTEGER;
+ALTER TABLE conflicts ADD COLUMN commons_year INTEGER;
+ALTER TABLE conflicts ADD COLUMN commons_day TEXT;
+ALTER TABLE conflicts ADD COLUMN commons_circa INTEGER;
+ALTER TABLE conflicts ADD COLUMN flickr_value TEXT;
+ALTER TABLE conflicts ADD COLUMN flickr_precision INTEGER;
+ALTER TABLE conflicts ADD COLUMN flickr_year INTEGER;
+ALTER TABLE conflicts ADD COLUMN flickr_day TEXT;
+ALTER TABLE conflicts ADD COLUMN flickr_circa INTEGER;
+ALTER TABLE conflicts ADD COLUMN sides_known INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE conflicts ADD COLUMN decided_rule INTEGER;
+CREATE INDEX IF NOT EXISTS conflicts_rule_facts ON conflicts(status, reason, property,
+    commons_precision, flickr_precision, commons_year, flickr_year, commons_day, flickr_day,
+    commons_circa, flickr_circa, owner_nsid, commons_value, flickr_value);
+CREATE INDEX IF NOT EXISTS conflicts_decided_rule ON conflicts(decided_rule, status, id);
+CREATE INDEX IF NOT EXISTS conflicts_sides_known ON conflicts(sides_known, id);
+ALTER TABLE conflict_events ADD COLUMN rule_id INTEGER;
+ALTER TABLE bulk_tasks ADD COLUMN rule_id INTEGER;
+"""
+
+
 MIGRATIONS: dict[int, str] = {
     1: _SCHEMA_V1,
     2: _SCHEMA_V2,
@@ -313,6 +366,7 @@ MIGRATIONS: dict[int, str] = {
     4: _SCHEMA_V4_LICENCE_EXIF,
     5: _SCHEMA_V5_UNDO,
     6: _SCHEMA_V6_BULK_TASKS,
+    7: _SCHEMA_V7_RULES,
 }
 
 

@@ -257,6 +257,53 @@ END""",
 ) {_TABLE}""",
 )
 
-MARIADB_MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {}
+_V7_RULES: Final[tuple[str, ...]] = (
+    f"""CREATE TABLE IF NOT EXISTS rules (
+    {_ID},
+    filter TEXT NOT NULL,
+    decision VARCHAR(32) NOT NULL,
+    note TEXT,
+    state VARCHAR(16) NOT NULL,
+    created_by VARCHAR(255) NOT NULL,
+    created_at {_TS} NOT NULL,
+    updated_by VARCHAR(255),
+    updated_at {_TS} NOT NULL,
+    decided BIGINT NOT NULL DEFAULT 0,
+    withdrawn BIGINT NOT NULL DEFAULT 0
+) {_TABLE}""",
+    f"""CREATE TABLE IF NOT EXISTS rule_events (
+    {_ID},
+    rule_id BIGINT NOT NULL,
+    at {_TS} NOT NULL,
+    actor VARCHAR(255) NOT NULL,
+    action VARCHAR(16) NOT NULL,
+    note TEXT,
+    KEY rule_events_rule (rule_id, id)
+) {_TABLE}""",
+    """ALTER TABLE conflicts
+    ADD COLUMN commons_value TEXT,
+    ADD COLUMN commons_precision INT,
+    ADD COLUMN commons_year INT,
+    ADD COLUMN commons_day VARCHAR(8),
+    ADD COLUMN commons_circa INT,
+    ADD COLUMN flickr_value TEXT,
+    ADD COLUMN flickr_precision INT,
+    ADD COLUMN flickr_year INT,
+    ADD COLUMN flickr_day VARCHAR(8),
+    ADD COLUMN flickr_circa INT,
+    ADD COLUMN sides_known INT NOT NULL DEFAULT 0,
+    ADD COLUMN decided_rule BIGINT""",
+    # the values are TEXT: a prefix of each in the index (equality is rechecked on the row)
+    """CREATE INDEX conflicts_rule_facts ON conflicts(status, reason, property,
+    commons_precision, flickr_precision, commons_year, flickr_year, commons_day, flickr_day,
+    commons_circa, flickr_circa, owner_nsid, commons_value(150), flickr_value(150))""",
+    "CREATE INDEX conflicts_decided_rule ON conflicts(decided_rule, status, id)",
+    "CREATE INDEX conflicts_sides_known ON conflicts(sides_known, id)",
+    "ALTER TABLE conflict_events ADD COLUMN rule_id BIGINT",
+    "ALTER TABLE bulk_tasks ADD COLUMN rule_id BIGINT",
+)
+"""v7, decision rules: as ``schema._SCHEMA_V7_RULES``."""
+
+MARIADB_MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {7: _V7_RULES}
 """Statements per schema version above ``MARIADB_BASE_VERSION``, one statement per item
 (MariaDB takes them one at a time); each version here is also in ``schema.MIGRATIONS``."""

@@ -49,6 +49,7 @@ def test_a_store_opened_read_only_refuses_the_journal(tmp_path: Path) -> None:
     assert "read-only" in str(store_unavailable(exc))
 
 
+@pytest.mark.sqlite_only  # a full disk is faked with SQLite's max_page_count
 def test_a_full_disk_leaves_no_part_of_the_write(store: Store, conflict: ConflictBuilder) -> None:
     conflict.record(store, mid="M1")
     fill_disk(store)
