@@ -32,6 +32,7 @@ Toolforge hosts sharing the file over NFS, where WAL's shared memory does not wo
 
 from __future__ import annotations
 
+from bot.store.bhl_pages import BhlPageStore
 from bot.store.bulk_tasks import BulkTaskStore
 from bot.store.caches import CacheStore
 from bot.store.decisions import DecisionStore
@@ -39,5 +40,5 @@ from bot.store.licences import LicenceStore
 from bot.store.worklist import WorklistStore
 
 
-class Store(WorklistStore, CacheStore, DecisionStore, LicenceStore, BulkTaskStore):
+class Store(WorklistStore, CacheStore, DecisionStore, LicenceStore, BulkTaskStore, BhlPageStore):
     """The SQLite store. One instance per process; cheap to open."""

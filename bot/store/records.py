@@ -36,6 +36,7 @@ class FileStatus(StrEnum):
     CONFLICT = "conflict"
     PHOTO_GONE = "photo_gone"
     NO_FLICKR_ID = "no_flickr_id"
+    BHL_NO_MATCH = "bhl_no_match"  # only a BHL page id, and no BHL photo is tagged with it
     FILE_GONE = "file_gone"
     ERROR = "error"
 
@@ -241,12 +242,15 @@ class BulkRefused(InvalidTransition):
 # Conflicts a bulk "use Flickr's value" never decides: a file citing several photos has
 # one candidate conflict per photo id, and accepting them all would write every id.
 # Each needs a maintainer to pick the one photo (the other candidates are then closed).
-ONE_BY_ONE_REASONS: Final = ("multiple_photo_ids",)
+# The same for a BHL page that several BHL photos are tagged with (bhl_page_several);
+# a single BHL match (bhl_page_match) can be accepted in bulk.
+ONE_BY_ONE_REASONS: Final = ("multiple_photo_ids", "bhl_page_several")
 
 
 ONE_BY_ONE_MESSAGE: Final = (
     "“Use Flickr's value” cannot be given in bulk to conflicts about a file that cites "
-    "several Flickr photos (multiple_photo_ids): each file needs the one photo id chosen. "
+    "several Flickr photos (multiple_photo_ids), or a BHL page that several BHL photos are "
+    "tagged with (bhl_page_several): each file needs the one photo id chosen. "
     "Open them one by one and accept the right photo; the other candidates are then closed."
 )
 

@@ -187,6 +187,7 @@ def test_non_flickr_lines_are_never_decoded(
         "P7482.P2699": 1,
         "P170.P2699": 1,
         "P170.P3267": 1,
+        "P687": 0,
     }
     assert summary.multi_photo == 1 and summary.user_only == 2 and summary.with_p12120 == 1
     assert summary.inserted == 6 and summary.updated == 0 and summary.malformed_lines == 0

@@ -1,0 +1,163 @@
+"""BHL reverse matching: files that cite only a BHL page id get the BHL Flickr photo tagged with that page proposed, never written without a person or a rule.
+
+BHL's photo list (``extras=machine_tags``, 500 photos a call) is read into the store at
+most once per run, the first time a batch has such a file: whole the first time, then
+only the photos uploaded since the newest one kept (``min_upload_date``). Paging cursors
+would not do for the refresh: the list is newest first, so every upload shifts every
+page; an upload date is a fixed point of the list. Every file is then matched from the
+store without a Flickr call of its own.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+
+from bot.core import ids
+from bot.core.bhl import (
+    MATCH_REASON,
+    SEVERAL_REASON,
+    MatchKind,
+    listed_pages,
+    match_kind,
+    pages_in_evidence,
+)
+from bot.core.claims import photo_id_statement
+from bot.core.concurrency import statements_of
+from bot.core.reconcile import photo_ids_on_file
+from bot.run.base import RunBase
+from bot.run.common import _waiting
+from bot.run.ports import EntityStateLike
+from bot.run.summary import FileResult
+from bot.store import ConflictRecord, FileStatus, ListedBhlPhoto, WorkFile
+
+log = logging.getLogger(__name__)
+
+PUT_CHUNK = 5000  # listed photos per store transaction while the list is read
+
+
+class BhlSteps(RunBase):
+    """BHL-only files: the photo list read into the store once per run, each file matched by page."""
+
+    _bhl_list_ready: bool | None = None  # None: not read yet this run
+
+    def _bhl_only(
+        self, live: Sequence[tuple[WorkFile, EntityStateLike]]
+    ) -> list[tuple[WorkFile, EntityStateLike]]:
+        """The files whose only evidence is a BHL page id: no Flickr photo in the worklist
+        nor on the file."""
+        return [
+            (f, state)
+            for f, state in live
+            if not f.photo_ids
+            and pages_in_evidence(f.evidence)
+            and not photo_ids_on_file(state.entity)
+        ]
+
+    def _match_bhl_pages(
+        self, run_id: int, files: Sequence[tuple[WorkFile, EntityStateLike]]
+    ) -> Iterator[FileResult]:
+        """One outcome per file: a proposal (one photo), candidates (several) or none."""
+        if not files:
+            return
+        if not self._read_bhl_list():
+            for f, _state in files:
+                yield FileResult(f, FileStatus.ERROR, error="flickr: BHL's photo list not read")
+            return
+        pages = sorted({p for f, _ in files for p in pages_in_evidence(f.evidence)})
+        tagged = self.store.bhl_photos_for_pages(pages)
+        for f, state in files:
+            self._check_stop()
+            photo_ids = sorted(
+                {pid for page in pages_in_evidence(f.evidence) for pid in tagged.get(page, ())}
+            )
+            kind = match_kind(photo_ids)
+            if kind is MatchKind.NONE:
+                yield FileResult(f, FileStatus.BHL_NO_MATCH, checked_revid=state.lastrevid)
+            else:
+                yield self._queue_bhl_match(run_id, f, state, photo_ids, kind)
+
+    def _queue_bhl_match(
+        self,
+        run_id: int,
+        f: WorkFile,
+        state: EntityStateLike,
+        photo_ids: Sequence[str],
+        kind: MatchKind,
+    ) -> FileResult:
+        """A proposed P12120 per candidate photo, for a person (or a bulk rule) to accept."""
+        assert f.mid is not None
+        reason = MATCH_REASON if kind is MatchKind.ONE else SEVERAL_REASON
+        existing = list(statements_of(state.entity).get(ids.P_FLICKR_PHOTO_ID, []))
+        records = [
+            ConflictRecord(
+                property=ids.P_FLICKR_PHOTO_ID,
+                reason=reason,
+                existing=existing,
+                proposed=photo_id_statement(pid),
+            )
+            for pid in photo_ids
+        ]
+        recorded = self.store.record_conflicts(
+            mid=f.mid,
+            title=state.title or f.title,
+            flickr_photo_id=photo_ids[0] if kind is MatchKind.ONE else None,
+            owner_nsid=ids.BHL_NSID,
+            base_revid=state.lastrevid,
+            conflicts=records,
+            run_id=run_id,
+            dry_run=self.options.dry_run,
+        )
+        return FileResult(
+            f,
+            FileStatus.CONFLICT,
+            conflicts=records,
+            checked_revid=state.lastrevid,
+            queued=_waiting(records, recorded.waiting()),
+        )
+
+    def _read_bhl_list(self) -> bool:
+        """Bring the store's copy of BHL's photo list up to date (once per run); False when
+        there is no complete copy to match against."""
+        if self._bhl_list_ready is not None:
+            return self._bhl_list_ready
+        from bot.adapters.flickr import FlickrError, FlickrFatalError
+
+        owner = ids.BHL_NSID
+        before = self.store.bhl_listing(owner)
+        since = before.newest_upload if before is not None and before.complete else None
+        calls = self.flickr.calls
+        chunk: list[ListedBhlPhoto] = []
+        listed = 0
+        try:
+            for photo in self.flickr.iter_owner_photos(owner, min_upload_date=since):
+                listed += 1
+                chunk.append(
+                    ListedBhlPhoto(
+                        photo.id,
+                        listed_pages(photo.machine_tags),
+                        int(photo.date_posted.timestamp()),
+                    )
+                )
+                if len(chunk) >= PUT_CHUNK:
+                    self.store.put_bhl_photos(owner, chunk)
+                    chunk = []
+            self.store.put_bhl_photos(owner, chunk)
+            self.store.finish_bhl_listing(owner, listed)
+            ready = True
+        except FlickrFatalError:
+            raise
+        except FlickrError as exc:
+            self.store.put_bhl_photos(owner, chunk)  # kept for the next full read
+            ready = before is not None and before.complete  # the older copy still answers
+            log.warning("BHL's photo list (%d photos read): %s", listed, exc)
+        self.summary.bhl_photos_listed += listed
+        self.summary.bhl_list_calls += self.flickr.calls - calls
+        log.info(
+            "BHL's photo list: %d photos read%s in %d calls",
+            listed,
+            "" if since is None else f" (uploaded since {since})",
+            self.flickr.calls - calls,
+        )
+        self._bhl_list_ready = ready
+        return ready
