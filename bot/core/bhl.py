@@ -34,7 +34,7 @@ EVIDENCE_KEY: Final = "bhl_page"  # the page id in an evidence item
 _PAGE_ID_RE: Final = re.compile(r"0*([1-9][0-9]{0,18})", re.ASCII)
 # A BHL page link (the page, its image or its thumbnail name the same page id).
 _PAGE_URL_RE: Final = re.compile(
-    r"biodiversitylibrary\.org/(?:page|pageimage|pagethumb)/([0-9]{1,19})(?![0-9])",
+    r"biodiversitylibrary\.org/(?:page|pageimage|pagethumb)/([0-9]{1,19})(?!\w)",
     re.IGNORECASE | re.ASCII,
 )
 _COMMENT_RE: Final = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
