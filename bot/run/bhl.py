@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 
 from bot.core import ids
 from bot.core.bhl import (
@@ -27,9 +28,9 @@ from bot.core.concurrency import statements_of
 from bot.core.reconcile import photo_ids_on_file
 from bot.run.base import RunBase
 from bot.run.common import _waiting
-from bot.run.ports import EntityStateLike
+from bot.run.ports import EntityStateLike, FlickrPort
 from bot.run.summary import FileResult
-from bot.store import ConflictRecord, FileStatus, ListedBhlPhoto, WorkFile
+from bot.store import ConflictRecord, FileStatus, ListedBhlPhoto, Store, WorkFile
 
 log = logging.getLogger(__name__)
 
@@ -119,45 +120,57 @@ class BhlSteps(RunBase):
     def _read_bhl_list(self) -> bool:
         """Bring the store's copy of BHL's photo list up to date (once per run); False when
         there is no complete copy to match against."""
-        if self._bhl_list_ready is not None:
-            return self._bhl_list_ready
-        from bot.adapters.flickr import FlickrError, FlickrFatalError
+        if self._bhl_list_ready is None:
+            read = refresh_bhl_list(self.store, self.flickr)
+            self.summary.bhl_photos_listed += read.listed
+            self.summary.bhl_list_calls += read.calls
+            self._bhl_list_ready = read.ready
+        return self._bhl_list_ready
 
-        owner = ids.BHL_NSID
-        before = self.store.bhl_listing(owner)
-        since = before.newest_upload if before is not None and before.complete else None
-        calls = self.flickr.calls
-        chunk: list[ListedBhlPhoto] = []
-        listed = 0
-        try:
-            for photo in self.flickr.iter_owner_photos(owner, min_upload_date=since):
-                listed += 1
-                chunk.append(
-                    ListedBhlPhoto(
-                        photo.id,
-                        listed_pages(photo.machine_tags),
-                        int(photo.date_posted.timestamp()),
-                    )
-                )
-                if len(chunk) >= PUT_CHUNK:
-                    self.store.put_bhl_photos(owner, chunk)
-                    chunk = []
-            self.store.put_bhl_photos(owner, chunk)
-            self.store.finish_bhl_listing(owner, listed)
-            ready = True
-        except FlickrFatalError:
-            raise
-        except FlickrError as exc:
-            self.store.put_bhl_photos(owner, chunk)  # kept for the next full read
-            ready = before is not None and before.complete  # the older copy still answers
-            log.warning("BHL's photo list (%d photos read): %s", listed, exc)
-        self.summary.bhl_photos_listed += listed
-        self.summary.bhl_list_calls += self.flickr.calls - calls
-        log.info(
-            "BHL's photo list: %d photos read%s in %d calls",
-            listed,
-            "" if since is None else f" (uploaded since {since})",
-            self.flickr.calls - calls,
-        )
-        self._bhl_list_ready = ready
-        return ready
+
+@dataclass(frozen=True, slots=True)
+class BhlListRead:
+    """What one refresh of the store's copy of BHL's photo list did."""
+
+    listed: int  # photos read
+    calls: int  # Flickr calls it took
+    since: int | None  # the min_upload_date asked (None: the whole list)
+    ready: bool  # a complete copy is there to match against
+
+
+def refresh_bhl_list(store: Store, flickr: FlickrPort, owner: str = ids.BHL_NSID) -> BhlListRead:
+    """Read BHL's photo list into the store: whole until one read has finished, then only
+    the photos uploaded since the newest one kept. A failed read keeps what it got; the
+    older complete copy, if any, still answers."""
+    from bot.adapters.flickr import FlickrError, FlickrFatalError
+
+    before = store.bhl_listing(owner)
+    since = before.newest_upload if before is not None and before.complete else None
+    calls = flickr.calls
+    chunk: list[ListedBhlPhoto] = []
+    listed = 0
+    try:
+        for photo in flickr.iter_owner_photos(owner, min_upload_date=since):
+            listed += 1
+            pages = listed_pages(photo.machine_tags)
+            chunk.append(ListedBhlPhoto(photo.id, pages, int(photo.date_posted.timestamp())))
+            if len(chunk) >= PUT_CHUNK:
+                store.put_bhl_photos(owner, chunk)
+                chunk = []
+        store.put_bhl_photos(owner, chunk)
+        store.finish_bhl_listing(owner, listed)
+        ready = True
+    except FlickrFatalError:
+        raise
+    except FlickrError as exc:
+        store.put_bhl_photos(owner, chunk)  # kept; the next full read replaces them
+        ready = before is not None and before.complete
+        log.warning("BHL's photo list (%d photos read): %s", listed, exc)
+    read = BhlListRead(listed, flickr.calls - calls, since, ready)
+    log.info(
+        "BHL's photo list: %d photos read%s in %d calls",
+        read.listed,
+        "" if since is None else f" (uploaded since {since})",
+        read.calls,
+    )
+    return read
