@@ -261,3 +261,23 @@ def test_without_bhls_photo_list_the_files_wait_for_a_later_run(tmp_path: Path) 
         assert retried.conflicts == {"bhl_page_match": 1}
         with running.store() as store:
             assert store.get_file(mid).status == "conflict"  # type: ignore[union-attr]
+
+
+def test_explain_shows_the_candidates_from_the_stored_list_without_calling_flickr(
+    tmp_path: Path,
+) -> None:
+    from bot.run.explain import explain
+
+    world = World(tmp_path)
+    add_bhl_photo(world, "51281775881", "33665645")
+    mid = add_bhl_file(world, 201, "33665645")
+    with world.start() as running:
+        running.run()  # the list is now in the store
+        running.flickr.reset()
+        with running.adapters(dry_run=True) as ad:
+            found = explain(ad, mid)
+        assert running.flickr.requests == []
+    assert found.plan is None
+    out = found.to_json()
+    assert out["outcome"] == "bhl_page_only"
+    assert out["bhl_candidates"] == {"33665645": ["51281775881"]}
