@@ -1,8 +1,9 @@
 """BHL reverse matching: files that cite only a BHL page id get the BHL Flickr photo tagged with that page proposed, never written without a person or a rule.
 
 BHL's photo list (``extras=machine_tags``, 500 photos a call) is read into the store at
-most once per run, the first time a batch has such a file: whole the first time, then
-only the photos uploaded since the newest one kept (``min_upload_date``). Paging cursors
+most once per run, the first time a batch has such a file: whole the first time (and
+every ``WHOLE_READ_EVERY``), otherwise only the photos uploaded since the newest one kept
+(``min_upload_date``). Paging cursors
 would not do for the refresh: the list is newest first, so every upload shifts every
 page; an upload date is a fixed point of the list. Every file is then matched from the
 store without a Flickr call of its own.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from bot.core import ids
 from bot.core.bhl import (
@@ -30,11 +32,15 @@ from bot.run.base import RunBase
 from bot.run.common import _waiting
 from bot.run.ports import EntityStateLike, FlickrPort
 from bot.run.summary import FileResult
-from bot.store import ConflictRecord, FileStatus, ListedBhlPhoto, Store, WorkFile
+from bot.store import ConflictRecord, FileStatus, ListedBhlPhoto, Store, WorkFile, utcnow
 
 log = logging.getLogger(__name__)
 
 PUT_CHUNK = 5000  # listed photos per store transaction while the list is read
+# The refresh by upload date cannot see an old photo deleted or re-tagged: the whole list
+# is read again this often (N/500 calls for N photos, shared by every BHL file).
+WHOLE_READ_EVERY = timedelta(days=30)
+TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"  # bot.store.utcnow()
 
 
 class BhlSteps(RunBase):
@@ -138,14 +144,28 @@ class BhlListRead:
     ready: bool  # a complete copy is there to match against
 
 
-def refresh_bhl_list(store: Store, flickr: FlickrPort, owner: str = ids.BHL_NSID) -> BhlListRead:
+def refresh_bhl_list(
+    store: Store,
+    flickr: FlickrPort,
+    owner: str = ids.BHL_NSID,
+    *,
+    whole_every: timedelta = WHOLE_READ_EVERY,
+    now: datetime | None = None,
+) -> BhlListRead:
     """Read BHL's photo list into the store: whole until one read has finished, then only
-    the photos uploaded since the newest one kept. A failed read keeps what it got; the
-    older complete copy, if any, still answers."""
+    the photos uploaded since the newest one kept, and whole again once the last whole
+    read is ``whole_every`` old (what the refresh by date cannot see: old photos deleted
+    or re-tagged). A failed read keeps what it got; the older complete copy, if any,
+    still answers."""
     from bot.adapters.flickr import FlickrError, FlickrFatalError
 
     before = store.bhl_listing(owner)
-    since = before.newest_upload if before is not None and before.complete else None
+    since = None
+    if before is not None and before.complete and before.full_read_at:
+        last_whole = datetime.strptime(before.full_read_at, TIME_FORMAT).replace(tzinfo=UTC)
+        if (now or datetime.now(UTC)) - last_whole < whole_every:
+            since = before.newest_upload
+    started = utcnow()
     calls = flickr.calls
     chunk: list[ListedBhlPhoto] = []
     listed = 0
@@ -158,7 +178,7 @@ def refresh_bhl_list(store: Store, flickr: FlickrPort, owner: str = ids.BHL_NSID
                 store.put_bhl_photos(owner, chunk)
                 chunk = []
         store.put_bhl_photos(owner, chunk)
-        store.finish_bhl_listing(owner, listed)
+        store.finish_bhl_listing(owner, listed, whole_read_from=None if since else started)
         ready = True
     except FlickrFatalError:
         raise

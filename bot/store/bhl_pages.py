@@ -4,7 +4,10 @@ The job reads BHL's photo list (people.getPhotos with ``extras=machine_tags``, 5
 a call) instead of searching Flickr once per file. The first read pages through the whole
 list; after it finished once, each run reads only photos uploaded since the newest one
 kept (``min_upload_date``, inclusive, so the newest is read again and nothing at that
-second is missed). A photo read again replaces its rows, so a changed tag is taken.
+second is missed). A photo read again replaces its rows, so a changed tag is taken. The
+refresh by upload date cannot see an old photo deleted or re-tagged, so the job reads the
+whole list again now and then; a whole read that finishes drops every row it did not
+read again (``listed_at`` before the read began).
 Portable SQL only (``?`` placeholders, no upsert clauses): the store may move to MariaDB.
 """
 
@@ -29,6 +32,7 @@ class BhlListing:
     newest_upload: int | None  # unix seconds of the newest photo kept
     photos_listed: int  # photos read by the last refresh
     refreshed_at: str | None
+    full_read_at: str | None  # when the last whole read that finished began
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,13 +49,13 @@ class BhlPageStore(StoreBase):
 
     def bhl_listing(self, owner: str) -> BhlListing | None:
         row = self.conn.execute(
-            "SELECT owner, complete, newest_upload, photos_listed, refreshed_at "
+            "SELECT owner, complete, newest_upload, photos_listed, refreshed_at, full_read_at "
             "FROM bhl_listing WHERE owner = ?",
             (owner,),
         ).fetchone()
         if row is None:
             return None
-        return BhlListing(row[0], bool(row[1]), row[2], row[3], row[4])
+        return BhlListing(row[0], bool(row[1]), row[2], row[3], row[4], row[5])
 
     def put_bhl_photos(self, owner: str, photos: Sequence[ListedBhlPhoto]) -> None:
         """Keep one chunk of listed photos (their old rows replaced), in one transaction;
@@ -92,20 +96,27 @@ class BhlPageStore(StoreBase):
                     "UPDATE bhl_listing SET newest_upload = ? WHERE owner = ?", (newest, owner)
                 )
 
-    def finish_bhl_listing(self, owner: str, photos_listed: int) -> None:
-        """A read of the list went to its end: from now on it is refreshed incrementally."""
+    def finish_bhl_listing(
+        self, owner: str, photos_listed: int, *, whole_read_from: str | None = None
+    ) -> None:
+        """A read of the list went to its end: from now on it is refreshed incrementally.
+        For a whole read (``whole_read_from``: the ``utcnow()`` it began at) the rows it did
+        not read again are gone from Flickr's list (deleted, private, untagged): dropped.
+        (One owner is listed, BHL's: the rows carry no owner.)"""
         now = utcnow()
         with self.transaction() as conn:
+            if whole_read_from is not None:
+                conn.execute("DELETE FROM bhl_photos WHERE listed_at < ?", (whole_read_from,))
             done = conn.execute(
-                "UPDATE bhl_listing SET complete = 1, photos_listed = ?, refreshed_at = ? "
-                "WHERE owner = ?",
-                (photos_listed, now, owner),
+                "UPDATE bhl_listing SET complete = 1, photos_listed = ?, refreshed_at = ?, "
+                "full_read_at = coalesce(?, full_read_at) WHERE owner = ?",
+                (photos_listed, now, whole_read_from, owner),
             )
             if done.rowcount == 0:  # an empty list: nothing was put
                 conn.execute(
                     "INSERT INTO bhl_listing(owner, complete, newest_upload, photos_listed, "
-                    "refreshed_at) VALUES (?, 1, NULL, ?, ?)",
-                    (owner, photos_listed, now),
+                    "refreshed_at, full_read_at) VALUES (?, 1, NULL, ?, ?, ?)",
+                    (owner, photos_listed, now, whole_read_from),
                 )
 
     def bhl_photos_for_pages(self, pages: Sequence[str]) -> dict[str, list[str]]:

@@ -307,7 +307,8 @@ CREATE INDEX IF NOT EXISTS bulk_tasks_state ON bulk_tasks(state, id);
 
 # v7: BHL reverse matching. BHL's Flickr photos with the pages they are tagged with, read
 # once from the owner's photo list (extras=machine_tags) and kept up to date by
-# ``min_upload_date`` (see bot/store/bhl_pages.py), so a file citing only a BHL page id
+# ``min_upload_date``, read whole again now and then (see bot/store/bhl_pages.py), so a
+# file citing only a BHL page id
 # finds its photo without a Flickr call of its own.
 _SCHEMA_V7_BHL_PAGES = """
 CREATE TABLE IF NOT EXISTS bhl_photos (
@@ -323,7 +324,8 @@ CREATE TABLE IF NOT EXISTS bhl_listing (
     complete INTEGER NOT NULL DEFAULT 0, -- a full read of the list has finished once
     newest_upload INTEGER,           -- the newest dateupload seen: the next min_upload_date
     photos_listed INTEGER NOT NULL DEFAULT 0,
-    refreshed_at TEXT
+    refreshed_at TEXT,
+    full_read_at TEXT                -- when the last whole read began (its rows are newer)
 );
 """
 

@@ -10,6 +10,7 @@ a ``{{BHL}}`` template in their wikitext (a ``--titles`` file).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -204,6 +205,33 @@ def test_the_photo_list_is_refreshed_by_upload_date_and_finds_a_new_upload(
             (conflict,) = store.list_conflicts(QueueFilter())
             assert conflict["mid"] == late and conflict["flickr_photo_id"] == "53000000001"
             assert store.count_bhl_photos() == 2
+
+
+def test_the_whole_list_is_read_again_after_a_month_and_a_gone_photo_is_dropped(
+    tmp_path: Path,
+) -> None:
+    world = World(tmp_path)
+    add_bhl_photo(world, "51281775881", "33665645")
+    add_bhl_photo(world, "7982377911", "4321212", posted=POSTED - 10)
+    gone = add_bhl_file(world, 202, "4321212")
+    with world.start() as running:
+        running.run()
+        with running.store() as store:
+            (conflict,) = store.list_conflicts(QueueFilter())
+            assert conflict["mid"] == gone
+        del world.flickr.photos["7982377911"]  # deleted on Flickr
+        world.flickr.invalidate()
+        with running.store() as store:  # the last whole read was 31 days ago
+            old = (datetime.now(UTC) - timedelta(days=31)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            store.conn.execute("UPDATE bhl_listing SET full_read_at = ?", (old,))
+        running.flickr.reset()
+        again = running.run(recheck=True)
+        (listing,) = _listing_requests(running)
+        assert "min_upload_date" not in listing  # the whole list again
+        assert again.outcomes == {"bhl_no_match": 1} and again.conflicts_closed == 1
+        with running.store() as store:
+            assert store.bhl_photos_for_pages(["4321212"]) == {}
+            assert store.list_conflicts(QueueFilter()) == []
 
 
 def test_a_titles_file_citing_a_bhl_page_in_its_wikitext_is_matched(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.core import ids
-from bot.store import SCHEMA_VERSION, ListedBhlPhoto, Store
+from bot.store import SCHEMA_VERSION, ListedBhlPhoto, Store, utcnow
 
 BHL = ids.BHL_NSID
 
@@ -79,3 +79,23 @@ def test_v6_database_is_migrated_to_v7(tmp_path: Path) -> None:
     assert migrated.schema_version() == SCHEMA_VERSION == 7
     migrated.put_bhl_photos(BHL, [ListedBhlPhoto("1", ("10",), 1)])
     assert migrated.bhl_photos_for_pages(["10"]) == {"10": ["1"]}
+
+
+def test_a_whole_read_drops_the_photos_it_did_not_see_again(store: Store) -> None:
+    store.put_bhl_photos(BHL, [ListedBhlPhoto("1", ("10",), 1), ListedBhlPhoto("2", ("20",), 2)])
+    store.finish_bhl_listing(BHL, 2, whole_read_from="2000-01-01T00:00:00.000000Z")
+    started = utcnow()
+    store.put_bhl_photos(BHL, [ListedBhlPhoto("2", ("20",), 2)])  # photo 1 is gone
+    store.finish_bhl_listing(BHL, 1, whole_read_from=started)
+    assert store.bhl_photos_for_pages(["10", "20"]) == {"20": ["2"]}
+    listing = store.bhl_listing(BHL)
+    assert listing is not None and listing.full_read_at == started
+
+
+def test_a_refresh_by_date_drops_nothing(store: Store) -> None:
+    started = utcnow()
+    store.put_bhl_photos(BHL, [ListedBhlPhoto("1", ("10",), 1)])
+    store.finish_bhl_listing(BHL, 1, whole_read_from=started)
+    store.put_bhl_photos(BHL, [ListedBhlPhoto("2", ("20",), 2)])
+    store.finish_bhl_listing(BHL, 1)
+    assert store.count_bhl_photos() == 2
