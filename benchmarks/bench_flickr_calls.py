@@ -25,6 +25,11 @@ NSID and BHL's pair of tags (``bhl:page=<id>`` and a ``dc:identifier`` page URL)
 photos come from its list like anybody's; a few (``BHL_DOUBTFUL_SHARE``, an invented
 share) carry a page tag the list cannot vouch for and cost one getInfo more.
 
+Last, BHL reverse matching: files that cite only a BHL page id (``BHL_ONLY_FILES``,
+pages of BHL's listed photos) are matched through the job's own ``refresh_bhl_list`` (BHL's
+list into a store, then by page), first with an empty store, then as a later run (only
+photos uploaded since); against one ``flickr.photos.search`` per file, the alternative.
+
 It prints calls per file for each, their ratio to the baseline and to the floor, calls
 by method and by owner segment, checks that every way returns the same answers (the BHL
 page id included: the list must give the P687 getInfo's raw tags give), and
@@ -69,15 +74,18 @@ from bot.adapters.flickr import (
     listing_pages,
 )
 from bot.adapters.ratelimit import TokenBucket
+from bot.core.bhl import MatchKind, match_kind
 from bot.core.claims import bhl_page_id
 from bot.core.flickr_photo import FlickrPhoto, FlickrPhotoGone
 from bot.core.ids import BHL_NSID
+from bot.run.bhl import refresh_bhl_list
 from bot.standins.flickr import (
     StandinData,
     make_person,
     normalise_machine_tag,
     run_flickr_standin,
 )
+from bot.store import Store
 
 BATCH_SIZE = 50  # RunOptions.batch_size, config batch_size
 ID_BASE = 30_000_000_000
@@ -86,6 +94,7 @@ GONE_SHARE = 0.06  # files whose Flickr photo was deleted or made private
 UNKNOWN_OWNER_SHARE = 0.03  # files whose owner the bot could not establish
 DELETED_OWNER_SHARE = 0.01  # tail owners whose account is gone
 BHL_DOUBTFUL_EVERY = 100  # 1 BHL photo in 100 has a page tag the list cannot vouch for
+BHL_ONLY_FILES = 5_000  # files citing only a BHL page id (--quick: a tenth)
 
 
 @dataclass
@@ -553,6 +562,31 @@ def run_batched(
 SEGMENTS = ("institution", "mid-size", "prolific", "tail")
 
 
+@dataclass
+class BhlReverse:
+    files: int
+    first_calls: int
+    later_calls: int
+    matched: int
+    listed: int
+
+
+def run_bhl_reverse(population: Population, url: str, api_key: str, scale: float) -> BhlReverse:
+    """BHL-only files (each citing the page of one BHL photo) matched the job's way: BHL's
+    list read into a fresh store once, then a later run's refresh; each file by page."""
+    bhl = next(o for o in population.owners if o.nsid == BHL_NSID)
+    rng = random.Random(bhl.photos)
+    seqs = rng.sample(range(bhl.photos), min(bhl.photos, int(BHL_ONLY_FILES * scale)))
+    pages = [str(seq + 1000) for seq in seqs]  # bhl_tags: page = seq + 1000
+    client = _client(url, api_key, MemoryOwnerCache(), DEFAULT_LOOKUP_THRESHOLD)
+    with client, Store(":memory:") as store:
+        first = refresh_bhl_list(store, client)
+        later = refresh_bhl_list(store, client)
+        found = store.bhl_photos_for_pages(pages)
+    matched = sum(match_kind(found.get(page, [])) is MatchKind.ONE for page in pages)
+    return BhlReverse(len(pages), first.calls, later.calls, matched, first.listed)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="~2,000 files instead of ~20,000")
@@ -612,8 +646,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             batched("batches + expected_later, 1st", hint_cache, True),
             batched("batches + expected_later, warm", hint_cache, True),
         ]
+        reverse = run_bhl_reverse(population, url, api_key, 0.1 if args.quick else 1.0)
         served = sum(served_counts().values())
-    assert served == sum(r.calls for r in results), "client and server disagree on calls"
+    assert served == sum(r.calls for r in results) + reverse.first_calls + reverse.later_calls, (
+        "client and server disagree on calls"
+    )
 
     base = results[0]
     listed, gone, unknown = floor_calls(population)
@@ -648,6 +685,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"  (BHL: {len(bhl.wanted):,} files over {listing_pages(bhl.photos):,} list pages; "
         f"{doubtful:,} of them with a page tag the list cannot vouch for, read again with "
         f"getInfo: {doubtful / files:.4f} per file)"
+    )
+
+    print()
+    n = reverse.files
+    print(
+        f"BHL reverse matching: {n:,} files citing only a BHL page; BHL's list "
+        f"({reverse.listed:,} photos) read into the store in {reverse.first_calls:,} calls = "
+        f"{reverse.first_calls / n:.4f} per file (first run), {reverse.later_calls:,} = "
+        f"{reverse.later_calls / n:.4f} per file (a later run, min_upload_date); one "
+        f"photos.search per file: {n:,} = 1.000 per file. Matched to exactly one photo: "
+        f"{reverse.matched:,} of {n:,} (the others' page tag is one the list cannot vouch for)"
     )
 
     mismatches = [

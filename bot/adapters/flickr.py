@@ -274,8 +274,11 @@ class FlickrClient(FlickrTransport):
         self.owner_cache.put_alias(alias, nsid)
         return nsid
 
-    def iter_owner_photos(self, nsid: str, per_page: int | None = None) -> Iterator[FlickrPhoto]:
-        """The owner's public photos, newest first, one page (one call) at a time.
+    def iter_owner_photos(
+        self, nsid: str, per_page: int | None = None, *, min_upload_date: int | None = None
+    ) -> Iterator[FlickrPhoto]:
+        """The owner's public photos, newest first, one page (one call) at a time; with
+        ``min_upload_date`` (unix seconds, inclusive) only those uploaded since.
 
         Lazy: stop iterating and no further pages are fetched. Entries that cannot be
         parsed are skipped with a warning (``fetch_photos`` then asks getInfo about them).
@@ -284,25 +287,25 @@ class FlickrClient(FlickrTransport):
         size = per_page or self.per_page
         page = 1
         while True:
-            _pages, photos, more = self._listing_page(nsid, page, size)
+            _pages, photos, more = self._listing_page(nsid, page, size, min_upload_date)
             yield from photos
             if not more:
                 return
             page += 1
 
     def _listing_page(
-        self, nsid: str, page: int, per_page: int
+        self, nsid: str, page: int, per_page: int, min_upload_date: int | None = None
     ) -> tuple[int | None, list[FlickrPhoto], bool]:
         """One page of people.getPhotos: (pages if Flickr says, photos, whether more follow)."""
-        body = self.call(
-            METHOD_PEOPLE_GET_PHOTOS,
-            {
-                "user_id": nsid,
-                "extras": LISTING_EXTRAS,
-                "per_page": str(per_page),
-                "page": str(page),
-            },
-        )
+        params = {
+            "user_id": nsid,
+            "extras": LISTING_EXTRAS,
+            "per_page": str(per_page),
+            "page": str(page),
+        }
+        if min_upload_date is not None:
+            params["min_upload_date"] = str(min_upload_date)
+        body = self.call(METHOD_PEOPLE_GET_PHOTOS, params)
         photos = body.get("photos")
         if not isinstance(photos, Mapping):
             raise FlickrResponseError(f"{METHOD_PEOPLE_GET_PHOTOS} {nsid}: no photos in the answer")

@@ -11,7 +11,9 @@ Where evidence comes from (``source`` in each evidence item):
                    upload tools write: the photo page), with its ``P137`` operator;
 - ``P7482.P2699``  "URL" qualifier of the same (often the static image URL);
 - ``P170.P2699``   the creator's profile URL;
-- ``P170.P3267``   the creator's Flickr user id (NSID).
+- ``P170.P3267``   the creator's Flickr user id (NSID);
+- ``P687``         a BHL page id, kept only for a file with no Flickr photo id: the job
+                   looks for BHL's Flickr photo of that page (:mod:`bot.core.bhl`).
 
 Decisions worth knowing:
 
@@ -34,9 +36,13 @@ from typing import Any, Final, NamedTuple
 import msgspec
 import orjson
 
+from bot.core.bhl import EVIDENCE_KEY as BHL_EVIDENCE_KEY
+from bot.core.bhl import SRC_P687
+from bot.core.bhl import page_id as bhl_page_id
 from bot.core.errors import InputInvalid
 from bot.core.flickr_urls import FlickrUrlError, is_nsid, parse_flickr_url
 from bot.core.ids import (
+    P_BHL_PAGE_ID,
     P_CREATOR,
     P_DESCRIBED_AT_URL,
     P_FLICKR_PHOTO_ID,
@@ -89,6 +95,7 @@ SOURCES: Final = (
     SRC_SOURCE_P2699,
     SRC_CREATOR_P2699,
     SRC_CREATOR_P3267,
+    SRC_P687,
 )
 
 _MID_RE: Final = re.compile(r"M[1-9][0-9]{0,17}", re.ASCII)  # its page id fits SQLite
@@ -126,7 +133,8 @@ def evidence_from_entity(entity: Mapping[str, Any]) -> FileEvidence | None:
     photo_id_statements = statements.get(P_FLICKR_PHOTO_ID)
     source_statements = statements.get(P_SOURCE_OF_FILE)
     creator_statements = statements.get(P_CREATOR)
-    if not (photo_id_statements or source_statements or creator_statements):
+    bhl_statements = statements.get(P_BHL_PAGE_ID)
+    if not (photo_id_statements or source_statements or creator_statements or bhl_statements):
         return None  # a caption that mentions Flickr, say
     found = _Found()
 
@@ -164,6 +172,13 @@ def evidence_from_entity(entity: Mapping[str, Any]) -> FileEvidence | None:
                 found.add(SRC_CREATOR_P3267, value, None, nsid, None)
                 if nsid not in found.p3267_nsids:
                     found.p3267_nsids.append(nsid)
+
+    if bhl_statements and not found.photo_ids:
+        for statement in _live(bhl_statements):
+            mainsnak = statement.get("mainsnak")
+            value = _string(mainsnak) if isinstance(mainsnak, dict) else None
+            if value is not None:
+                found.add_bhl_page(value)
 
     if not found.items:
         return None
@@ -220,6 +235,7 @@ class _Statements(msgspec.Struct):
     P12120: list[_Statement] | None = None
     P7482: list[_Statement] | None = None
     P170: list[_Statement] | None = None
+    P687: list[_Statement] | None = None
 
 
 class _Entity(msgspec.Struct):
@@ -234,9 +250,9 @@ class _Entity(msgspec.Struct):
     claims: _Statements | list[Any] | None = None
 
 
-_EVIDENCE_PROPERTIES: Final = (P_FLICKR_PHOTO_ID, P_SOURCE_OF_FILE, P_CREATOR)
+_EVIDENCE_PROPERTIES: Final = (P_FLICKR_PHOTO_ID, P_SOURCE_OF_FILE, P_CREATOR, P_BHL_PAGE_ID)
 _PAGE_FIELDS: Final = ("id", "pageid", "title", "lastrevid")
-assert _EVIDENCE_PROPERTIES == ("P12120", "P7482", "P170")
+assert _EVIDENCE_PROPERTIES == ("P12120", "P7482", "P170", "P687")
 assert (P_OPERATOR, P_DESCRIBED_AT_URL, P_URL, P_FLICKR_USER_ID) == (
     "P137",
     "P973",
@@ -336,7 +352,8 @@ def _evidence_of_struct(entity: _Entity) -> FileEvidence | None:
     photo_id_statements = statements.P12120
     source_statements = statements.P7482
     creator_statements = statements.P170
-    if not (photo_id_statements or source_statements or creator_statements):
+    bhl_statements = statements.P687
+    if not (photo_id_statements or source_statements or creator_statements or bhl_statements):
         return None
     found = _Found()
 
@@ -381,6 +398,13 @@ def _evidence_of_struct(entity: _Entity) -> FileEvidence | None:
                         found.add(SRC_CREATOR_P3267, value, None, nsid, None)
                         if nsid not in found.p3267_nsids:
                             found.p3267_nsids.append(nsid)
+
+    if bhl_statements and not found.photo_ids:
+        for statement in bhl_statements:
+            if statement.rank != "deprecated":
+                value = _struct_string(statement.mainsnak)
+                if value is not None:
+                    found.add_bhl_page(value)
 
     if not found.items:
         return None
@@ -547,6 +571,15 @@ class _Found:
         if operator is not None:
             item["operator"] = operator
         self.items.append(item)
+
+    def add_bhl_page(self, value: str) -> None:
+        """A P687 BHL page id (only for a file that names no Flickr photo)."""
+        page = bhl_page_id(value)
+        if page is None or (SRC_P687, page) in self.seen:
+            return
+        self.seen.add((SRC_P687, page))
+        self.sources.add(SRC_P687)
+        self.items.append({"source": SRC_P687, "value": value, BHL_EVIDENCE_KEY: page})
 
     def add_url(self, source: str, url: str, operator: str | None) -> None:
         """A URL is evidence if it is Flickr's and names a photo or a user."""

@@ -76,6 +76,12 @@ JOB_REASONS: Final[Mapping[str, str]] = {
     "bot took its own statement back out. Compare the two and decide.",
     "weak_flickr_evidence": "The only sign of the Flickr photo is a number in the file name; "
     "a person has to confirm it is the source before the bot writes anything.",
+    "bhl_page_match": "The file cites only a BHL page id, and exactly one photo of BHL's "
+    "Flickr account is tagged with that page: the bot proposes it as the file's Flickr photo "
+    "(written only when accepted; the rest of the photo's data follows on the next run).",
+    "bhl_page_several": "The file cites only a BHL page id, and several photos of BHL's "
+    "Flickr account are tagged with that page (one conflict each): accept the one photo this "
+    "file is; the other candidates are then closed.",
     "commons_date_from_exif": "The file's inception equals a date in its EXIF metadata "
     "(the EXIF field is shown), while Flickr's date is earlier or coarser: the Commons date "
     "is probably when the file was made or scanned, not when the photo was taken.",
@@ -85,4 +91,4 @@ JOB_REASONS: Final[Mapping[str, str]] = {
 # Conflicts "use Flickr's value" is never given to in bulk or by a rule: a file citing
 # several photos has one candidate conflict per photo id, and accepting them all would
 # write every id. Each needs a maintainer to pick the one photo (the others are closed).
-ONE_BY_ONE_REASONS: Final = ("multiple_photo_ids",)
+ONE_BY_ONE_REASONS: Final = ("multiple_photo_ids", "bhl_page_several")

@@ -46,8 +46,9 @@ log = logging.getLogger("bot.extract.snapshot")
 # A line can hold Flickr evidence only if it contains one of these: every Flickr host
 # has "lickr" (flickr.com, staticflickr.com) or is flic.kr; P12120 and P3267 values
 # are bare ids. "LICKR" catches upper-case hosts. Captions that say "Flickr" pass too
-# (they are decoded and give no evidence): cheap, and nothing slips through.
-MARKERS: Final = (b"lickr", b"flic.kr", b"P12120", b"P3267", b"LICKR")
+# (they are decoded and give no evidence): cheap, and nothing slips through. "P687" (BHL
+# page id) lets in files that name no Flickr photo but a BHL page (BHL reverse matching).
+MARKERS: Final = (b"lickr", b"flic.kr", b"P12120", b"P3267", b"LICKR", b"P687")
 
 SWITCH_INTERVAL: Final = 0.0005  # seconds; CPython's default is 0.005
 EXCERPT_CHARS: Final = 80

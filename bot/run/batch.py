@@ -7,9 +7,11 @@ from collections import defaultdict
 from collections.abc import Iterator
 from typing import Any
 
+from bot.core import bhl
 from bot.core.reconcile import (
     creator_items_to_look_up,
 )
+from bot.run.bhl import BhlSteps
 from bot.run.common import _owner_key, _short, _use_decided_photo_id, _weak_only
 from bot.run.evidence import EvidenceSteps
 from bot.run.ports import EntityStateLike
@@ -22,7 +24,7 @@ from bot.store import (
 log = logging.getLogger(__name__)
 
 
-class BatchSteps(EvidenceSteps):
+class BatchSteps(EvidenceSteps, BhlSteps):
     """One batch of worklist files: titles resolved, Commons read, evidence from wikitext, Flickr fetched per owner, creators looked up."""
 
     def _process_batch(self, run_id: int, batch: list[WorkFile]) -> Iterator[FileResult]:
@@ -46,6 +48,12 @@ class BatchSteps(EvidenceSteps):
         decided = self.store.decided_photo_ids([f.mid for f, _ in live if f.mid])
         for f, state in live:
             _use_decided_photo_id(f, state, decided.get(f.mid or ""))
+        bhl_only = self._bhl_only(live)
+        if bhl_only:  # matched by BHL page id, proposed for review; nothing else to plan
+            for result in self._match_bhl_pages(run_id, bhl_only):
+                yield self._finish(run_id, result)
+            matched = {id(f) for f, _ in bhl_only}
+            live = [(f, s) for f, s in live if id(f) not in matched]
         photos = self.fetch_flickr(
             [f for f, s in live if len(f.photo_ids) == 1 and not _weak_only(f, s)]
         )
@@ -99,6 +107,7 @@ class BatchSteps(EvidenceSteps):
             found = self.find_in_wikitext(f.title, text)
             photo_ids = list(getattr(found, "photo_ids", ()) or ())
             if not photo_ids:
+                self._note_bhl_pages(f, text)
                 continue
             owner = getattr(found, "owner", None)
             nsid = owner if owner and "@N" in owner else None
@@ -117,6 +126,18 @@ class BatchSteps(EvidenceSteps):
                 self.store.set_file_evidence(
                     f.id, photo_ids, nsid, alias, f.evidence, f.evidence_sources
                 )
+
+    def _note_bhl_pages(self, f: WorkFile, text: str) -> None:
+        """BHL page ids the wikitext cites, kept as the evidence of a file that names no
+        Flickr photo (BHL reverse matching uses them)."""
+        known = set(bhl.pages_in_evidence(f.evidence))
+        pages = [p for p in bhl.pages_in_wikitext(text) if p not in known]
+        if not pages:
+            return
+        f.evidence = f.evidence + bhl.evidence_items(bhl.SRC_WIKITEXT, pages)
+        f.evidence_sources = sorted(set(f.evidence_sources) | {bhl.SRC_WIKITEXT})
+        if not self.options.dry_run:
+            self.store.set_file_evidence(f.id, [], None, None, f.evidence, f.evidence_sources)
 
     def fetch_flickr(self, files: list[WorkFile]) -> dict[str, Any]:
         """One ``fetch_photos`` per owner: the client picks per-photo or paged calls,

@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from bot.core.bhl import pages_in_evidence
 from bot.core.errors import NetworkUnreachable, RemoteError
 from bot.core.evidence import evidence_from_entity
-from bot.core.reconcile import Plan
+from bot.core.reconcile import Plan, photo_ids_on_file
 from bot.core.wbeditentity import apply_edit
 from bot.core.wikibase import statements_of
 from bot.run.common import _use_decided_photo_id, _weak_only
@@ -50,6 +51,9 @@ class Explanation:
     photo: Any
     plan: Plan | None
     flickr_calls: int
+    bhl_candidates: Mapping[str, list[str]] | None = None
+    """For a file citing only BHL page ids: page -> the BHL photos tagged with it, as the
+    store's copy of BHL's list has them (explain reads no list from Flickr)."""
 
     @property
     def edit(self) -> dict[str, Any] | None:
@@ -82,6 +86,16 @@ class Explanation:
     def to_json(self) -> dict[str, Any]:
         """What ``backfill explain`` prints: the plan with the title, the evidence and the
         Flickr calls, or the outcome ``no_flickr_id``."""
+        if self.plan is None and self.bhl_candidates is not None:
+            return {
+                "mid": self.state.mid,
+                "title": self.state.title,
+                "outcome": "bhl_page_only",
+                "bhl_candidates": dict(self.bhl_candidates),
+                "note": "a run proposes the photo tagged with the page for review "
+                "(bhl_page_match; several: bhl_page_several; none: bhl_no_match); "
+                "candidates from the store's copy of BHL's photo list",
+            }
         if self.plan is None:
             return {"mid": self.state.mid, "title": self.state.title, "outcome": "no_flickr_id"}
         out = self.plan.to_json()
@@ -103,7 +117,12 @@ def explain(ad: Adapters, target: str) -> Explanation:
     f = _work_file(state)
     job._fill_evidence_from_wikitext([f] if not f.photo_ids else [])
     if not f.photo_ids:
-        return Explanation(state, f, None, None, ad.flickr.calls)
+        pages = pages_in_evidence(f.evidence)
+        if not pages or photo_ids_on_file(state.entity):
+            return Explanation(state, f, None, None, ad.flickr.calls)
+        cached = ad.store.bhl_photos_for_pages(pages)
+        candidates = {page: cached.get(page, []) for page in pages}
+        return Explanation(state, f, None, None, ad.flickr.calls, candidates)
     _use_decided_photo_id(f, state, ad.store.decided_photo_ids([state.mid]).get(state.mid))
     photo = _photo(job, f)
     creators = _creators(job, ad, state)

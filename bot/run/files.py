@@ -473,7 +473,8 @@ class FileSteps(RunBase):
         if (
             not self.options.dry_run
             and f.mid
-            and result.outcome in (FileStatus.FILE_GONE, FileStatus.NO_FLICKR_ID)
+            and result.outcome
+            in (FileStatus.FILE_GONE, FileStatus.NO_FLICKR_ID, FileStatus.BHL_NO_MATCH)
         ):
             self.summary.conflicts_closed += self.store.close_conflicts_of(
                 f.mid, str(result.outcome), f"closed: the file is {result.outcome}"

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from bot.core.flickr_photo import FlickrOwner
+from bot.core.flickr_photo import FlickrOwner, FlickrPhoto
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,10 @@ class FlickrPort(Protocol):
     def lookup_user(self, alias: str) -> str | None: ...
 
     def get_owner(self, nsid: str) -> FlickrOwner | None: ...
+
+    def iter_owner_photos(
+        self, nsid: str, per_page: int | None = None, *, min_upload_date: int | None = None
+    ) -> Iterator[FlickrPhoto]: ...
 
 
 WikidataLookup = Callable[[Sequence[str]], Mapping[str, Sequence[str]]]

@@ -56,6 +56,8 @@ class RunSummary:
     commons_read_calls: int = 0
     commons_control_calls: int = 0
     licence_drift: int = 0  # files whose Flickr licence now differs from Commons' record
+    bhl_photos_listed: int = 0  # photos of BHL's list read (BHL reverse matching)
+    bhl_list_calls: int = 0  # Flickr calls that read them (part of flickr_calls)
     elapsed_s: float = 0.0
     stop_reason: str = "done"
     options: dict[str, Any] = field(default_factory=dict)
@@ -91,6 +93,8 @@ class RunSummary:
             "commons_read_calls_per_file": round(self.commons_read_calls / per_file, 4),
             "commons_control_calls": self.commons_control_calls,
             "licence_drift": self.licence_drift,
+            "bhl_photos_listed": self.bhl_photos_listed,
+            "bhl_list_calls": self.bhl_list_calls,
             "elapsed_s": round(self.elapsed_s, 2),
             "stop_reason": self.stop_reason,
         }
@@ -133,6 +137,11 @@ class RunSummary:
             lines.append(
                 f"  licence drift        {self.licence_drift} (Flickr's licence now differs "
                 "from Commons'; listed on the review page, nothing written)"
+            )
+        if self.bhl_list_calls:
+            lines.append(
+                f"  BHL photo list       {self.bhl_photos_listed} photos read in "
+                f"{self.bhl_list_calls} Flickr calls (BHL reverse matching)"
             )
         if self.decisions_applied or self.decisions_superseded or self.decisions_withdrawn:
             lines.append(

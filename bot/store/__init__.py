@@ -5,6 +5,7 @@ It may import ``bot.core``; never adapters, the job or the CLI.
 """
 
 from bot.core.evidence import FileEvidence
+from bot.store.bhl_pages import BhlListing, ListedBhlPhoto
 from bot.store.bulk_tasks import BULK_STALE_SECONDS, BulkTask, TaskLost, TaskState
 from bot.store.database import Store
 from bot.store.licences import LicenceDrift
@@ -51,6 +52,7 @@ __all__ = [
     "ONE_BY_ONE_REASONS",
     "SCHEMA_VERSION",
     "WITHDRAW",
+    "BhlListing",
     "BulkRefused",
     "BulkResult",
     "BulkScope",
@@ -62,6 +64,7 @@ __all__ = [
     "FileStatus",
     "InvalidTransition",
     "LicenceDrift",
+    "ListedBhlPhoto",
     "LockHeld",
     "LockLost",
     "QueueFilter",

@@ -32,7 +32,8 @@ from bot.store.location import open_store
 from bot.store.schema import SCHEMA_VERSION
 
 COPIED_TABLES: Final[tuple[tuple[str, str], ...]] = (
-    # (table, its one-column primary key), parents before the rows that refer to them
+    # (table, its primary key: one column, or "a,b"), parents before the rows that refer
+    # to them
     ("meta", "key"),
     ("files", "id"),
     ("runs", "id"),
@@ -47,6 +48,10 @@ COPIED_TABLES: Final[tuple[tuple[str, str], ...]] = (
     ("licence_drift", "mid"),
     ("undo_files", "id"),
     ("bulk_tasks", "id"),
+    ("rules", "id"),
+    ("rule_events", "id"),
+    ("bhl_photos", "photo_id,page_id"),
+    ("bhl_listing", "owner"),
 )
 """Every base table of the schema (a test checks none is missing)."""
 
@@ -189,29 +194,50 @@ def _sum_hex(total: int) -> str:
     return f"{total % (1 << 64):016x}"
 
 
+BACKEND_ONLY_COLUMNS: Final = frozenset({"title_no_mid"})
+"""Columns one backend has and the other does not (MariaDB's generated ``files``
+column for its unique index of titles without a mid): derived, neither copied nor
+summed."""
+
+
 def _columns(store: Store, table: str) -> list[str]:
     cur = store.conn.execute(f"SELECT * FROM {table} WHERE 1 = 0")
-    return [d[0] for d in cur.description]
+    return [d[0] for d in cur.description if d[0] not in BACKEND_ONLY_COLUMNS]
+
+
+def _q(name: str) -> str:
+    """A quoted identifier: ``key`` and ``left`` are reserved words in MariaDB; SQLite
+    takes backticks too."""
+    return f"`{name}`"
 
 
 def _rows(
     store: Store, table: str, key: str, columns: Sequence[str], *, skip_marker: bool = True
 ) -> Iterator[list[Sequence[Any]]]:
     """A table's rows in batches, by primary key (keyset: no OFFSET scans)."""
-    names = ", ".join(columns)
-    key_at = list(columns).index(key)
-    last: Any = None
+    names = ", ".join(_q(c) for c in columns)
+    keys = key.split(",")
+    key_at = [list(columns).index(k) for k in keys]
+    order = ", ".join(_q(k) for k in keys)
+    # keyset after the last row: a > ? OR (a = ? AND b > ?) for a two-column key
+    if len(keys) == 1:
+        after = f"{_q(keys[0])} > ?"
+    else:
+        after = f"({_q(keys[0])} > ? OR ({_q(keys[0])} = ? AND {_q(keys[1])} > ?))"
+    last: tuple[Any, ...] | None = None
     while True:
-        where = "" if last is None else f"WHERE {key} > ? "
-        params: tuple[Any, ...] = () if last is None else (last,)
+        where = "" if last is None else f"WHERE {after} "
+        params: tuple[Any, ...] = ()
+        if last is not None:
+            params = last if len(keys) == 1 else (last[0], last[0], last[1])
         batch = store.conn.execute(
-            f"SELECT {names} FROM {table} {where}ORDER BY {key} LIMIT {BATCH_ROWS}", params
+            f"SELECT {names} FROM {table} {where}ORDER BY {order} LIMIT {BATCH_ROWS}", params
         ).fetchall()
         if not batch:
             return
-        last = batch[-1][key_at]
+        last = tuple(batch[-1][i] for i in key_at)
         if skip_marker and table == "meta":
-            batch = [r for r in batch if r[key_at] != MARKER]
+            batch = [r for r in batch if r[key_at[0]] != MARKER]
         yield batch
 
 
@@ -249,7 +275,7 @@ def _is_empty(store: Store) -> tuple[bool, list[str]]:
     """No rows but a fresh store's schema version; else the tables that hold rows."""
     held = []
     for table, _ in COPIED_TABLES:
-        where = " WHERE key <> 'schema_version'" if table == "meta" else ""
+        where = " WHERE `key` <> 'schema_version'" if table == "meta" else ""
         n = int(store.conn.execute(f"SELECT count(*) FROM {table}{where}").fetchone()[0])
         if n:
             held.append(f"{n} in {table}")
@@ -258,7 +284,7 @@ def _is_empty(store: Store) -> tuple[bool, list[str]]:
 
 def incomplete_copy(store: Store) -> str | None:
     """What the marker of a copy that never finished says (None: a complete store)."""
-    row = store.conn.execute("SELECT value FROM meta WHERE key = ?", (MARKER,)).fetchone()
+    row = store.conn.execute("SELECT value FROM meta WHERE `key` = ?", (MARKER,)).fetchone()
     return None if row is None else str(row[0])
 
 
@@ -336,7 +362,7 @@ def copy_store(
             bad = ", ".join(t.table for t in checks if not t.ok)
             raise CopyMismatch(f"the copy in {target} differs from {source} in: {bad}", report)
         with dst.transaction() as conn:
-            conn.execute("DELETE FROM meta WHERE key = ?", (MARKER,))
+            conn.execute("DELETE FROM meta WHERE `key` = ?", (MARKER,))
         return report
 
 
@@ -346,9 +372,9 @@ def _copy_tables(
     from bot.store.records import utcnow
 
     with dst.transaction() as conn:  # the schema version stays: an interrupted copy reopens
-        conn.execute("DELETE FROM meta WHERE key <> 'schema_version'")
+        conn.execute("DELETE FROM meta WHERE `key` <> 'schema_version'")
         conn.execute(
-            "INSERT INTO meta(key, value) VALUES (?, ?)", (MARKER, f"from {source}, {utcnow()}")
+            "INSERT INTO meta(`key`, value) VALUES (?, ?)", (MARKER, f"from {source}, {utcnow()}")
         )
     # one read transaction on the source: a consistent snapshot of every table
     src.conn.execute("BEGIN")
@@ -358,13 +384,13 @@ def _copy_tables(
             if set(columns) != set(_columns(dst, table)):
                 raise UsageError(f"table {table} has other columns in the target")
             insert = (
-                f"INSERT INTO {table}({', '.join(columns)}) "
+                f"INSERT INTO {table}({', '.join(_q(c) for c in columns)}) "
                 f"VALUES ({', '.join('?' * len(columns))})"
             )
             done = 0
             for batch in _rows(src, table, key, columns):
                 if table == "meta":  # the same version: the target's row is kept
-                    batch = [r for r in batch if r[columns.index(key)] != "schema_version"]
+                    batch = [r for r in batch if r[columns.index("key")] != "schema_version"]
                 with dst.transaction() as conn:
                     conn.executemany(insert, [tuple(r) for r in batch])
                 done += len(batch)

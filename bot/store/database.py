@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import os
 
+from bot.store.bhl_pages import BhlPageStore
 from bot.store.bulk_tasks import BulkTaskStore
 from bot.store.caches import CacheStore
 from bot.store.decisions import DecisionStore
@@ -45,7 +46,9 @@ from bot.store.rules import RuleStore
 from bot.store.worklist import WorklistStore
 
 
-class Store(WorklistStore, CacheStore, RuleStore, DecisionStore, LicenceStore, BulkTaskStore):
+class Store(
+    WorklistStore, CacheStore, RuleStore, DecisionStore, LicenceStore, BulkTaskStore, BhlPageStore
+):
     """The store, on SQLite or MariaDB. One instance per process; cheap to open."""
 
     def __init__(

@@ -38,6 +38,7 @@ class FileStatus(StrEnum):
     CONFLICT = "conflict"
     PHOTO_GONE = "photo_gone"
     NO_FLICKR_ID = "no_flickr_id"
+    BHL_NO_MATCH = "bhl_no_match"  # only a BHL page id, and no BHL photo is tagged with it
     FILE_GONE = "file_gone"
     ERROR = "error"
 
@@ -248,7 +249,8 @@ class BulkRefused(InvalidTransition):
 
 ONE_BY_ONE_MESSAGE: Final = (
     "“Use Flickr's value” cannot be given in bulk to conflicts about a file that cites "
-    "several Flickr photos (multiple_photo_ids): each file needs the one photo id chosen. "
+    "several Flickr photos (multiple_photo_ids), or a BHL page that several BHL photos are "
+    "tagged with (bhl_page_several): each file needs the one photo id chosen. "
     "Open them one by one and accept the right photo; the other candidates are then closed."
 )
 

@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     pass
 
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 
 BUSY_TIMEOUT_MS = 30_000
@@ -305,6 +305,30 @@ CREATE TABLE IF NOT EXISTS bulk_tasks (
 CREATE INDEX IF NOT EXISTS bulk_tasks_state ON bulk_tasks(state, id);
 """
 
+# v8: BHL reverse matching. BHL's Flickr photos with the pages they are tagged with, read
+# once from the owner's photo list (extras=machine_tags) and kept up to date by
+# ``min_upload_date``, read whole again now and then (see bot/store/bhl_pages.py), so a
+# file citing only a BHL page id
+# finds its photo without a Flickr call of its own.
+_SCHEMA_V8_BHL_PAGES = """
+CREATE TABLE IF NOT EXISTS bhl_photos (
+    photo_id TEXT NOT NULL,
+    page_id TEXT NOT NULL,           -- a bhl:page=<digits> machine tag of the photo
+    upload_date INTEGER NOT NULL,    -- Flickr's dateupload (unix seconds)
+    listed_at TEXT NOT NULL,
+    PRIMARY KEY (photo_id, page_id)
+);
+CREATE INDEX IF NOT EXISTS bhl_photos_page ON bhl_photos(page_id);
+CREATE TABLE IF NOT EXISTS bhl_listing (
+    owner TEXT PRIMARY KEY,          -- the Flickr account listed (BHL's NSID)
+    complete INTEGER NOT NULL DEFAULT 0, -- a full read of the list has finished once
+    newest_upload INTEGER,           -- the newest dateupload seen: the next min_upload_date
+    photos_listed INTEGER NOT NULL DEFAULT 0,
+    refreshed_at TEXT,
+    full_read_at TEXT                -- when the last whole read began (its rows are newer)
+);
+"""
+
 
 # v7: decision rules. A rule is a saved filter plus a decision (``bot.core.rules``);
 # ``rule_events`` records who wrote, paused or retired it. Each conflict carries the
@@ -367,6 +391,7 @@ MIGRATIONS: dict[int, str] = {
     5: _SCHEMA_V5_UNDO,
     6: _SCHEMA_V6_BULK_TASKS,
     7: _SCHEMA_V7_RULES,
+    8: _SCHEMA_V8_BHL_PAGES,
 }
 
 

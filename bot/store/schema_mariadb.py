@@ -304,6 +304,26 @@ _V7_RULES: Final[tuple[str, ...]] = (
 )
 """v7, decision rules: as ``schema._SCHEMA_V7_RULES``."""
 
-MARIADB_MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {7: _V7_RULES}
+_V8_BHL_PAGES: Final[tuple[str, ...]] = (
+    f"""CREATE TABLE IF NOT EXISTS bhl_photos (
+    photo_id VARCHAR(64) NOT NULL,
+    page_id VARCHAR(64) NOT NULL,
+    upload_date BIGINT NOT NULL,
+    listed_at {_TS} NOT NULL,
+    PRIMARY KEY (photo_id, page_id),
+    KEY bhl_photos_page (page_id)
+) {_TABLE}""",
+    f"""CREATE TABLE IF NOT EXISTS bhl_listing (
+    owner VARCHAR(64) NOT NULL PRIMARY KEY,
+    complete INT NOT NULL DEFAULT 0,
+    newest_upload BIGINT,
+    photos_listed BIGINT NOT NULL DEFAULT 0,
+    refreshed_at {_TS},
+    full_read_at {_TS}
+) {_TABLE}""",
+)
+"""v8, BHL reverse matching: as ``schema._SCHEMA_V8_BHL_PAGES``."""
+
+MARIADB_MIGRATIONS: Final[dict[int, tuple[str, ...]]] = {7: _V7_RULES, 8: _V8_BHL_PAGES}
 """Statements per schema version above ``MARIADB_BASE_VERSION``, one statement per item
 (MariaDB takes them one at a time); each version here is also in ``schema.MIGRATIONS``."""

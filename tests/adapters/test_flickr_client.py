@@ -54,6 +54,7 @@ from bot.adapters.flickr import (
 )
 from bot.adapters.ratelimit import TokenBucket
 from bot.core import ids
+from bot.core.bhl import listed_pages
 from bot.core.claims import bhl_page_id
 from bot.core.errors import ExitCode
 from bot.core.flickr_photo import (
@@ -564,6 +565,24 @@ def test_cassette_bhl_pages_from_the_list_equal_those_of_getinfo(
         vouched = bhl_page_id(photo)
         assert vouched is None or vouched == BHL_CASSETTE_PAGES[pid], pid
     assert [pid for pid, p in listed.items() if bhl_page_id(p) is not None] == ["54400000001"]
+
+
+def test_cassette_bhl_list_gives_the_pages_reverse_matching_keeps(
+    cassette_client: FlickrClient,
+) -> None:
+    """BHL reverse matching indexes the listed pages; a doubtful normalised one is left out."""
+    with cassette("bhl_listing_and_getinfo.yaml"):
+        listed = {
+            p.id: listed_pages(p.machine_tags)
+            for p in cassette_client.iter_owner_photos(ids.BHL_NSID)
+        }
+    assert listed == {
+        "54400000005": (),  # no page tag
+        "54400000004": ("33665646",),  # digits, nothing to check them against
+        "54400000003": (),  # "p12a": not digits
+        "54400000002": (),  # "43212", but its dc:identifier names page 4321
+        "54400000001": ("33665645",),
+    }
 
 
 def test_cassette_invalid_key(cassette_client: FlickrClient) -> None:
@@ -1169,6 +1188,19 @@ def test_iter_owner_photos_is_lazy(
     assert first[0].id == "51000001999" and first[-1].id == "51000001850"
     assert standin.counts == Counter({GET_PHOTOS: 2})
     assert len(list(client.iter_owner_photos(SMALL))) == 1000  # the private one is not listed
+
+
+def test_an_owner_list_since_an_upload_date(
+    standin: StandinHandle, make_client: Callable[..., FlickrClient]
+) -> None:
+    """``min_upload_date`` is inclusive; the photos come newest first, as without it."""
+    client = make_client()
+    since = 1_600_000_000 + 60 * 1995  # the upload time of BIG's 1996th photo
+    photos = list(client.iter_owner_photos(BIG, min_upload_date=since))
+    assert [p.id for p in photos] == [str(51_000_001_999 - i) for i in range(5)]
+    (request,) = standin.requests
+    assert request.params["min_upload_date"] == str(since)
+    assert "machine_tags" in request.params["extras"].split(",")
 
 
 def test_listing_without_page_counts_stops_on_a_short_page() -> None:

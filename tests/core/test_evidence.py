@@ -422,3 +422,54 @@ def test_real_two_operators_and_a_second_non_flickr_statement() -> None:
 @pytest.mark.parametrize("mid", ["M113422", "M15393706", "M423", "M52096071", "M76"])
 def test_real_non_flickr_sources_are_not_evidence(mid: str) -> None:
     assert _real(mid, f"{mid}_P7482.json") is None
+
+
+# --------------------------------------------------------------------------- BHL page ids
+
+
+def _both_ways(ent: dict[str, Any]) -> FileEvidence | None:
+    """The dict walk and the raw-line decoder give the same row (the extractor uses the
+    second)."""
+    from bot.core.evidence import evidence_from_line
+
+    found = evidence_from_entity(ent)
+    assert evidence_from_line(json.dumps(ent).encode()) == found
+    return found
+
+
+def test_a_p687_page_id_alone_is_kept_for_bhl_reverse_matching() -> None:
+    ent = h.entity(MID, {"P687": [h.statement(MID, h.string("P687", "0033665645"))]})
+    found = _both_ways(ent)
+    assert found is not None
+    assert found.photo_ids == () and not found.user_only and not found.has_p12120
+    assert found.evidence_sources == ("P687",)
+    assert found.evidence == ({"source": "P687", "value": "0033665645", "bhl_page": "33665645"},)
+
+
+def test_a_p687_beside_a_flickr_photo_is_not_evidence() -> None:
+    statements = {
+        "P687": [h.statement(MID, h.string("P687", "33665645"))],
+        "P7482": [h.source(MID, ("P973", PHOTO))],
+    }
+    found = _both_ways(h.entity(MID, statements))
+    assert found is not None and found.photo_ids == ("52810336619",)
+    assert "P687" not in found.evidence_sources
+
+
+def test_a_deprecated_or_malformed_p687_is_no_evidence() -> None:
+    deprecated = h.statement(MID, h.string("P687", "33665645"), rank="deprecated")
+    assert _both_ways(h.entity(MID, {"P687": [deprecated]})) is None
+    not_digits = h.statement(MID, h.string("P687", "p. 12"))
+    assert _both_ways(h.entity(MID, {"P687": [not_digits]})) is None
+    unknown = h.statement(MID, h.somevalue("P687"))
+    assert _both_ways(h.entity(MID, {"P687": [unknown]})) is None
+
+
+def test_a_p687_beside_a_flickr_account_only_is_kept() -> None:
+    statements = {
+        "P687": [h.statement(MID, h.string("P687", "33665645"))],
+        "P170": [h.creator(MID, nsid="61021753@N02")],
+    }
+    found = _both_ways(h.entity(MID, statements))
+    assert found is not None and found.user_only and found.owner_nsid == "61021753@N02"
+    assert found.evidence_sources == ("P170.P3267", "P687")

@@ -187,6 +187,7 @@ def test_non_flickr_lines_are_never_decoded(
         "P7482.P2699": 1,
         "P170.P2699": 1,
         "P170.P3267": 1,
+        "P687": 0,
     }
     assert summary.multi_photo == 1 and summary.user_only == 2 and summary.with_p12120 == 1
     assert summary.inserted == 6 and summary.updated == 0 and summary.malformed_lines == 0
@@ -194,6 +195,21 @@ def test_non_flickr_lines_are_never_decoded(
     row = store.get_file("M18")
     assert row is not None and row.photo_ids == ["54021875530", "53377120188"]
     assert store.get_file("M14") is None
+
+
+def test_a_file_citing_only_a_bhl_page_enters_the_worklist(
+    tmp_path: Path, decoded: list[str], store: Store
+) -> None:
+    """P687 is a marker: a BHL file without any Flickr evidence is decoded and listed,
+    for BHL reverse matching (its page id in the evidence, no photo id)."""
+    bhl = h.entity("M21", {"P687": [h.statement("M21", h.string("P687", "33665645"))]})
+    path = h.write_snapshot(tmp_path / "s.json.gz", [*mixed_lines(), bhl])
+    summary = extract(path, store, progress=False)
+    assert "M21" in decoded and summary.by_source["P687"] == 1
+    assert summary.files_with_evidence == 7
+    row = store.get_file("M21")
+    assert row is not None and row.photo_ids == [] and row.status == FileStatus.PENDING
+    assert row.evidence == [{"source": "P687", "value": "33665645", "bhl_page": "33665645"}]
 
 
 def test_hyperscan_and_bytes_find_agree(tmp_path: Path) -> None:

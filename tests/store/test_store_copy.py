@@ -3,6 +3,7 @@ target refused unless forced; an interrupted copy left marked as such."""
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import sqlite3
 from pathlib import Path
@@ -197,3 +198,22 @@ def test_a_missing_source_is_not_created(tmp_path: Path) -> None:
     with pytest.raises(StoreMissing, match="no store at"):
         copy_store(str(tmp_path / "nothing.db"), str(tmp_path / "target.db"))
     assert not (tmp_path / "nothing.db").exists()
+
+
+def test_a_sqlite_queue_moves_to_mariadb_and_back_unchanged(source: Path, tmp_path: Path) -> None:
+    """The move the deploy section describes: the NFS SQLite file into ToolsDB. Every
+    table's values survive the round trip (reserved column names, a two-column key, the
+    generated column MariaDB alone has)."""
+    from tests.support.mariadb import fresh_database
+
+    with contextlib.ExitStack() as stack:
+        maria = stack.enter_context(fresh_database())
+        there = copy_store(str(source), maria.url(with_password=True))
+        assert there.ok, there
+        back = tmp_path / "back.db"
+        again = copy_store(maria.url(with_password=True), str(back))
+        assert again.ok, again
+    for table, key in COPIED_TABLES:
+        assert rows(back, table, key) == rows(source, table, key), table
+    with open_store(str(back)) as store:
+        assert store.status_totals() == open_store(str(source)).status_totals() != {}

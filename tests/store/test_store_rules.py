@@ -3,7 +3,6 @@ history, new conflicts decided as they are queued, pause, retire and its withdra
 
 from __future__ import annotations
 
-import sqlite3
 from typing import Any
 
 import pytest
@@ -76,7 +75,7 @@ def test_saving_queues_the_first_pass_which_records_the_rule_in_the_history(
     assert last["note"].endswith(": ok")
     assert store.get_rule(created.rule.id).decided == 1
     assert [e.action for e in store.rule_events(created.rule.id)] == ["created"]
-    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+    with pytest.raises(store.errors, match="append-only"):
         store.conn.execute("UPDATE conflict_events SET rule_id = NULL")
 
 

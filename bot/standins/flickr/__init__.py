@@ -13,7 +13,9 @@ It is a real HTTP server on 127.0.0.1 that speaks Flickr's wire format
 - ``flickr.urls.lookupUser``     ``url=https://www.flickr.com/photos/<alias or NSID>/``;
 - ``flickr.people.getPhotos`` and ``flickr.people.getPublicPhotos``: the owner's public
                                  photos, newest upload first, with ``per_page`` (max 500),
-                                 ``page`` and ``extras`` in Flickr's field names;
+                                 ``page``, ``min_upload_date`` (unix time, inclusive) and
+                                 ``extras`` in Flickr's field names (``machine_tags``: the
+                                 normalised machine tags, space-separated);
 
 with Flickr's error bodies (code 100 for a wrong key, 112 for an unknown method), a count
 of every request by method, and injectable faults (HTTP 500/503/429 with ``Retry-After``,

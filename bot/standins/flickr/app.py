@@ -25,6 +25,7 @@ from bot.standins.flickr.data import (
     StandinData,
     is_one,
     listing_entry,
+    posted_of,
     text_of,
 )
 from bot.standins.serving import CONTROL_PREFIX
@@ -284,6 +285,9 @@ class FlickrStandin:
             per_page, page = 100, 1
         extras = {e.strip() for e in params.get("extras", "").split(",") if e.strip()}
         listing = self.data.public_listing(nsid)
+        since = params.get("min_upload_date", "").strip()
+        if since.isdigit():  # Flickr: uploaded at or after this unix time
+            listing = [pid for pid in listing if posted_of(self.data.photos[pid]) >= int(since)]
         total = len(listing)
         start = (page - 1) * per_page
         photos = [

@@ -305,6 +305,17 @@ def make_photo(
     return photo
 
 
+def posted_of(photo: Mapping[str, Any]) -> int:
+    """A getInfo ``photo``'s upload time (unix seconds; 0 when it has none)."""
+    dates = photo.get("dates")
+    posted = text_of(dates.get("posted")) if isinstance(dates, Mapping) else ""
+    posted = posted or text_of(photo.get("dateuploaded")) or "0"
+    try:
+        return int(float(posted))
+    except ValueError:
+        return 0
+
+
 def listing_entry(photo: Mapping[str, Any], extras: Iterable[str]) -> JSONDict:
     """A getInfo ``photo`` as it appears in a photo list with ``extras`` (Flickr's names)."""
     wanted = extras if isinstance(extras, set | frozenset) else set(extras)
