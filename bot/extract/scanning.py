@@ -90,8 +90,9 @@ def _excerpt(line: bytes) -> str:
     return f"{text[: EXCERPT_CHARS - 24]} … {text[-20:]}"
 
 
-def _starts_python(buf: bytes, start: int, end: int) -> set[int]:
-    """Offsets of the lines in ``buf[start:end]`` that contain a marker (``bytes.find``).
+def _starts_python(buf: bytes, start: int, end: int) -> list[int]:
+    """Offsets of the lines in ``buf[start:end]`` that contain a marker (``bytes.find``),
+    in order.
 
     ``start`` is 0 or follows a newline, so ``rfind`` never looks into a line before it.
     """
@@ -103,13 +104,15 @@ def _starts_python(buf: bytes, start: int, end: int) -> set[int]:
         while hit >= 0:
             starts.add(rfind(b"\n", 0, hit) + 1)
             hit = find(marker, find(b"\n", hit, end) + 1, end)
-    return starts
+    return sorted(starts)
 
 
 def _compile_markers() -> Any:
-    """A Hyperscan database of :data:`MARKERS` (one pass over a chunk finds every one of
-    them, at several GB/s, with the GIL released), or None to search with ``bytes.find``
-    (Hyperscan not installed, or ``BACKFILL_SCAN_PURE_PYTHON`` set)."""
+    """A Hyperscan database that matches, once per line, from the first marker of
+    :data:`MARKERS` in a line to its newline: one pass over a chunk (several GB/s, the
+    GIL released) reports each candidate line once, at its end (Hyperscan reports a
+    pattern at most once per end offset), so no Python runs per marker. None to search
+    with ``bytes.find`` (Hyperscan not installed, or ``BACKFILL_SCAN_PURE_PYTHON`` set)."""
     if os.environ.get("BACKFILL_SCAN_PURE_PYTHON"):
         return None
     try:
@@ -117,34 +120,29 @@ def _compile_markers() -> Any:
     except ImportError:  # pragma: no cover (a declared dependency)
         return None
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    database.compile(
-        expressions=[re.escape(m.decode()).encode() for m in MARKERS],
-        ids=list(range(len(MARKERS))),
-        flags=[0] * len(MARKERS),
-    )
+    markers = b"|".join(re.escape(m.decode()).encode() for m in MARKERS)
+    database.compile(expressions=[b"(?:" + markers + b")[^\n]*\n"], ids=[0], flags=[0])
     return database
 
 
 _markers_db = _compile_markers()
 
 
-def _starts_hyperscan(buf: bytes, start: int, end: int) -> set[int]:
-    """As :func:`_starts_python`, in one Hyperscan pass over ``buf[start:end]``."""
+def _starts_hyperscan(buf: bytes, start: int, end: int) -> list[int]:
+    """As :func:`_starts_python`, in one Hyperscan pass over ``buf[start:end]`` (whose
+    lines all end with a newline)."""
     ends: list[int] = []
     add = ends.append
     _markers_db.scan(
         memoryview(buf)[start:end], match_event_handler=lambda _i, _f, to, _fl, _c: add(to)
     )
     rfind = buf.rfind
-    find = buf.find
-    starts: set[int] = set()
-    line_end = -1  # hits come in order of their end offset: skip the rest of a line
-    for rel in ends:
-        hit = start + rel
-        if hit <= line_end:
-            continue
-        starts.add(rfind(b"\n", 0, hit) + 1)  # start follows a newline
-        line_end = find(b"\n", hit, end)
+    starts: list[int] = []
+    last = -1
+    for rel in ends:  # in order of their end offset, one per line
+        if rel != last:
+            starts.append(rfind(b"\n", 0, start + rel - 1) + 1)  # start follows a newline
+            last = rel
     return starts
 
 
@@ -269,10 +267,10 @@ class SnapshotScanner:
             raw.close()
 
     def _scan(
-        self, buf: bytes, start: int, end: int, starts: set[int]
+        self, buf: bytes, start: int, end: int, starts: list[int]
     ) -> Iterator[tuple[int, bytes]]:
         """Every line in ``buf[start:end]`` (``end`` follows a newline, and so does ``start``
-        unless it is 0); ``starts`` are the offsets of its candidate lines.
+        unless it is 0); ``starts`` are the offsets of its candidate lines, in order.
 
         The hot loop of the extractor: for the lines between two candidates it only finds
         the next newline (``memchr``) and looks at three bytes; anything that is not an
@@ -288,7 +286,7 @@ class SnapshotScanner:
         entities = 0
         last = self._last
         pos = start
-        for cand in (*sorted(starts), end):
+        for cand in (*starts, end):
             while pos < cand:
                 nl = find(b"\n", pos, end)
                 line_no += 1
@@ -348,9 +346,10 @@ class SnapshotScanner:
         return None
 
     def _scan_first(
-        self, buf: bytes, start: int, end: int, starts: set[int]
+        self, buf: bytes, start: int, end: int, offsets: list[int]
     ) -> Iterator[tuple[int, bytes]]:
         """:meth:`_scan` for the lines up to the first non-blank one, which it records."""
+        starts = set(offsets)
         find = buf.find
         stats = self.stats
         line_no = self._line_no
