@@ -35,7 +35,7 @@ import msgspec
 import orjson
 
 from bot.core.errors import InputInvalid
-from bot.core.flickr_urls import FlickrUrlError, is_nsid, parse_flickr_url
+from bot.core.flickr_urls import FlickrUrlError, is_nsid, may_be_flickr, parse_flickr_url
 from bot.core.ids import (
     P_CREATOR,
     P_DESCRIBED_AT_URL,
@@ -665,9 +665,9 @@ _SOURCE_TUPLES: Final = tuple(
 def _url_evidence(url: str) -> tuple[str | None, str | None] | None:
     """(photo id, user) named by a Flickr URL, or None if it is not Flickr's or names
     neither (parsing is pure, so its result can be kept)."""
-    # Every Flickr host contains "flic" (the parser's own first test): most URLs on
-    # Commons are not Flickr's, and an exception per URL costs more than this.
-    if "flic" not in url and "flic" not in url.lower():
+    # The parser's own test of whether a URL can be Flickr's, without parsing it: most
+    # URLs on Commons are not, and an exception per URL costs more than this.
+    if not may_be_flickr(url):
         return None
     if len(url) > MAX_URL_CHARS:  # a hostile value: parsing would copy it many times
         return None
