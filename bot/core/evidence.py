@@ -40,7 +40,7 @@ from bot.core.bhl import EVIDENCE_KEY as BHL_EVIDENCE_KEY
 from bot.core.bhl import SRC_P687
 from bot.core.bhl import page_id as bhl_page_id
 from bot.core.errors import InputInvalid
-from bot.core.flickr_urls import FlickrUrlError, is_nsid, parse_flickr_url
+from bot.core.flickr_urls import FlickrUrlError, is_nsid, may_be_flickr, parse_flickr_url
 from bot.core.ids import (
     P_BHL_PAGE_ID,
     P_CREATOR,
@@ -355,17 +355,33 @@ def _evidence_of_struct(entity: _Entity) -> FileEvidence | None:
     bhl_statements = statements.P687
     if not (photo_id_statements or source_statements or creator_statements or bhl_statements):
         return None
-    found = _Found()
+    # What _Found.add and _Found.evidence do, flattened into locals: this runs once per
+    # Flickr file (a call and an object per item cost as much as the rest of the walk).
+    # Evidence sources are kept as a bit mask (_SOURCE_BITS), their tuple looked up.
+    items: list[dict[str, str]] = []
+    seen: set[tuple[str, str]] = set()
+    mask = 0
+    photo_ids: list[str] = []
+    nsids: list[str] = []
+    aliases: list[str] = []
+    p3267_nsids: list[str] = []
+    url_evidence = _url_evidence
 
     if photo_id_statements:
         for statement in photo_id_statements:
             if statement.rank == "deprecated":
                 continue
             value = _struct_string(statement.mainsnak)
-            if value is not None:
-                photo_id = _photo_id(value)
-                if photo_id is not None:
-                    found.add(SRC_P12120, value, photo_id, None, None)
+            if value is None:
+                continue
+            photo_id = _photo_id(value)
+            if photo_id is None or (SRC_P12120, value) in seen:
+                continue
+            seen.add((SRC_P12120, value))
+            mask |= 1
+            items.append({"source": SRC_P12120, "value": value, "photo_id": photo_id})
+            if photo_id not in photo_ids:
+                photo_ids.append(photo_id)
 
     if source_statements:
         for statement in source_statements:
@@ -376,12 +392,32 @@ def _evidence_of_struct(entity: _Entity) -> FileEvidence | None:
             if qualifiers.P137:
                 qids = _struct_items(qualifiers.P137)
                 operator = Q_FLICKR if Q_FLICKR in qids else (qids[0] if qids else None)
-            if qualifiers.P973:
-                for url in _struct_strings(qualifiers.P973):
-                    found.add_url(SRC_SOURCE_P973, url, operator)
-            if qualifiers.P2699:
-                for url in _struct_strings(qualifiers.P2699):
-                    found.add_url(SRC_SOURCE_P2699, url, operator)
+            for snaks, source, bit in (
+                (qualifiers.P973, SRC_SOURCE_P973, 2),
+                (qualifiers.P2699, SRC_SOURCE_P2699, 4),
+            ):
+                if not snaks:
+                    continue
+                for url in _struct_strings(snaks):
+                    found = url_evidence(url)
+                    if found is None or (source, url) in seen:
+                        continue
+                    seen.add((source, url))
+                    mask |= bit
+                    item = {"source": source, "value": url}
+                    photo_id, user = found
+                    if photo_id is not None:
+                        item["photo_id"] = photo_id
+                        if photo_id not in photo_ids:
+                            photo_ids.append(photo_id)
+                    if user is not None:
+                        item["user"] = user
+                        names = nsids if is_nsid(user) else aliases
+                        if user not in names:
+                            names.append(user)
+                    if operator is not None:
+                        item["operator"] = operator
+                    items.append(item)
 
     if creator_statements:
         for statement in creator_statements:
@@ -390,25 +426,67 @@ def _evidence_of_struct(entity: _Entity) -> FileEvidence | None:
                 continue
             if qualifiers.P2699:
                 for url in _struct_strings(qualifiers.P2699):
-                    found.add_url(SRC_CREATOR_P2699, url, None)
+                    found = _profile_evidence(url)
+                    if found is None or (SRC_CREATOR_P2699, url) in seen:
+                        continue
+                    seen.add((SRC_CREATOR_P2699, url))
+                    mask |= 8
+                    item = {"source": SRC_CREATOR_P2699, "value": url}
+                    photo_id, user = found
+                    if photo_id is not None:
+                        item["photo_id"] = photo_id
+                        if photo_id not in photo_ids:
+                            photo_ids.append(photo_id)
+                    if user is not None:
+                        item["user"] = user
+                        names = nsids if is_nsid(user) else aliases
+                        if user not in names:
+                            names.append(user)
+                    items.append(item)
             if qualifiers.P3267:
                 for value in _struct_strings(qualifiers.P3267):
                     nsid = value.strip()
-                    if is_nsid(nsid):
-                        found.add(SRC_CREATOR_P3267, value, None, nsid, None)
-                        if nsid not in found.p3267_nsids:
-                            found.p3267_nsids.append(nsid)
+                    if not is_nsid(nsid):
+                        continue
+                    if (SRC_CREATOR_P3267, value) not in seen:
+                        seen.add((SRC_CREATOR_P3267, value))
+                        mask |= 16
+                        items.append({"source": SRC_CREATOR_P3267, "value": value, "user": nsid})
+                        if nsid not in nsids:
+                            nsids.append(nsid)
+                    if nsid not in p3267_nsids:
+                        p3267_nsids.append(nsid)
 
-    if bhl_statements and not found.photo_ids:
+    if bhl_statements and not photo_ids:
         for statement in bhl_statements:
-            if statement.rank != "deprecated":
-                value = _struct_string(statement.mainsnak)
-                if value is not None:
-                    found.add_bhl_page(value)
+            if statement.rank == "deprecated":
+                continue
+            value = _struct_string(statement.mainsnak)
+            page = bhl_page_id(value) if value is not None else None
+            if value is None or page is None or (SRC_P687, page) in seen:
+                continue
+            seen.add((SRC_P687, page))
+            mask |= 32
+            items.append({"source": SRC_P687, "value": value, BHL_EVIDENCE_KEY: page})
 
-    if not found.items:
+    if not items:
         return None
-    return found.evidence(mid, entity.pageid, entity.title, entity.lastrevid)
+    owners = p3267_nsids or nsids
+    pageid = entity.pageid
+    title = entity.title
+    revid = entity.lastrevid
+    return FileEvidence(
+        mid,
+        pageid if _row_id(pageid) else int(mid[1:]),
+        title if isinstance(title, str) else None,
+        revid if _row_id(revid) else None,
+        tuple(photo_ids),
+        owners[0] if owners else None,
+        aliases[0] if aliases else None,
+        tuple(items),
+        _SOURCE_TUPLES[mask],
+        bool(mask & 1),
+    )
 
 
 def _struct_string(snak: _Snak | None) -> str | None:
@@ -604,12 +682,30 @@ PROFILE_CACHE_SIZE: Final = 50_000
 _profile_urls: dict[str, tuple[str | None, str | None] | None] = {}
 
 
+def _profile_evidence(url: str) -> tuple[str | None, str | None] | None:
+    """:func:`_url_evidence` of a creator profile URL, through :data:`_profile_urls`."""
+    if url in _profile_urls:
+        return _profile_urls[url]
+    found = _url_evidence(url)
+    if len(_profile_urls) >= PROFILE_CACHE_SIZE:
+        _profile_urls.clear()
+    _profile_urls[url] = found
+    return found
+
+
+# Bit i of an evidence-source mask stands for SOURCES[i]; the tuple of a mask in order.
+_SOURCE_TUPLES: Final = tuple(
+    tuple(source for i, source in enumerate(SOURCES) if mask >> i & 1)
+    for mask in range(1 << len(SOURCES))
+)
+
+
 def _url_evidence(url: str) -> tuple[str | None, str | None] | None:
     """(photo id, user) named by a Flickr URL, or None if it is not Flickr's or names
     neither (parsing is pure, so its result can be kept)."""
-    # Every Flickr host contains "flic" (the parser's own first test): most URLs on
-    # Commons are not Flickr's, and an exception per URL costs more than this.
-    if "flic" not in url and "flic" not in url.lower():
+    # The parser's own test of whether a URL can be Flickr's, without parsing it: most
+    # URLs on Commons are not, and an exception per URL costs more than this.
+    if not may_be_flickr(url):
         return None
     if len(url) > MAX_URL_CHARS:  # a hostile value: parsing would copy it many times
         return None

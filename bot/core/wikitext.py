@@ -41,11 +41,22 @@ _FLICKREVIEWR: Final = "flickreviewr"
 
 _COMMENT_RE: Final = re.compile(r"<!--.*?(?:-->|$)", re.DOTALL)
 _NOWIKI_RE: Final = re.compile(r"<nowiki\s*>.*?</nowiki\s*>", re.DOTALL | re.IGNORECASE)
-# A URL on a Flickr host, up to wikitext/HTML delimiters; scheme optional.
+# URLs that may be on a Flickr host, up to wikitext/HTML delimiters; the parser decides.
+# A Flickr host written out (flickr.com/.net/.org, flic.kr, staticflickr.com and their
+# subdomains; any case, a trailing dot, scheme optional), and, apart, a URL whose
+# authority has a userinfo "@", a %-escape or a non-ASCII letter: hosts the parser reads
+# as Flickr's once decoded ("someone@flickr.com", "fl%69ckr.com", full-width letters).
+_URL_END: Final = r"[^\s\[\]<>\"'|{}]"
 _URL_RE: Final = re.compile(
-    r"(?<![\w.@-])(?:https?:)?(?://)?(?:[a-z0-9-]+\.)*(?:flickr\.com|flic\.kr|staticflickr\.com)"
-    r"(?:[:/][^\s\[\]<>\"'|{}]*)?",
+    r"(?<![\w.@%-])(?:https?:)?(?://)?(?:[a-z0-9-]+\.)*"
+    r"(?:flickr\.(?:com|net|org)|flic\.kr|staticflickr\.com)\.?"
+    r"(?:[:/]" + _URL_END + "*)?",
     re.IGNORECASE,
+)
+# (Case-sensitive but for the scheme: under IGNORECASE the non-ASCII range would also
+# match "k" and "s", which the Kelvin sign and the long s fold to.)
+_ENCODED_HOST_URL_RE: Final = re.compile(
+    r"(?:(?i:https?):)?//(?=[^/?#\s\[\]<>\"'|{}]*[@%\u0080-\U0010ffff])" + _URL_END + "+"
 )
 _TRAILING: Final = ".,;:!?)"
 _FILENAME_ID_RE: Final = re.compile(r"\((\d{5,19})\)\s*\.[A-Za-z0-9]{2,5}$")
@@ -129,7 +140,11 @@ def _single_owner(found: list[_Found]) -> str | None:
 def _flickr_urls(text: str) -> list[_Found]:
     """Every Flickr URL in ``text`` that parses, in order (photos and user pages)."""
     found: list[_Found] = []
-    for match in _URL_RE.finditer(text):
+    matches = list(_URL_RE.finditer(text))
+    if "//" in text and not (text.isascii() and "@" not in text and "%" not in text):
+        matches += _ENCODED_HOST_URL_RE.finditer(text)
+        matches.sort(key=lambda m: m.start())
+    for match in matches:
         url = match.group(0).rstrip(_TRAILING)
         try:
             parsed = parse_flickr_url(url)

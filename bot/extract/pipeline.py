@@ -12,7 +12,7 @@ import multiprocessing
 import multiprocessing.context
 import os
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +20,13 @@ from typing import TYPE_CHECKING, Any, Final
 
 import orjson
 
-from bot.core.evidence import FileEvidence, MalformedEntity, evidence_from_line, undecodable
+from bot.core.evidence import (
+    SRC_P12120,
+    FileEvidence,
+    MalformedEntity,
+    evidence_from_line,
+    undecodable,
+)
 from bot.store import Store
 from bot.store.location import StoreLocation
 
@@ -132,13 +138,35 @@ def default_workers(compressed_size: int) -> int:
     return 1 if usable_cpus() >= 3 and compressed_size >= WORKER_MIN_BYTES else 0
 
 
-def _inline_pipeline(
-    scanner: SnapshotScanner, tally: Callable[[FileEvidence], None]
-) -> Iterator[FileEvidence]:
+@dataclass(slots=True)
+class _Tally:
+    """The summary counts of the rows :func:`_inline_pipeline` found, kept as cheaply as
+    they can be per row: one count per distinct tuple of evidence sources (a handful),
+    spread over the sources once at the end (:meth:`add_to`)."""
+
+    files: int = 0
+    multi_photo: int = 0
+    user_only: int = 0
+    by_sources: dict[tuple[str, ...], int] = field(default_factory=dict)
+
+    def add_to(self, summary: ExtractSummary) -> None:
+        summary.files_with_evidence += self.files
+        summary.multi_photo += self.multi_photo
+        summary.user_only += self.user_only
+        by_source = summary.by_source
+        for sources, n in self.by_sources.items():
+            for source in sources:
+                by_source[source] = by_source.get(source, 0) + n
+            # has_p12120 is "P12120 among the evidence sources" (FileEvidence)
+            summary.with_p12120 += n if SRC_P12120 in sources else 0
+
+
+def _inline_pipeline(scanner: SnapshotScanner, tally: _Tally) -> Iterator[FileEvidence]:
     """Candidate lines → evidence rows, in this process: the per-line work of
     :func:`_extract_batch`, without the batching (it runs once per candidate line, so
-    layers cost)."""
+    layers cost), counted into ``tally``."""
     evidence_of = _evidence_of_line
+    by_sources = tally.by_sources
     for line_no, line in scanner.iter_candidates():
         try:
             found = evidence_of(line)
@@ -150,7 +178,14 @@ def _inline_pipeline(
             scanner.record_malformed(line_no, str(undecodable(exc)), line)
         else:
             if found is not None:
-                tally(found)
+                tally.files += 1
+                sources = found.evidence_sources
+                by_sources[sources] = by_sources.get(sources, 0) + 1
+                photos = len(found.photo_ids)
+                if photos > 1:
+                    tally.multi_photo += 1
+                elif not photos and (found.owner_nsid or found.owner_alias):
+                    tally.user_only += 1  # FileEvidence.user_only
                 yield found
 
 

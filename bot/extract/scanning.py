@@ -44,11 +44,16 @@ from bot.extract.reading import (
 log = logging.getLogger("bot.extract.snapshot")
 
 # A line can hold Flickr evidence only if it contains one of these: every Flickr host
-# has "lickr" (flickr.com, staticflickr.com) or is flic.kr; P12120 and P3267 values
-# are bare ids. "LICKR" catches upper-case hosts. Captions that say "Flickr" pass too
-# (they are decoded and give no evidence): cheap, and nothing slips through. "P687" (BHL
-# page id) lets in files that name no Flickr photo but a BHL page (BHL reverse matching).
-MARKERS: Final = (b"lickr", b"flic.kr", b"P12120", b"P3267", b"LICKR", b"P687")
+# has "lickr" (flickr.com, staticflickr.com) or is flic.kr, in any case (the URL parser
+# reads hosts case-insensitively: "www.FLickr.com"); P12120 and P3267 values are bare
+# ids, matched as written. Captions that say "Flickr" pass too (they are decoded and
+# give no evidence): cheap, and nothing slips through. (A host the parser only reads as
+# Flickr's once decoded, "fl%69ckr.com" or full-width letters, which the dump writes as
+# "\\uff46...", has no marker: a pattern for those cost ~0.14 s per 400 MB of small
+# entities, for a form no upload tool writes.) "P687" (BHL page id) lets in files that
+# name no Flickr photo but a BHL page (BHL reverse matching).
+CASELESS_MARKERS: Final = (b"lickr", b"flic.kr")
+MARKERS: Final = (*CASELESS_MARKERS, b"P12120", b"P3267", b"P687")
 
 SWITCH_INTERVAL: Final = 0.0005  # seconds; CPython's default is 0.005
 EXCERPT_CHARS: Final = 80
@@ -91,26 +96,31 @@ def _excerpt(line: bytes) -> str:
     return f"{text[: EXCERPT_CHARS - 24]} … {text[-20:]}"
 
 
-def _starts_python(buf: bytes, start: int, end: int) -> set[int]:
-    """Offsets of the lines in ``buf[start:end]`` that contain a marker (``bytes.find``).
+def _starts_python(buf: bytes, start: int, end: int) -> list[int]:
+    """Offsets of the lines in ``buf[start:end]`` that contain a marker (``bytes.find``),
+    in order.
 
     ``start`` is 0 or follows a newline, so ``rfind`` never looks into a line before it.
     """
-    find = buf.find
     rfind = buf.rfind
+    nl = buf.find
     starts: set[int] = set()
+    lowered = buf.lower()  # the same offsets (ASCII only); the fallback can pay a copy
     for marker in MARKERS:
+        find = lowered.find if marker in CASELESS_MARKERS else buf.find
         hit = find(marker, start, end)
         while hit >= 0:
             starts.add(rfind(b"\n", 0, hit) + 1)
-            hit = find(marker, find(b"\n", hit, end) + 1, end)
-    return starts
+            hit = find(marker, nl(b"\n", hit, end) + 1, end)
+    return sorted(starts)
 
 
 def _compile_markers() -> Any:
-    """A Hyperscan database of :data:`MARKERS` (one pass over a chunk finds every one of
-    them, at several GB/s, with the GIL released), or None to search with ``bytes.find``
-    (Hyperscan not installed, or ``BACKFILL_SCAN_PURE_PYTHON`` set)."""
+    """A Hyperscan database that matches, once per line, from the first marker of
+    :data:`MARKERS` in a line to its newline: one pass over a chunk (several GB/s, the
+    GIL released) reports each candidate line once, at its end (Hyperscan reports a
+    pattern at most once per end offset), so no Python runs per marker. None to search
+    with ``bytes.find`` (Hyperscan not installed, or ``BACKFILL_SCAN_PURE_PYTHON`` set)."""
     if os.environ.get("BACKFILL_SCAN_PURE_PYTHON"):
         return None
     try:
@@ -118,34 +128,35 @@ def _compile_markers() -> Any:
     except ImportError:  # pragma: no cover (a declared dependency)
         return None
     database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    database.compile(
-        expressions=[re.escape(m.decode()).encode() for m in MARKERS],
-        ids=list(range(len(MARKERS))),
-        flags=[0] * len(MARKERS),
-    )
+
+    def alternatives(markers: tuple[bytes, ...]) -> bytes:
+        return b"|".join(re.escape(m.decode()).encode() for m in markers)
+
+    caseless = alternatives(CASELESS_MARKERS)
+    exact = alternatives(tuple(m for m in MARKERS if m not in CASELESS_MARKERS))
+    expression = b"(?:(?i:" + caseless + b")|" + exact + b")[^\n]*\n"
+    database.compile(expressions=[expression], ids=[0], flags=[0])
     return database
 
 
 _markers_db = _compile_markers()
 
 
-def _starts_hyperscan(buf: bytes, start: int, end: int) -> set[int]:
-    """As :func:`_starts_python`, in one Hyperscan pass over ``buf[start:end]``."""
+def _starts_hyperscan(buf: bytes, start: int, end: int) -> list[int]:
+    """As :func:`_starts_python`, in one Hyperscan pass over ``buf[start:end]`` (whose
+    lines all end with a newline)."""
     ends: list[int] = []
     add = ends.append
     _markers_db.scan(
         memoryview(buf)[start:end], match_event_handler=lambda _i, _f, to, _fl, _c: add(to)
     )
     rfind = buf.rfind
-    find = buf.find
-    starts: set[int] = set()
-    line_end = -1  # hits come in order of their end offset: skip the rest of a line
-    for rel in ends:
-        hit = start + rel
-        if hit <= line_end:
-            continue
-        starts.add(rfind(b"\n", 0, hit) + 1)  # start follows a newline
-        line_end = find(b"\n", hit, end)
+    starts: list[int] = []
+    last = -1
+    for rel in ends:  # in order of their end offset, one per line
+        if rel != last:
+            starts.append(rfind(b"\n", 0, start + rel - 1) + 1)  # start follows a newline
+            last = rel
     return starts
 
 
@@ -270,10 +281,10 @@ class SnapshotScanner:
             raw.close()
 
     def _scan(
-        self, buf: bytes, start: int, end: int, starts: set[int]
+        self, buf: bytes, start: int, end: int, starts: list[int]
     ) -> Iterator[tuple[int, bytes]]:
         """Every line in ``buf[start:end]`` (``end`` follows a newline, and so does ``start``
-        unless it is 0); ``starts`` are the offsets of its candidate lines.
+        unless it is 0); ``starts`` are the offsets of its candidate lines, in order.
 
         The hot loop of the extractor: for the lines between two candidates it only finds
         the next newline (``memchr``) and looks at three bytes; anything that is not an
@@ -289,7 +300,7 @@ class SnapshotScanner:
         entities = 0
         last = self._last
         pos = start
-        for cand in (*sorted(starts), end):
+        for cand in (*starts, end):
             while pos < cand:
                 nl = find(b"\n", pos, end)
                 line_no += 1
@@ -349,9 +360,10 @@ class SnapshotScanner:
         return None
 
     def _scan_first(
-        self, buf: bytes, start: int, end: int, starts: set[int]
+        self, buf: bytes, start: int, end: int, offsets: list[int]
     ) -> Iterator[tuple[int, bytes]]:
         """:meth:`_scan` for the lines up to the first non-blank one, which it records."""
+        starts = set(offsets)
         find = buf.find
         stats = self.stats
         line_no = self._line_no

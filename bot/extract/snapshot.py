@@ -54,13 +54,13 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Final
 
-from bot.core.evidence import FileEvidence
 from bot.extract.pipeline import (
     _extract_batch,
     _init_worker,
     _inline_pipeline,
     _mp_context,
     _pooled_extract,
+    _Tally,
     _warm_up,
     default_workers,
     usable_cpus,
@@ -156,18 +156,7 @@ def extract(
     if workers is None:
         workers = default_workers(size)
     summary.workers = workers
-    by_source = summary.by_source
-    reporter: _ProgressReporter | None = None
-
-    def tally(found: FileEvidence) -> None:
-        summary.files_with_evidence += 1
-        for source in found.evidence_sources:
-            by_source[source] = by_source.get(source, 0) + 1
-        summary.multi_photo += found.multi_photo
-        summary.user_only += found.user_only
-        summary.with_p12120 += found.has_p12120
-        if reporter is not None:
-            reporter.evidence += 1
+    tally = _Tally()
 
     if store.path == ":memory:":
         workers = 0  # a worker process cannot reach this store
@@ -189,7 +178,14 @@ def extract(
         if pool is not None:
             pool.submit(_warm_up)
         reporter = _ProgressReporter(progress, size, path.name, progress_interval)
-        scanner = SnapshotScanner(path, threaded=threaded, on_chunk=reporter)
+
+        def report(stats: ScanStats) -> None:
+            reporter.evidence = tally.files  # the inline pipeline counts them
+            reporter(stats)
+
+        scanner = SnapshotScanner(
+            path, threaded=threaded, on_chunk=reporter if pool is not None else report
+        )
         try:
             if pool is None:
                 summary.inserted, summary.updated = store.upsert_files(
@@ -197,6 +193,7 @@ def extract(
                     snapshot_name=path.name,
                     batch_size=STORE_BATCH,
                 )
+                tally.add_to(summary)
             else:
                 with store.bulk_load():
                     _pooled_extract(scanner, pool, workers, path.name, summary, reporter)
