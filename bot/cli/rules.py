@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from pathlib import Path
 from typing import Any
 
 from bot.cli.args import existing_store, non_negative_int
@@ -35,7 +34,9 @@ def register(subparsers: Any) -> None:
         parser: argparse.ArgumentParser = sub.add_parser(
             name, help=help_text, description=help_text
         )
-        parser.add_argument("--db", required=True, type=Path, help="the bot's SQLite database")
+        parser.add_argument(
+            "--db", required=True, help="the store: a SQLite file or a mysql:// / toolsdb: URL"
+        )
         if rule_id:
             parser.add_argument(
                 "rule_id", type=non_negative_int, metavar="ID", help="the rule's id"

@@ -65,3 +65,15 @@ def test_help_lists_every_exit_code() -> None:
               if word.isdigit()}  # fmt: skip
     assert listed == {int(code) for code in ExitCode}
     assert "10 store unavailable" in build_parser().format_help()
+
+
+@pytest.mark.parametrize("command", [["rules", "list"], ["store", "copy", "--to", "x.db"]])
+def test_a_mariadb_server_that_is_down_exits_10_with_one_line(
+    command: list[str], free_port: int, capsys: pytest.CaptureFixture[str]
+) -> None:
+    url = f"mysql://backfill:secret-pw@127.0.0.1:{free_port}/backfill"
+    args = [*command, "--db", url] if command[0] == "rules" else [*command, "--from", url]
+    assert main(args) == ExitCode.STORE_UNAVAILABLE == 10
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "secret-pw" not in err
+    assert "connect" in err

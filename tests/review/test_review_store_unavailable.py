@@ -149,3 +149,40 @@ def test_another_store_error_is_still_a_server_error(
     app = app_with(db, "none")
     app.config["PROPAGATE_EXCEPTIONS"] = False
     assert app.test_client().get("/conflict/1").status_code == 500
+
+
+# --- the same on MariaDB: the server read-only, or not there at all -------------------
+
+
+@pytest.fixture()
+def maria_db(conflict: ConflictBuilder) -> Any:
+    from tests.support.mariadb import fresh_database
+
+    with fresh_database() as location:
+        with Store(location) as store:
+            conflict.record(store, mid="M1", title="File:<b>Harbour</b>.jpg")
+        yield location.url(with_password=True)
+
+
+def test_mariadb_read_only_maintenance_is_503_and_the_decision_is_not_recorded(
+    maria_db: str,
+) -> None:
+    app = app_with(maria_db, "read-only")  # type: ignore[arg-type]
+    response = maintainer(app).post(
+        "/conflict/1/decide", data={"csrf_token": TOKEN, "decision": ConflictStatus.SKIP}
+    )
+    text = assert_maintenance_page(response)
+    assert "pymysql" not in text and "backfill:backfill" not in text
+    with Store(maria_db, migrate=False) as store:
+        (row,) = store.list_conflicts(QueueFilter(status=None))
+        assert row["status"] == ConflictStatus.OPEN
+        assert [e["to_status"] for e in store.conflict_history(row["id"])] == ["open"]
+
+
+def test_a_mariadb_server_that_is_down_is_503_not_a_traceback(free_port: int) -> None:
+    url = f"mysql://backfill:secret-pw@127.0.0.1:{free_port}/backfill"
+    app = create_app(
+        {"DB_PATH": url, "SECRET_KEY": SECRET, "MAINTAINERS": "Alice", "BULK_WORKER": False}
+    )
+    text = assert_maintenance_page(app.test_client().get("/"))
+    assert "secret-pw" not in text

@@ -7,8 +7,8 @@ The kills land at random: some while an edit is in flight (the stand-in applied 
 not, and the bot dies before it hears the answer), some after a random delay (startup,
 reads, decisions being claimed, journal writes). The figures are printed (``-s``).
 
-``store_url``: SQLite by default; MariaDB when ``MARIADB_URL`` names an empty database
-(the MariaDB backend's fixture), so the same test runs on both backends.
+``store_url``: SQLite, and a fresh MariaDB database on the server of ``MARIADB_URL``, so
+the same test runs on both backends.
 """
 
 from __future__ import annotations
@@ -57,12 +57,10 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         finally:
             shutil.rmtree(where, ignore_errors=True)
         return
-    url = os.environ.get("MARIADB_URL")
-    if not url:
-        if os.environ.get("REQUIRE_MARIADB") == "1":
-            pytest.fail("REQUIRE_MARIADB=1 but MARIADB_URL is not set")
-        pytest.skip("MariaDB: set MARIADB_URL to an empty database (CI: REQUIRE_MARIADB=1)")
-    yield url
+    from tests.support.mariadb import fresh_database
+
+    with fresh_database() as location:  # skips (or fails under REQUIRE_MARIADB=1) without
+        yield location.url(with_password=True)
 
 
 def synthetic_conflicts(n: int) -> list[tuple[str, list[ConflictRecord]]]:
