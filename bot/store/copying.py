@@ -23,12 +23,11 @@ import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any, Final
 
 from bot.core.errors import BackfillError, ExitCode, StoreMissing, UsageError
 from bot.store.database import Store
-from bot.store.location import open_store
+from bot.store.location import StoreLocation, open_store
 from bot.store.schema import SCHEMA_VERSION
 
 COPIED_TABLES: Final[tuple[tuple[str, str], ...]] = (
@@ -309,14 +308,6 @@ def _drop_everything(store: Store) -> None:
     store.migrate()
 
 
-def _sqlite_file_missing(url_or_path: str) -> Path | None:
-    """The file a SQLite source names, when there is none (opening would create it)."""
-    if "://" in url_or_path and not url_or_path.startswith("sqlite:///"):
-        return None
-    path = Path(url_or_path.removeprefix("sqlite:///"))
-    return None if url_or_path == ":memory:" or path.is_file() else path
-
-
 def copy_store(
     source: str,
     target: str,
@@ -332,8 +323,9 @@ def copy_store(
     Raises ``CopyMismatch`` when a table does not verify (the target stays marked
     unfinished).
     """
-    if (missing := _sqlite_file_missing(source)) is not None:
-        raise StoreMissing(f"no store at {missing} to copy from")
+    if not (source_location := StoreLocation.parse(source)).exists():
+        # opening would create an empty SQLite file (a server database is checked on open)
+        raise StoreMissing(f"no store at {source_location} to copy from")
     if source == target:
         raise UsageError("the source and the target are the same store")
     with open_store(source) as src, open_store(target) as dst:

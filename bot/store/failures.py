@@ -70,9 +70,10 @@ def _sqlite_code(exc: sqlite3.Error) -> int | None:
 
 
 def _mysql_code(exc: BaseException) -> int | None:
-    """The error number of a PyMySQL operational error (by class name: no import)."""
-    names = {cls.__name__ for cls in type(exc).__mro__}
-    if not names & {"OperationalError", "InternalError"} or not exc.args:
+    """The error number of a PyMySQL operational or internal error."""
+    if not isinstance(exc, pymysql.err.OperationalError | pymysql.err.InternalError):
+        return None
+    if not exc.args:
         return None
     first = exc.args[0]
     return first if isinstance(first, int) else None

@@ -121,8 +121,7 @@ def test_an_append_only_refusal_is_a_bug_not_maintenance(
 
 
 def test_mysql_codes_by_the_drivers_error_number() -> None:
-    class OperationalError(Exception):  # the shape of pymysql.err.OperationalError
-        pass
+    from pymysql.err import OperationalError
 
     gone = store_unavailable(OperationalError(2006, "MySQL server has gone away"))
     read_only = store_unavailable(
